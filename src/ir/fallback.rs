@@ -1,0 +1,499 @@
+//! Recognises, from tokens, statements that sqlparser 0.64 rejects or misreads, so that they still
+//! get an [`Op`]: `DROP INDEX CONCURRENTLY`, `REINDEX`, `DO`, `CLUSTER`, `ALTER SEQUENCE`,
+//! `ALTER TABLE … SET SCHEMA`, identity and partition actions, `VACUUM ANALYZE t`, `SET CONSTRAINTS`,
+//! `LOCK`, and the PostgreSQL forms of statements whose options sqlparser does not know.
+//!
+//! Only what the tokens say for sure is recorded; anything else stays `Unparsed`.
+
+use super::*;
+use crate::parse::Tok;
+
+/// Statements that sqlparser parses *wrongly*: checked before its result is used.
+/// `DROP INDEX CONCURRENTLY;` is read by sqlparser as dropping an index named "concurrently",
+/// and `DROP INDEX CONCURRENTLY ix` is rejected.
+pub(super) fn before_sqlparser(t: &[Tok]) -> Option<Op> {
+    if t.len() >= 3 && t[0].is_kw("DROP") && t[1].is_kw("INDEX") && t[2].is_kw("CONCURRENTLY") {
+        let mut c = Cursor { t, i: 3 };
+        let if_exists = c.eat_seq(&["IF", "EXISTS"]);
+        let names = c.names();
+        if names.is_empty() {
+            return Some(Op::Unparsed { error: "DROP INDEX CONCURRENTLY names no index".to_string() });
+        }
+        let cascade = c.eat("CASCADE");
+        return Some(Op::Drop { kind: ObjectKind::Index, names, if_exists, cascade, concurrently: true });
+    }
+    None
+}
+
+/// Statements sqlparser rejected.
+pub(super) fn recognise(t: &[Tok]) -> Option<Op> {
+    let first = match t.first()? {
+        Tok::Word { upper, .. } => upper.as_str(),
+        _ => return None,
+    };
+    let mut c = Cursor { t, i: 1 };
+    match first {
+        "DO" => Some(Op::Do),
+        "REINDEX" => reindex(c),
+        "CLUSTER" => {
+            c.eat("VERBOSE");
+            let table = c.name();
+            let index = if c.eat("USING") { c.name().map(|n| n.name) } else { None };
+            Some(Op::Cluster { table, index })
+        }
+        "VACUUM" => {
+            let mut full = false;
+            let mut analyze = false;
+            if c.peek_punct("(") {
+                for w in c.paren_words() {
+                    full |= w == "FULL";
+                    analyze |= w == "ANALYZE" || w == "ANALYSE";
+                }
+            }
+            loop {
+                if c.eat("FULL") {
+                    full = true;
+                } else if c.eat("ANALYZE") || c.eat("ANALYSE") {
+                    analyze = true;
+                } else if !(c.eat("FREEZE") || c.eat("VERBOSE")) {
+                    break;
+                }
+            }
+            Some(Op::Vacuum { tables: c.name_list(), full, analyze })
+        }
+        "ANALYZE" | "ANALYSE" => {
+            if c.peek_punct("(") {
+                c.paren_words();
+            }
+            c.eat("VERBOSE");
+            Some(Op::Analyze { tables: c.name_list() })
+        }
+        "SET" => {
+            if c.eat("CONSTRAINTS") {
+                return Some(Op::SetConstraints { sql: words_after(t, 0) });
+            }
+            let local = c.eat("LOCAL");
+            c.eat("SESSION");
+            let name = c.name()?.name;
+            c.eat_punct("=");
+            c.eat("TO");
+            Some(Op::Set { name, value: words_after(t, c.i), local })
+        }
+        "LOCK" => {
+            c.eat("TABLE");
+            c.eat("ONLY");
+            let tables = c.name_list();
+            let mode = if c.eat("IN") {
+                let mut words = Vec::new();
+                while let Some(w) = c.word() {
+                    if w == "MODE" {
+                        break;
+                    }
+                    words.push(w);
+                }
+                Some(words.join(" "))
+            } else {
+                None
+            };
+            Some(Op::Lock { tables, mode })
+        }
+        "REFRESH" => {
+            if !c.eat_seq(&["MATERIALIZED", "VIEW"]) {
+                return None;
+            }
+            let concurrently = c.eat("CONCURRENTLY");
+            Some(Op::RefreshMaterializedView { name: c.name()?, concurrently })
+        }
+        "ALTER" => alter(c),
+        "COMMENT" => {
+            if !c.eat("ON") {
+                return None;
+            }
+            let target = match c.word()?.as_str() {
+                "TABLE" | "COLUMN" | "CONSTRAINT" | "TRIGGER" | "POLICY" | "RULE" => ObjectKind::Table,
+                "INDEX" => ObjectKind::Index,
+                "VIEW" => ObjectKind::View,
+                "TYPE" => ObjectKind::Type,
+                "FUNCTION" => ObjectKind::Function,
+                _ => ObjectKind::Other,
+            };
+            let name = c.name()?;
+            // COMMENT ON CONSTRAINT c ON t / TRIGGER x ON t: the object is the table.
+            let name = if c.eat("ON") { c.name()? } else { name };
+            Some(Op::Comment { target, name })
+        }
+        "GRANT" => Some(Op::Grant),
+        "REVOKE" => Some(Op::Revoke),
+        "CREATE" => create(c),
+        _ => None,
+    }
+}
+
+fn reindex(mut c: Cursor) -> Option<Op> {
+    let mut concurrently = false;
+    if c.peek_punct("(") {
+        concurrently = c.paren_words().iter().any(|w| w == "CONCURRENTLY");
+    }
+    let target = match c.word()?.as_str() {
+        "INDEX" => ObjectKind::Index,
+        "TABLE" => ObjectKind::Table,
+        "SCHEMA" => ObjectKind::Schema,
+        _ => ObjectKind::Other, // DATABASE, SYSTEM
+    };
+    concurrently |= c.eat("CONCURRENTLY");
+    Some(Op::Reindex { target, name: c.name(), concurrently })
+}
+
+fn alter(mut c: Cursor) -> Option<Op> {
+    match c.word()?.as_str() {
+        "SEQUENCE" => {
+            c.eat_seq(&["IF", "EXISTS"]);
+            let name = c.name()?;
+            Some(Op::AlterSequence { name, sql_tail: words_after(c.t, c.i) })
+        }
+        "INDEX" => {
+            c.eat_seq(&["IF", "EXISTS"]);
+            let name = c.name()?;
+            let rename_to = if c.eat_seq(&["RENAME", "TO"]) { c.name().map(|n| n.name) } else { None };
+            Some(Op::AlterIndex { name, rename_to, sql_tail: Some(words_after(c.t, c.i)) })
+        }
+        "TABLE" => {
+            let if_exists = c.eat_seq(&["IF", "EXISTS"]);
+            let only = c.eat("ONLY");
+            let name = c.name()?;
+            c.eat_punct("*");
+            let mut actions = Vec::new();
+            loop {
+                actions.push(table_action(&mut c));
+                // Skip to the next top-level comma, if any.
+                if !c.skip_to_comma() {
+                    break;
+                }
+            }
+            Some(Op::AlterTable { name, if_exists, only, actions })
+        }
+        "TYPE" => {
+            let name = c.name()?;
+            if c.eat_seq(&["RENAME", "TO"]) {
+                return Some(Op::AlterTypeRename { name, to: c.name()?.name });
+            }
+            if c.eat_seq(&["ADD", "VALUE"]) {
+                let if_not_exists = c.eat_seq(&["IF", "NOT", "EXISTS"]);
+                if let Some(Tok::Str(value)) = c.next() {
+                    return Some(Op::AlterTypeAddValue { name, value: value.clone(), if_not_exists });
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// One ALTER TABLE action sqlparser could not read; unknown ones are kept as `Other` with their text.
+fn table_action(c: &mut Cursor) -> AlterAction {
+    let start = c.i;
+    let other = |c: &Cursor| AlterAction::Other { sql: words_between(c.t, start, c.next_comma()) };
+    if c.eat_seq(&["SET", "SCHEMA"]) {
+        if let Some(n) = c.name() {
+            return AlterAction::SetSchema { schema: n.name };
+        }
+    }
+    c.i = start;
+    if c.eat_seq(&["DETACH", "PARTITION"]) {
+        if let Some(partition) = c.name() {
+            let concurrently = c.eat("CONCURRENTLY");
+            return AlterAction::DetachPartition { partition, concurrently };
+        }
+    }
+    c.i = start;
+    if c.eat_seq(&["ATTACH", "PARTITION"]) {
+        if let Some(partition) = c.name() {
+            return AlterAction::AttachPartition { partition };
+        }
+    }
+    c.i = start;
+    if c.eat("ALTER") {
+        c.eat("COLUMN");
+        if let Some(column) = c.name().map(|n| n.name) {
+            if c.eat_seq(&["DROP", "IDENTITY"]) {
+                let if_exists = c.eat_seq(&["IF", "EXISTS"]);
+                return AlterAction::DropIdentity { column, if_exists };
+            }
+            if c.eat_seq(&["ADD", "GENERATED"]) {
+                let identity = if c.eat("ALWAYS") { Identity::Always } else { Identity::ByDefault };
+                return AlterAction::AddIdentity { column, identity };
+            }
+        }
+    }
+    c.i = start;
+    other(c)
+}
+
+fn create(mut c: Cursor) -> Option<Op> {
+    let or_replace = c.eat_seq(&["OR", "REPLACE"]);
+    match c.word()?.as_str() {
+        "FUNCTION" => Some(Op::CreateFunction { name: c.name()?, or_replace, kind: ObjectKind::Function }),
+        "PROCEDURE" => Some(Op::CreateFunction { name: c.name()?, or_replace, kind: ObjectKind::Procedure }),
+        "TRIGGER" | "CONSTRAINT" => {
+            c.eat("TRIGGER");
+            let name = c.name()?.name;
+            while let Some(tok) = c.next() {
+                if tok.is_kw("ON") {
+                    return Some(Op::CreateTrigger { name, table: c.name()?, or_replace });
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// The statement's tokens from `from` on, as plain SQL-ish text (for `sql_tail` fields).
+fn words_after(t: &[Tok], from: usize) -> String {
+    words_between(t, from, t.len())
+}
+
+fn words_between(t: &[Tok], from: usize, to: usize) -> String {
+    let mut out = String::new();
+    for tok in t.iter().take(to).skip(from) {
+        let s = match tok {
+            Tok::Word { upper, ident } => {
+                if upper.is_empty() { quote_ident(ident) } else { ident.clone() }
+            }
+            Tok::Str(s) => format!("'{}'", s.replace('\'', "''")),
+            Tok::Number(n) => n.clone(),
+            Tok::Dollar => "$$…$$".to_string(),
+            Tok::Punct(p) => p.clone(),
+        };
+        let glue = matches!(tok, Tok::Punct(p) if p == "." || p == "," || p == ")")
+            || out.ends_with('.')
+            || out.ends_with('(');
+        if !out.is_empty() && !glue {
+            out.push(' ');
+        }
+        out.push_str(&s);
+    }
+    out
+}
+
+struct Cursor<'a> {
+    t: &'a [Tok],
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn next(&mut self) -> Option<&'a Tok> {
+        let tok = self.t.get(self.i);
+        self.i += 1;
+        tok
+    }
+
+    fn eat(&mut self, kw: &str) -> bool {
+        if self.t.get(self.i).is_some_and(|t| t.is_kw(kw)) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat_seq(&mut self, kws: &[&str]) -> bool {
+        let ok = kws.iter().enumerate().all(|(k, kw)| self.t.get(self.i + k).is_some_and(|t| t.is_kw(kw)));
+        if ok {
+            self.i += kws.len();
+        }
+        ok
+    }
+
+    fn peek_punct(&self, p: &str) -> bool {
+        matches!(self.t.get(self.i), Some(Tok::Punct(x)) if x == p)
+    }
+
+    fn eat_punct(&mut self, p: &str) -> bool {
+        if self.peek_punct(p) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// An unquoted word, upper case.
+    fn word(&mut self) -> Option<String> {
+        match self.t.get(self.i) {
+            Some(Tok::Word { upper, .. }) if !upper.is_empty() => {
+                self.i += 1;
+                Some(upper.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Words inside the parentheses that start here (VACUUM (FULL, ANALYZE)).
+    fn paren_words(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.eat_punct("(") {
+            return out;
+        }
+        while let Some(tok) = self.next() {
+            match tok {
+                Tok::Punct(p) if p == ")" => break,
+                Tok::Word { upper, .. } if !upper.is_empty() => out.push(upper.clone()),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// `[schema.]name`
+    fn name(&mut self) -> Option<QualName> {
+        let mut parts = Vec::new();
+        loop {
+            match self.t.get(self.i) {
+                Some(Tok::Word { ident, .. }) => {
+                    parts.push(ident.clone());
+                    self.i += 1;
+                }
+                _ => break,
+            }
+            if !self.eat_punct(".") {
+                break;
+            }
+        }
+        match parts.as_slice() {
+            [] => None,
+            [n] => Some(QualName::new(None, n)),
+            [.., s, n] => Some(QualName::new(Some(s), n)),
+        }
+    }
+
+    fn names(&mut self) -> Vec<QualName> {
+        let mut out = Vec::new();
+        while let Some(n) = self.name() {
+            out.push(n);
+            if !self.eat_punct(",") {
+                break;
+            }
+        }
+        out
+    }
+
+    /// A list of table names, each possibly with a column list (`VACUUM ANALYZE t (a, b)`).
+    fn name_list(&mut self) -> Vec<QualName> {
+        let mut out = Vec::new();
+        while let Some(n) = self.name() {
+            out.push(n);
+            if self.peek_punct("(") {
+                self.paren_words();
+            }
+            if !self.eat_punct(",") {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Index of the next comma at parenthesis depth 0 (or the end).
+    fn next_comma(&self) -> usize {
+        let mut depth = 0i32;
+        for (k, tok) in self.t.iter().enumerate().skip(self.i) {
+            match tok {
+                Tok::Punct(p) if p == "(" => depth += 1,
+                Tok::Punct(p) if p == ")" => depth -= 1,
+                Tok::Punct(p) if p == "," && depth == 0 => return k,
+                _ => {}
+            }
+        }
+        self.t.len()
+    }
+
+    /// Moves past the next top-level comma; false at the end.
+    fn skip_to_comma(&mut self) -> bool {
+        let k = self.next_comma();
+        if k < self.t.len() {
+            self.i = k + 1;
+            true
+        } else {
+            self.i = self.t.len();
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::lower;
+    use crate::parse::parse;
+
+    fn op(sql: &str) -> Op {
+        lower(&parse(sql, 1, 1))
+    }
+
+    #[test]
+    fn drop_index_concurrently() {
+        assert_eq!(
+            op("DROP INDEX CONCURRENTLY IF EXISTS public.ix_b"),
+            Op::Drop {
+                kind: ObjectKind::Index,
+                names: vec![QualName::new(Some("public"), "ix_b")],
+                if_exists: true,
+                cascade: false,
+                concurrently: true
+            }
+        );
+        assert!(matches!(op("DROP INDEX CONCURRENTLY"), Op::Unparsed { .. }));
+    }
+
+    #[test]
+    fn reindex_cluster_do() {
+        assert_eq!(
+            op("REINDEX INDEX CONCURRENTLY ix_c"),
+            Op::Reindex { target: ObjectKind::Index, name: Some(QualName::new(None, "ix_c")), concurrently: true }
+        );
+        assert_eq!(op("REINDEX TABLE orders").kind(), "reindex");
+        assert_eq!(op("DO $$ BEGIN PERFORM 1; END $$").kind(), "do");
+        assert_eq!(
+            op("CLUSTER orders USING ix_orders_created"),
+            Op::Cluster { table: Some(QualName::new(None, "orders")), index: Some("ix_orders_created".into()) }
+        );
+    }
+
+    #[test]
+    fn vacuum_forms() {
+        assert_eq!(
+            op("VACUUM ANALYZE orders"),
+            Op::Vacuum { tables: vec![QualName::new(None, "orders")], full: false, analyze: true }
+        );
+        assert_eq!(
+            op("VACUUM (FULL, ANALYZE) orders"),
+            Op::Vacuum { tables: vec![QualName::new(None, "orders")], full: true, analyze: true }
+        );
+    }
+
+    #[test]
+    fn alter_table_forms() {
+        let Op::AlterTable { actions, .. } = op("ALTER TABLE orders SET SCHEMA archive") else { panic!() };
+        assert_eq!(actions, [AlterAction::SetSchema { schema: "archive".into() }]);
+        let Op::AlterTable { actions, .. } = op("ALTER TABLE orders DETACH PARTITION orders_2020 CONCURRENTLY")
+        else {
+            panic!()
+        };
+        assert!(matches!(&actions[0], AlterAction::DetachPartition { concurrently: true, .. }));
+        let Op::AlterTable { actions, .. } = op("ALTER TABLE orders ALTER COLUMN id DROP IDENTITY IF EXISTS") else {
+            panic!()
+        };
+        assert_eq!(actions, [AlterAction::DropIdentity { column: "id".into(), if_exists: true }]);
+    }
+
+    #[test]
+    fn sequences_and_constraints() {
+        assert_eq!(op("ALTER SEQUENCE orders_id_seq RESTART WITH 1000").kind(), "alter_sequence");
+        assert_eq!(op("SET CONSTRAINTS ALL IMMEDIATE").kind(), "set_constraints");
+        assert_eq!(op("SET CONSTRAINTS \"x\" IMMEDIATE").kind(), "set_constraints");
+        assert_eq!(op("LOCK TABLE orders IN SHARE MODE"), Op::Lock {
+            tables: vec![QualName::new(None, "orders")],
+            mode: Some("SHARE".into())
+        });
+    }
+}

@@ -1,0 +1,409 @@
+//! Our own statement model: small, stable, and free of sqlparser types.
+//!
+//! Rules, the catalog and rollback generation read only these types. `lower.rs` is the only file that
+//! turns sqlparser's AST into them; `fallback.rs` recognises, from tokens, the statements sqlparser 0.64
+//! rejects or misreads, so that they still get an [`Op`].
+
+mod fallback;
+mod lower;
+
+pub(crate) use lower::lower;
+
+use serde::Serialize;
+use std::fmt;
+
+/// A possibly schema-qualified name. Identifiers are stored as PostgreSQL folds them: unquoted names
+/// in lower case, quoted names exactly as written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct QualName {
+    pub schema: Option<String>,
+    pub name: String,
+}
+
+impl QualName {
+    pub fn new(schema: Option<&str>, name: &str) -> Self {
+        QualName { schema: schema.map(str::to_string), name: name.to_string() }
+    }
+
+    /// `schema.name` with `public` for an unqualified name: how reports name tables.
+    pub fn display_qualified(&self) -> String {
+        format!("{}.{}", self.schema.as_deref().unwrap_or("public"), self.name)
+    }
+}
+
+impl fmt::Display for QualName {
+    /// Renders valid SQL: each part quoted when PostgreSQL would otherwise fold or reject it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(s) = &self.schema {
+            write!(f, "{}.", quote_ident(s))?;
+        }
+        write!(f, "{}", quote_ident(&self.name))
+    }
+}
+
+/// Quotes an identifier when it is not a plain lower-case name or is a reserved word.
+pub fn quote_ident(ident: &str) -> String {
+    let plain = !ident.is_empty()
+        && ident.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && ident.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
+        && !is_reserved(ident);
+    if plain { ident.to_string() } else { format!("\"{}\"", ident.replace('"', "\"\"")) }
+}
+
+/// PostgreSQL's reserved key words (https://www.postgresql.org/docs/current/sql-keywords-appendix.html),
+/// plus the type/function-name ones that cannot be a bare column or table name.
+fn is_reserved(word: &str) -> bool {
+    RESERVED.binary_search(&word).is_ok()
+}
+
+/// Sorted, for binary search.
+const RESERVED: &[&str] = &[
+        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",
+        "binary", "both", "case", "cast", "check", "collate", "collation", "column", "concurrently",
+        "constraint", "create", "cross", "current_catalog", "current_date", "current_role",
+        "current_schema", "current_time", "current_timestamp", "current_user", "default", "deferrable",
+        "desc", "distinct", "do", "else", "end", "except", "false", "fetch", "for", "foreign", "freeze",
+        "from", "full", "grant", "group", "having", "ilike", "in", "initially", "inner", "intersect",
+        "into", "is", "isnull", "join", "lateral", "leading", "left", "like", "limit", "localtime",
+        "localtimestamp", "natural", "not", "notnull", "null", "offset", "on", "only", "or", "order",
+        "outer", "overlaps", "placing", "primary", "references", "returning", "right", "select",
+        "session_user", "similar", "some", "symmetric", "system_user", "table", "tablesample", "then",
+        "to", "trailing", "true", "union", "unique", "user", "using", "variadic", "verbose", "when",
+        "where", "window", "with",
+];
+
+/// A SQL expression kept as text, with what rules need to know about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Expr {
+    /// The expression as SQL (re-parses; spacing and case may differ from the source).
+    pub sql: String,
+    /// Functions it calls, lower case, without schema (`now`, `gen_random_uuid`, `nextval`).
+    pub calls: Vec<String>,
+    /// Column names it mentions, folded.
+    pub columns: Vec<String>,
+    /// A literal or a cast of a literal (`'0'`, `'[]'::jsonb`, `NULL`, `TRUE`).
+    pub constant: bool,
+}
+
+/// A column or value type as written, normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TypeName {
+    /// The type as SQL, e.g. `VARCHAR(250)`, `TIMESTAMP WITH TIME ZONE`, `state_type`.
+    pub sql: String,
+    /// Canonical lower-case base name: `varchar`, `int4`, `timestamptz`, `numeric`, `state_type`.
+    pub base: String,
+    /// Type modifiers: `[250]` for VARCHAR(250), `[10, 2]` for NUMERIC(10,2).
+    pub modifiers: Vec<u32>,
+    pub array: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Identity {
+    Always,
+    ByDefault,
+}
+
+/// A column as declared in CREATE TABLE or ADD COLUMN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnDef {
+    pub name: String,
+    pub ty: TypeName,
+    pub not_null: bool,
+    pub default: Option<Expr>,
+    pub identity: Option<Identity>,
+    /// `GENERATED ALWAYS AS (expr) STORED`.
+    pub generated: Option<Expr>,
+    pub collation: Option<String>,
+    /// Inline constraints (PRIMARY KEY, UNIQUE, REFERENCES, CHECK), as table constraints on this column.
+    pub constraints: Vec<Constraint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefAction {
+    NoAction,
+    Restrict,
+    Cascade,
+    SetNull,
+    SetDefault,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum ConstraintKind {
+    PrimaryKey { columns: Vec<String>, using_index: Option<String> },
+    Unique { columns: Vec<String>, using_index: Option<String> },
+    ForeignKey {
+        columns: Vec<String>,
+        ref_table: QualName,
+        ref_columns: Vec<String>,
+        on_delete: Option<RefAction>,
+        on_update: Option<RefAction>,
+        deferrable: bool,
+    },
+    Check { expr: Expr },
+    Exclude { sql: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Constraint {
+    pub name: Option<String>,
+    pub kind: ConstraintKind,
+    /// `NOT VALID`: existing rows are not checked now.
+    pub not_valid: bool,
+    /// The constraint as SQL (`CONSTRAINT fk FOREIGN KEY (a) REFERENCES b (id)`), for re-adding it.
+    pub sql: String,
+}
+
+/// One action of `ALTER TABLE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum AlterAction {
+    AddColumn { column: ColumnDef, if_not_exists: bool },
+    DropColumn { name: String, if_exists: bool, cascade: bool },
+    AlterColumnType { column: String, ty: TypeName, using: Option<Expr> },
+    SetDefault { column: String, expr: Expr },
+    DropDefault { column: String },
+    SetNotNull { column: String },
+    DropNotNull { column: String },
+    AddIdentity { column: String, identity: Identity },
+    DropIdentity { column: String, if_exists: bool },
+    AddConstraint { constraint: Constraint },
+    DropConstraint { name: String, if_exists: bool, cascade: bool },
+    ValidateConstraint { name: String },
+    RenameColumn { from: String, to: String },
+    RenameConstraint { from: String, to: String },
+    RenameTable { to: String },
+    SetSchema { schema: String },
+    AttachPartition { partition: QualName },
+    DetachPartition { partition: QualName, concurrently: bool },
+    EnableTrigger { name: String },
+    DisableTrigger { name: String },
+    SetLogged,
+    SetUnlogged,
+    ReplicaIdentity,
+    RowLevelSecurity { enable: bool },
+    /// Anything else, as SQL (SET (storage params), OWNER TO, CLUSTER ON, …).
+    Other { sql: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndexDef {
+    pub name: Option<String>,
+    pub table: QualName,
+    pub unique: bool,
+    pub concurrently: bool,
+    pub if_not_exists: bool,
+    /// Access method (`btree`, `gin`, …) when given.
+    pub method: Option<String>,
+    /// Key parts as SQL (`name`, `lower(email)`, `name gin_trgm_ops`).
+    pub keys: Vec<String>,
+    /// Plain column keys (for matching an index to a filter).
+    pub columns: Vec<String>,
+    pub include: Vec<String>,
+    pub predicate: Option<Expr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectKind {
+    Table,
+    View,
+    MaterializedView,
+    Index,
+    Sequence,
+    Type,
+    Domain,
+    Schema,
+    Extension,
+    Function,
+    Procedure,
+    Trigger,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxControl {
+    Begin,
+    Commit,
+    Rollback,
+    Savepoint,
+    ReleaseSavepoint,
+    RollbackToSavepoint,
+}
+
+/// One statement, as migsafe understands it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "op")]
+pub enum Op {
+    CreateTable {
+        name: QualName,
+        if_not_exists: bool,
+        columns: Vec<ColumnDef>,
+        constraints: Vec<Constraint>,
+        /// `CREATE TABLE … AS SELECT` or `LIKE`: columns are not listed.
+        as_query: bool,
+        partition_of: Option<QualName>,
+        temporary: bool,
+        unlogged: bool,
+    },
+    AlterTable { name: QualName, if_exists: bool, only: bool, actions: Vec<AlterAction> },
+    Drop { kind: ObjectKind, names: Vec<QualName>, if_exists: bool, cascade: bool, concurrently: bool },
+    CreateIndex(IndexDef),
+    AlterIndex { name: QualName, rename_to: Option<String>, sql_tail: Option<String> },
+    Reindex { target: ObjectKind, name: Option<QualName>, concurrently: bool },
+    CreateType { name: QualName, enum_values: Option<Vec<String>> },
+    AlterTypeAddValue { name: QualName, value: String, if_not_exists: bool },
+    AlterTypeRenameValue { name: QualName, from: String, to: String },
+    AlterTypeRename { name: QualName, to: String },
+    CreateSequence { name: QualName, if_not_exists: bool },
+    AlterSequence { name: QualName, sql_tail: String },
+    CreateView { name: QualName, materialized: bool, or_replace: bool },
+    RefreshMaterializedView { name: QualName, concurrently: bool },
+    CreateFunction { name: QualName, or_replace: bool, kind: ObjectKind },
+    CreateTrigger { name: String, table: QualName, or_replace: bool },
+    DropTrigger { name: String, table: Option<QualName>, if_exists: bool },
+    CreateExtension { name: String, if_not_exists: bool },
+    CreateSchema { name: String, if_not_exists: bool },
+    Comment { target: ObjectKind, name: QualName },
+    Insert { table: QualName, from_select: bool, returning: bool },
+    Update { table: QualName, has_where: bool, filter: Option<Expr>, from: bool },
+    Delete { table: QualName, has_where: bool, filter: Option<Expr> },
+    Select,
+    Merge { table: QualName },
+    Truncate { tables: Vec<QualName>, cascade: bool },
+    Copy { table: Option<QualName>, from_stdin: bool },
+    Do,
+    Vacuum { tables: Vec<QualName>, full: bool, analyze: bool },
+    Analyze { tables: Vec<QualName> },
+    Cluster { table: Option<QualName>, index: Option<String> },
+    Lock { tables: Vec<QualName>, mode: Option<String> },
+    Set { name: String, value: String, local: bool },
+    Reset { name: Option<String> },
+    SetConstraints { sql: String },
+    Transaction(TxControl),
+    Grant,
+    Revoke,
+    /// Parsed, but nothing migsafe models (SHOW, LISTEN, CALL, …): the keyword(s) it starts with.
+    Other { what: String },
+    /// Empty statement (a lone `;`).
+    Empty,
+    /// Not SQL: text that migration code printed into the export.
+    Text,
+    /// SQL that neither sqlparser nor the fallback could read.
+    Unparsed { error: String },
+}
+
+impl Op {
+    /// The report's `kind`: snake case, stable.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::CreateTable { .. } => "create_table",
+            Op::AlterTable { .. } => "alter_table",
+            Op::Drop { kind, .. } => match kind {
+                ObjectKind::Table => "drop_table",
+                ObjectKind::View => "drop_view",
+                ObjectKind::MaterializedView => "drop_materialized_view",
+                ObjectKind::Index => "drop_index",
+                ObjectKind::Sequence => "drop_sequence",
+                ObjectKind::Type => "drop_type",
+                ObjectKind::Domain => "drop_domain",
+                ObjectKind::Schema => "drop_schema",
+                ObjectKind::Extension => "drop_extension",
+                ObjectKind::Function => "drop_function",
+                ObjectKind::Procedure => "drop_procedure",
+                ObjectKind::Trigger => "drop_trigger",
+                ObjectKind::Other => "drop",
+            },
+            Op::CreateIndex(_) => "create_index",
+            Op::AlterIndex { .. } => "alter_index",
+            Op::Reindex { .. } => "reindex",
+            Op::CreateType { .. } => "create_type",
+            Op::AlterTypeAddValue { .. } | Op::AlterTypeRenameValue { .. } | Op::AlterTypeRename { .. } => {
+                "alter_type"
+            }
+            Op::CreateSequence { .. } => "create_sequence",
+            Op::AlterSequence { .. } => "alter_sequence",
+            Op::CreateView { materialized: true, .. } => "create_materialized_view",
+            Op::CreateView { .. } => "create_view",
+            Op::RefreshMaterializedView { .. } => "refresh_materialized_view",
+            Op::CreateFunction { kind: ObjectKind::Procedure, .. } => "create_procedure",
+            Op::CreateFunction { .. } => "create_function",
+            Op::CreateTrigger { .. } => "create_trigger",
+            Op::DropTrigger { .. } => "drop_trigger",
+            Op::CreateExtension { .. } => "create_extension",
+            Op::CreateSchema { .. } => "create_schema",
+            Op::Comment { .. } => "comment",
+            Op::Insert { .. } => "insert",
+            Op::Update { .. } => "update",
+            Op::Delete { .. } => "delete",
+            Op::Select => "select",
+            Op::Merge { .. } => "merge",
+            Op::Truncate { .. } => "truncate",
+            Op::Copy { .. } => "copy",
+            Op::Do => "do",
+            Op::Vacuum { .. } => "vacuum",
+            Op::Analyze { .. } => "analyze",
+            Op::Cluster { .. } => "cluster",
+            Op::Lock { .. } => "lock",
+            Op::Set { .. } => "set",
+            Op::Reset { .. } => "reset",
+            Op::SetConstraints { .. } => "set_constraints",
+            Op::Transaction(t) => match t {
+                TxControl::Begin => "begin",
+                TxControl::Commit => "commit",
+                TxControl::Rollback => "rollback",
+                TxControl::Savepoint => "savepoint",
+                TxControl::ReleaseSavepoint => "release_savepoint",
+                TxControl::RollbackToSavepoint => "rollback_to_savepoint",
+            },
+            Op::Grant => "grant",
+            Op::Revoke => "revoke",
+            Op::Other { .. } => "other",
+            Op::Empty => "empty",
+            Op::Text => "text",
+            Op::Unparsed { .. } => "unparsed",
+        }
+    }
+
+    /// The table a DML or DDL statement writes to, when it has exactly one.
+    pub fn target_table(&self) -> Option<&QualName> {
+        match self {
+            Op::CreateTable { name, .. } | Op::AlterTable { name, .. } => Some(name),
+            Op::Insert { table, .. } | Op::Update { table, .. } | Op::Delete { table, .. } => Some(table),
+            Op::Merge { table } => Some(table),
+            Op::Drop { kind: ObjectKind::Table, names, .. } if names.len() == 1 => names.first(),
+            _ => None,
+        }
+    }
+
+    /// Whether sqlparser or the fallback understood the statement.
+    pub fn is_parsed(&self) -> bool {
+        !matches!(self, Op::Unparsed { .. } | Op::Text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_ident("tags"), "tags");
+        assert_eq!(quote_ident("Tags"), "\"Tags\"");
+        assert_eq!(quote_ident("user"), "\"user\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_ident("1abc"), "\"1abc\"");
+        assert_eq!(QualName::new(Some("Sales"), "order").to_string(), "\"Sales\".\"order\"");
+    }
+
+    #[test]
+    fn reserved_list_is_sorted() {
+        // binary_search needs it.
+        assert!(RESERVED.windows(2).all(|w| w[0] < w[1]));
+        assert!(["all", "analyse", "with", "user"].iter().all(|w| is_reserved(w)));
+        assert!(!is_reserved("name"));
+    }
+}

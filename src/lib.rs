@@ -1,0 +1,39 @@
+//! migsafe reads PostgreSQL migration SQL — above all the offline exports of Python migration tools
+//! (`alembic upgrade A:B --sql`, Django's `sqlmigrate`) and plain SQL files — and tells a reviewer
+//! what every statement does: its revision, its transaction, its locks, rewrites, scans and data loss.
+//!
+//! ```
+//! let sql = "BEGIN;\n\n-- Running upgrade  -> 1a2b3c4d5e6f\n\nALTER TABLE tags ADD COLUMN note text;\n\nCOMMIT;\n";
+//! let report = migsafe::analyze(sql);
+//! assert_eq!(report.revisions[0].id, "1a2b3c4d5e6f");
+//! assert_eq!(report.statements[1].kind, "alter_table");
+//! println!("{}", report.render(migsafe::Format::Json));
+//! ```
+//!
+//! With settings and a named source:
+//!
+//! ```
+//! use migsafe::{Analyzer, Settings, Source};
+//! let report = Analyzer::new(Settings::default().pg_version(14))
+//!     .analyze(Source::new("migrations/0042.sql", "DROP INDEX CONCURRENTLY ix_a;"))?;
+//! assert_eq!(report.statements[0].kind, "drop_index");
+//! # Ok::<(), migsafe::Error>(())
+//! ```
+
+mod analyze;
+mod error;
+pub mod ir;
+mod parse;
+pub mod report;
+pub mod source;
+
+pub use analyze::{Analyzer, Settings, check_text};
+pub use error::Error;
+pub use report::{Format, Report, Risk};
+pub use source::Source;
+
+/// Analyses `sql` with default settings (PostgreSQL 15, no schema). Never fails: statements that
+/// cannot be read are reported as findings.
+pub fn analyze(sql: &str) -> Report {
+    Analyzer::default().analyze_text("-", sql)
+}

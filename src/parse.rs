@@ -1,0 +1,188 @@
+//! The only module that calls sqlparser's parser. Each statement is parsed on its own, so one failure
+//! never stops the analysis of the others.
+//!
+//! Before parsing, what Python left in real exports is made readable: SQLAlchemy's pyformat
+//! placeholders (`%(name)s`, `%s`) become positional parameters (`$1`) and a doubled `%%` outside string
+//! literals becomes `%`. Token positions are shifted to the statement's place in the file, so parser
+//! messages name the file's line and column.
+
+use sqlparser::ast::Statement;
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer};
+
+/// A token in migsafe's own terms, for the keyword fallback (which must not see sqlparser).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Tok {
+    /// An identifier or key word. `upper` is the upper-cased text for keyword matching (empty for
+    /// quoted identifiers, which are never key words); `ident` is the name as PostgreSQL folds it.
+    Word { upper: String, ident: String },
+    /// A string literal's content.
+    Str(String),
+    Number(String),
+    /// `$$ … $$` or `$tag$ … $tag$`.
+    Dollar,
+    /// Punctuation and operators as written: `(`, `)`, `,`, `.`, `=`, `::`, …
+    Punct(String),
+}
+
+impl Tok {
+    pub(crate) fn is_kw(&self, kw: &str) -> bool {
+        matches!(self, Tok::Word { upper, .. } if upper == kw)
+    }
+}
+
+/// A statement parsed (or not) by sqlparser, with its tokens.
+pub(crate) struct Parsed {
+    pub(crate) statement: Result<Statement, String>,
+    pub(crate) tokens: Vec<Tok>,
+}
+
+/// Parses the statement text `sql`, which starts at (`line`, `column`) of the file.
+pub(crate) fn parse(sql: &str, line: u32, column: u32) -> Parsed {
+    let dialect = PostgreSqlDialect {};
+    let raw = match Tokenizer::new(&dialect, sql).tokenize_with_location() {
+        Ok(t) => t,
+        Err(e) => {
+            let (l, c) = shift(e.location, line, column);
+            return Parsed {
+                statement: Err(format!("{} at line {l}, column {c}", e.message)),
+                tokens: Vec::new(),
+            };
+        }
+    };
+    let tokens = depythonize(raw, line, column);
+    let ours = tokens.iter().filter_map(|t| ours(&t.token)).collect();
+    let statement = match Parser::new(&dialect).with_tokens_with_locations(tokens).parse_statements() {
+        Ok(mut v) if v.len() == 1 => v.pop().ok_or_else(|| "no statement".to_string()),
+        Ok(v) if v.is_empty() => Err("no statement".to_string()),
+        Ok(v) => Err(format!("read as {} statements", v.len())),
+        Err(ParserError::ParserError(m) | ParserError::TokenizerError(m)) => Err(m),
+        Err(ParserError::RecursionLimitExceeded) => Err("nested too deeply to parse".to_string()),
+    };
+    Parsed { statement, tokens: ours }
+}
+
+fn shift(loc: Location, line: u32, column: u32) -> (u64, u64) {
+    let l = loc.line.max(1);
+    let c = if l == 1 { loc.column + u64::from(column) - 1 } else { loc.column };
+    (l + u64::from(line) - 1, c)
+}
+
+fn shift_span(span: Span, line: u32, column: u32) -> Span {
+    let (sl, sc) = shift(span.start, line, column);
+    let (el, ec) = shift(span.end, line, column);
+    Span::new(Location::new(sl, sc), Location::new(el, ec))
+}
+
+/// Replaces pyformat placeholders and `%%` outside strings, drops whitespace, shifts locations.
+fn depythonize(raw: Vec<TokenWithSpan>, line: u32, column: u32) -> Vec<TokenWithSpan> {
+    let sig: Vec<TokenWithSpan> = raw
+        .into_iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .map(|t| TokenWithSpan::new(t.token, shift_span(t.span, line, column)))
+        .collect();
+    let mut out = Vec::with_capacity(sig.len());
+    let mut params = 0;
+    let mut i = 0;
+    while i < sig.len() {
+        let t = &sig[i];
+        if t.token == Token::Mod {
+            // %(name)s
+            if let (Some(Token::LParen), Some(Token::Word(_)), Some(Token::RParen), Some(Token::Word(s))) = (
+                sig.get(i + 1).map(|t| &t.token),
+                sig.get(i + 2).map(|t| &t.token),
+                sig.get(i + 3).map(|t| &t.token),
+                sig.get(i + 4).map(|t| &t.token),
+            ) && s.value == "s"
+            {
+                params += 1;
+                let span = t.span.union(&sig[i + 4].span);
+                out.push(TokenWithSpan::new(Token::Placeholder(format!("${params}")), span));
+                i += 5;
+                continue;
+            }
+            // %s directly after an operator, comma or parenthesis: a positional pyformat parameter.
+            if let Some(Token::Word(s)) = sig.get(i + 1).map(|t| &t.token)
+                && s.value == "s"
+                && s.quote_style.is_none()
+                && out.last().is_none_or(|p: &TokenWithSpan| !is_operand(&p.token))
+            {
+                params += 1;
+                let span = t.span.union(&sig[i + 1].span);
+                out.push(TokenWithSpan::new(Token::Placeholder(format!("${params}")), span));
+                i += 2;
+                continue;
+            }
+            // %% is a literal % escaped for Python's % formatting.
+            if sig.get(i + 1).map(|t| &t.token) == Some(&Token::Mod) {
+                out.push(t.clone());
+                i += 2;
+                continue;
+            }
+        }
+        out.push(t.clone());
+        i += 1;
+    }
+    out
+}
+
+fn is_operand(t: &Token) -> bool {
+    matches!(
+        t,
+        Token::Word(_)
+            | Token::Number(..)
+            | Token::SingleQuotedString(_)
+            | Token::RParen
+            | Token::RBracket
+            | Token::Placeholder(_)
+    )
+}
+
+fn ours(t: &Token) -> Option<Tok> {
+    Some(match t {
+        Token::Whitespace(_) | Token::EOF => return None,
+        Token::Word(w) => match w.quote_style {
+            None => Tok::Word { upper: w.value.to_uppercase(), ident: w.value.to_lowercase() },
+            Some(_) => Tok::Word { upper: String::new(), ident: w.value.clone() },
+        },
+        Token::SingleQuotedString(s)
+        | Token::EscapedStringLiteral(s)
+        | Token::NationalStringLiteral(s)
+        | Token::UnicodeStringLiteral(s) => Tok::Str(s.clone()),
+        Token::Number(n, _) => Tok::Number(n.clone()),
+        Token::DollarQuotedString(_) => Tok::Dollar,
+        other => Tok::Punct(other.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_parse() {
+        for sql in [
+            "UPDATE report SET extra=%(extra)s WHERE id = %(id_1)s",
+            "INSERT INTO t (a, b) VALUES (%(a)s, %(b)s)",
+            "SELECT * FROM t WHERE name LIKE 'tmp%%' AND a %% 2 = 0",
+            "INSERT INTO t (a) VALUES (%s)",
+        ] {
+            let p = parse(sql, 1, 1);
+            assert!(p.statement.is_ok(), "{sql}: {:?}", p.statement.err());
+        }
+    }
+
+    #[test]
+    fn errors_name_file_positions() {
+        let p = parse("ALTER TABLE t\n  FROBNICATE x", 10, 5);
+        let e = p.statement.err().unwrap_or_default();
+        assert!(e.contains("Line: 11, Column: 3"), "{e}");
+    }
+
+    #[test]
+    fn quoted_words_are_not_keywords() {
+        let p = parse("SELECT \"Select\"", 1, 1);
+        assert_eq!(p.tokens[1], Tok::Word { upper: String::new(), ident: "Select".into() });
+    }
+}

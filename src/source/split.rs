@@ -1,0 +1,638 @@
+//! Splits any text into statements with exact spans, over sqlparser's tokenizer.
+//!
+//! The splitter never loses text: every byte of the input is either inside a statement's span, or is
+//! whitespace or a comment between statements. Text that is not SQL (what a migration `print()`ed into
+//! an offline export) becomes a statement of its own with [`RawKind::Text`], cut at the next blank line
+//! or at the next line that starts with a SQL command, so it is never glued to the next statement.
+//!
+//! Tokenizer errors (an unterminated quote in printed prose, say) do not stop the split: the text from
+//! the start of the open statement to the end of the offending line becomes one statement carrying the
+//! error, and tokenizing resumes on the next line.
+
+use serde::Serialize;
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::keywords::Keyword;
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
+
+/// A region of the source: 1-based lines and columns (columns count characters; the end column is
+/// the one just after the last character) and 0-based byte offsets (end exclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct Span {
+    pub start_line: u32,
+    pub start_column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    pub start_byte: usize,
+    pub end_byte: usize,
+}
+
+/// What the splitter found a piece of text to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawKind {
+    /// Starts like SQL (a command keyword or a parenthesis).
+    Sql,
+    /// Starts with something no SQL command starts with: printed text, prose.
+    Text,
+    /// A `;` with nothing before it (at the start of the input, or after a comment).
+    Empty,
+}
+
+/// One statement as cut from the text.
+#[derive(Debug, Clone)]
+pub struct RawStatement {
+    /// The whole statement: from its first token to its `;` (and any empty `;` right after it).
+    pub span: Span,
+    /// Byte end of the statement's own text, without its terminating `;`.
+    pub body_end: usize,
+    pub kind: RawKind,
+    /// Whether a `;` ended it (false at end of input, before a revision marker, or for cut text).
+    pub terminated: bool,
+    /// A tokenizer error inside this statement, with its location.
+    pub error: Option<String>,
+}
+
+/// A comment outside every statement.
+#[derive(Debug, Clone)]
+pub struct Comment {
+    pub span: Span,
+    /// Index of the first statement after this comment (= number of statements before it).
+    pub before_statement: usize,
+}
+
+/// The result of [`split`].
+#[derive(Debug, Clone, Default)]
+pub struct Split {
+    pub statements: Vec<RawStatement>,
+    pub comments: Vec<Comment>,
+}
+
+/// First words of SQL commands: a piece starting with any other word is printed text.
+/// From the PostgreSQL command list (https://www.postgresql.org/docs/current/sql-commands.html).
+const COMMAND_KEYWORDS: &[Keyword] = &[
+    Keyword::ABORT,
+    Keyword::ALTER,
+    Keyword::ANALYZE,
+    Keyword::BEGIN,
+    Keyword::CALL,
+    Keyword::CLOSE,
+    Keyword::CLUSTER,
+    Keyword::COMMENT,
+    Keyword::COMMIT,
+    Keyword::COPY,
+    Keyword::CREATE,
+    Keyword::DEALLOCATE,
+    Keyword::DECLARE,
+    Keyword::DELETE,
+    Keyword::DISCARD,
+    Keyword::DO,
+    Keyword::DROP,
+    Keyword::END,
+    Keyword::EXECUTE,
+    Keyword::EXPLAIN,
+    Keyword::FETCH,
+    Keyword::GRANT,
+    Keyword::IMPORT,
+    Keyword::INSERT,
+    Keyword::LISTEN,
+    Keyword::LOAD,
+    Keyword::LOCK,
+    Keyword::MERGE,
+    Keyword::NOTIFY,
+    Keyword::PREPARE,
+    Keyword::REFRESH,
+    Keyword::REINDEX,
+    Keyword::RELEASE,
+    Keyword::RESET,
+    Keyword::REVOKE,
+    Keyword::ROLLBACK,
+    Keyword::SAVEPOINT,
+    Keyword::SECURITY,
+    Keyword::SELECT,
+    Keyword::SET,
+    Keyword::SHOW,
+    Keyword::START,
+    Keyword::TABLE,
+    Keyword::TRUNCATE,
+    Keyword::UNLISTEN,
+    Keyword::UPDATE,
+    Keyword::VACUUM,
+    Keyword::VALUES,
+    Keyword::WITH,
+];
+
+/// Words that start SQL commands but that sqlparser does not know as keywords.
+const COMMAND_WORDS: &[&str] = &["REASSIGN", "CHECKPOINT", "MOVE"];
+
+fn is_command_word(token: &Token) -> bool {
+    match token {
+        Token::Word(w) if w.quote_style.is_none() => {
+            COMMAND_KEYWORDS.contains(&w.keyword)
+                || COMMAND_WORDS.iter().any(|c| w.value.eq_ignore_ascii_case(c))
+        }
+        _ => false,
+    }
+}
+
+/// Is this comment an Alembic revision marker (`-- Running upgrade …`) at the start of a line?
+pub(crate) fn is_revision_marker(comment: &str) -> bool {
+    let rest = comment.trim_start_matches('-').trim_start();
+    rest.starts_with("Running upgrade ") || rest.starts_with("Running downgrade ")
+}
+
+/// Byte offsets of line starts; lines end at `\n` (as in sqlparser's tokenizer).
+pub(crate) struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+    /// Last position resolved: (line, column, byte), to make forward lookups on long lines linear.
+    cursor: (u32, u32, usize),
+}
+
+impl<'a> LineIndex<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts, cursor: (1, 1, 0) }
+    }
+
+    pub(crate) fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub(crate) fn line_start(&self, line: u32) -> usize {
+        self.starts.get(line.saturating_sub(1) as usize).copied().unwrap_or(self.text.len())
+    }
+
+    /// Byte offset of 1-based (line, column); columns count characters.
+    pub(crate) fn byte_at(&mut self, line: u32, column: u32) -> usize {
+        let (cl, cc, cb) = self.cursor;
+        let (mut col, mut byte) = if cl == line && cc <= column {
+            (cc, cb)
+        } else {
+            (1, self.line_start(line))
+        };
+        let rest = &self.text[byte.min(self.text.len())..];
+        let mut chars = rest.chars();
+        while col < column {
+            match chars.next() {
+                Some('\n') | None => break,
+                Some(c) => {
+                    byte += c.len_utf8();
+                    col += 1;
+                }
+            }
+        }
+        self.cursor = (line, col, byte);
+        byte
+    }
+
+    /// (line, column) of a byte offset (which must be on a char boundary).
+    pub(crate) fn position(&self, byte: usize) -> (u32, u32) {
+        let line = match self.starts.binary_search(&byte) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.starts[line];
+        let column = self.text[start..byte].chars().count() + 1;
+        (line as u32 + 1, column as u32)
+    }
+
+    pub(crate) fn span(&self, start: usize, end: usize) -> Span {
+        let (start_line, start_column) = self.position(start);
+        let (end_line, end_column) = self.position(end);
+        Span { start_line, start_column, end_line, end_column, start_byte: start, end_byte: end }
+    }
+}
+
+/// A token with absolute byte offsets.
+struct Tok {
+    token: Token,
+    start: usize,
+    end: usize,
+    /// 1-based column of the token's first character.
+    column: u32,
+}
+
+struct Open {
+    start: usize,
+    /// End of the last token that belongs to the statement.
+    end: usize,
+    /// End of the last significant (non-comment) token before any `;`.
+    body_end: usize,
+    kind: RawKind,
+    /// Words seen at the start (upper case), to recognise CREATE … BEGIN ATOMIC.
+    first_word: Option<Keyword>,
+    prev_word: Option<Keyword>,
+    /// Nesting inside a SQL-standard `BEGIN ATOMIC … END` body, where `;` does not end the statement.
+    atomic_depth: u32,
+    /// Newlines since the last significant token (for cutting printed text at a blank line).
+    newlines: u32,
+}
+
+struct Splitter<'a> {
+    text: &'a str,
+    lines: LineIndex<'a>,
+    out: Split,
+    open: Option<Open>,
+    /// End of the last statement, and whether only whitespace followed it since (for `;;`).
+    last_end: Option<usize>,
+    only_space_since_last: bool,
+}
+
+/// Splits `text` into statements and the comments between them.
+pub fn split(text: &str) -> Split {
+    let mut s = Splitter {
+        text,
+        lines: LineIndex::new(text),
+        out: Split::default(),
+        open: None,
+        last_end: None,
+        only_space_since_last: false,
+    };
+    s.run();
+    s.out
+}
+
+impl<'a> Splitter<'a> {
+    fn run(&mut self) {
+        let dialect = PostgreSqlDialect {};
+        let mut chunk_line: u32 = 1;
+        loop {
+            let chunk_start = self.lines.line_start(chunk_line);
+            if chunk_start >= self.text.len() {
+                break;
+            }
+            let mut buf: Vec<TokenWithSpan> = Vec::new();
+            let result = Tokenizer::new(&dialect, &self.text[chunk_start..])
+                .with_unescape(false)
+                .tokenize_with_location_into_buf(&mut buf);
+            for t in buf {
+                let tok = self.absolute(t, chunk_line);
+                self.feed(tok);
+            }
+            match result {
+                Ok(()) => break,
+                Err(e) => {
+                    let line = chunk_line + e.location.line.max(1) as u32 - 1;
+                    let column = e.location.column.max(1) as u32;
+                    let at = self.lines.byte_at(line, column);
+                    let message = format!("{} at line {line}, column {column}", e.message);
+                    self.cut_at_error(at, line, message);
+                    chunk_line = line + 1;
+                    if chunk_line as usize > self.lines.line_count() {
+                        break;
+                    }
+                }
+            }
+        }
+        self.close(false);
+    }
+
+    fn absolute(&mut self, t: TokenWithSpan, chunk_line: u32) -> Tok {
+        let sl = chunk_line + t.span.start.line.max(1) as u32 - 1;
+        let el = chunk_line + t.span.end.line.max(1) as u32 - 1;
+        let column = t.span.start.column.max(1) as u32;
+        let start = self.lines.byte_at(sl, column);
+        let end = self.lines.byte_at(el, t.span.end.column.max(1) as u32);
+        Tok { token: t.token, start, end: end.max(start), column }
+    }
+
+    /// The tokenizer failed at byte `at` on `line`: everything from the open statement's start (or the
+    /// error) to the end of that line becomes one statement that carries the error.
+    fn cut_at_error(&mut self, at: usize, line: u32, message: String) {
+        let start = self.open.as_ref().map(|o| o.start).unwrap_or(at);
+        let mut end = self.lines.line_start(line + 1);
+        if end <= self.text.len() && end > 0 && (line as usize) < self.lines.line_count() {
+            end -= 1; // before the '\n'
+        }
+        let end = trim_end(self.text, start, end.min(self.text.len()));
+        self.open = None;
+        if end > start {
+            let span = self.lines.span(start, end);
+            self.out.statements.push(RawStatement {
+                span,
+                body_end: end,
+                kind: RawKind::Text,
+                terminated: false,
+                error: Some(message),
+            });
+            self.last_end = Some(end);
+            self.only_space_since_last = false;
+        }
+    }
+
+    fn feed(&mut self, tok: Tok) {
+        match &tok.token {
+            Token::Whitespace(Whitespace::Newline) => {
+                if let Some(o) = self.open.as_mut() {
+                    o.newlines += 1;
+                    if o.kind == RawKind::Text && o.newlines >= 2 {
+                        self.close(false);
+                    }
+                }
+            }
+            Token::Whitespace(Whitespace::Space | Whitespace::Tab) => {}
+            Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_)) => {
+                let marker = matches!(&tok.token, Token::Whitespace(Whitespace::SingleLineComment { .. }))
+                    && tok.column == 1
+                    && is_revision_marker(&self.text[tok.start..tok.end]);
+                if marker {
+                    self.close(false);
+                }
+                match self.open.as_mut() {
+                    Some(o) => {
+                        // A comment on the line of printed text belongs to the text (a structlog line
+                        // holds ` -- ` in the middle); in SQL it only counts once more SQL follows.
+                        if o.kind == RawKind::Text && o.newlines == 0 {
+                            o.end = tok.end;
+                            o.body_end = tok.end;
+                        }
+                    }
+                    None => {
+                        let end = trim_end(self.text, tok.start, tok.end);
+                        self.out.comments.push(Comment {
+                            span: self.lines.span(tok.start, end),
+                            before_statement: self.out.statements.len(),
+                        });
+                        self.only_space_since_last = false;
+                    }
+                }
+            }
+            Token::SemiColon => self.semicolon(tok),
+            _ => self.significant(tok),
+        }
+    }
+
+    fn semicolon(&mut self, tok: Tok) {
+        match self.open.as_mut() {
+            Some(o) if o.atomic_depth > 0 => {
+                o.end = tok.end;
+                o.newlines = 0;
+            }
+            Some(o) => {
+                o.end = o.end.max(tok.end);
+                self.close(true);
+            }
+            None => {
+                if let (Some(_), true) = (self.last_end, self.only_space_since_last) {
+                    // An empty statement right after one (`;;` from Alembic's op.execute): it belongs
+                    // to the statement before, so no `;` is left outside every statement.
+                    if let Some(last) = self.out.statements.last_mut() {
+                        last.span = self.lines.span(last.span.start_byte, tok.end);
+                        self.last_end = Some(tok.end);
+                        return;
+                    }
+                }
+                let span = self.lines.span(tok.start, tok.end);
+                self.out.statements.push(RawStatement {
+                    span,
+                    body_end: tok.start,
+                    kind: RawKind::Empty,
+                    terminated: true,
+                    error: None,
+                });
+                self.last_end = Some(tok.end);
+                self.only_space_since_last = true;
+            }
+        }
+    }
+
+    fn significant(&mut self, tok: Tok) {
+        let command = is_command_word(&tok.token) || matches!(tok.token, Token::LParen);
+        if let Some(o) = self.open.as_ref() {
+            // Printed text ends where a line starts with a SQL command.
+            if o.kind == RawKind::Text && o.newlines > 0 && tok.column == 1 && command {
+                self.close(false);
+            }
+        }
+        let keyword = match &tok.token {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.keyword),
+            _ => None,
+        };
+        match self.open.as_mut() {
+            Some(o) => {
+                o.end = o.end.max(tok.end);
+                o.body_end = o.body_end.max(tok.end);
+                o.newlines = 0;
+                if o.kind == RawKind::Sql {
+                    track_atomic(o, keyword);
+                }
+                o.prev_word = keyword;
+            }
+            None => {
+                self.open = Some(Open {
+                    start: tok.start,
+                    end: tok.end,
+                    body_end: tok.end,
+                    kind: if command { RawKind::Sql } else { RawKind::Text },
+                    first_word: keyword,
+                    prev_word: keyword,
+                    atomic_depth: 0,
+                    newlines: 0,
+                });
+            }
+        }
+    }
+
+    fn close(&mut self, terminated: bool) {
+        let Some(o) = self.open.take() else { return };
+        let end = if terminated { o.end } else { trim_end(self.text, o.start, o.end) };
+        let span = self.lines.span(o.start, end);
+        self.out.statements.push(RawStatement {
+            span,
+            body_end: o.body_end.min(end),
+            kind: o.kind,
+            terminated,
+            error: None,
+        });
+        self.last_end = Some(end);
+        self.only_space_since_last = true;
+    }
+}
+
+/// SQL-standard function bodies (`CREATE FUNCTION … BEGIN ATOMIC stmt; stmt; END`) hold `;`.
+/// Inside them CASE … END nests; the body ends at the END that closes BEGIN ATOMIC.
+fn track_atomic(o: &mut Open, keyword: Option<Keyword>) {
+    let Some(k) = keyword else { return };
+    if o.atomic_depth == 0 {
+        if k == Keyword::ATOMIC
+            && o.prev_word == Some(Keyword::BEGIN)
+            && o.first_word == Some(Keyword::CREATE)
+        {
+            o.atomic_depth = 1;
+        }
+        return;
+    }
+    match k {
+        Keyword::CASE | Keyword::BEGIN => o.atomic_depth += 1,
+        Keyword::END => o.atomic_depth -= 1,
+        _ => {}
+    }
+}
+
+/// `end` moved back over trailing whitespace (never before `start`).
+fn trim_end(text: &str, start: usize, end: usize) -> usize {
+    let trimmed = text[start..end].trim_end();
+    start + trimmed.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(sql: &str) -> Vec<&str> {
+        split(sql).statements.iter().map(|s| &sql[s.span.start_byte..s.span.end_byte]).collect()
+    }
+
+    #[test]
+    fn plain_statements() {
+        assert_eq!(texts("SELECT 1;\nSELECT 2;"), ["SELECT 1;", "SELECT 2;"]);
+    }
+
+    #[test]
+    fn two_on_one_line_with_columns() {
+        let sql = "ALTER TABLE a ADD COLUMN b int; SET CONSTRAINTS \"x\" IMMEDIATE;";
+        let s = split(sql);
+        assert_eq!(s.statements.len(), 2);
+        let second = s.statements[1].span;
+        assert_eq!((second.start_line, second.start_column), (1, 33));
+        assert_eq!(&sql[second.start_byte..second.end_byte], "SET CONSTRAINTS \"x\" IMMEDIATE;");
+        assert_eq!(second.end_column, 63);
+    }
+
+    #[test]
+    fn dollar_quotes_with_tags() {
+        let sql = "CREATE FUNCTION f() RETURNS int AS $fn$ BEGIN RETURN 1; $$;$$ END; $fn$ LANGUAGE plpgsql;\nSELECT 1;";
+        let t = texts(sql);
+        assert_eq!(t.len(), 2);
+        assert!(t[0].ends_with("LANGUAGE plpgsql;"));
+    }
+
+    #[test]
+    fn escape_strings_and_nested_comments() {
+        let sql = "SELECT E'it\\'s; fine';\n/* a /* b; */ c; */ SELECT 2;";
+        let s = split(sql);
+        assert_eq!(s.statements.len(), 2);
+        assert_eq!(&sql[s.statements[0].span.start_byte..s.statements[0].span.end_byte], "SELECT E'it\\'s; fine';");
+        assert_eq!(s.comments.len(), 1);
+        assert_eq!(s.comments[0].before_statement, 1);
+    }
+
+    #[test]
+    fn semicolon_in_strings_and_identifiers() {
+        assert_eq!(texts("INSERT INTO \"a;b\" VALUES ('x;y');SELECT 1;").len(), 2);
+    }
+
+    #[test]
+    fn begin_atomic_body() {
+        let sql = "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN a > 0 THEN 1 ELSE 2 END; SELECT a; END;\nSELECT 3;";
+        let t = texts(sql);
+        assert_eq!(t.len(), 2, "{t:?}");
+        assert!(t[0].ends_with("SELECT a; END;"));
+    }
+
+    #[test]
+    fn plain_begin_is_a_transaction() {
+        assert_eq!(texts("BEGIN;\nSELECT 1;\nCOMMIT;"), ["BEGIN;", "SELECT 1;", "COMMIT;"]);
+    }
+
+    #[test]
+    fn empty_statements_are_absorbed() {
+        let sql = "CREATE EXTENSION IF NOT EXISTS pg_trgm;;\n\nSELECT 1; ;\n";
+        assert_eq!(texts(sql), ["CREATE EXTENSION IF NOT EXISTS pg_trgm;;", "SELECT 1; ;"]);
+        let s = split(sql);
+        assert_eq!(&sql[s.statements[0].span.start_byte..s.statements[0].body_end], "CREATE EXTENSION IF NOT EXISTS pg_trgm");
+    }
+
+    #[test]
+    fn leading_semicolon_is_an_empty_statement() {
+        let s = split("; SELECT 1;");
+        assert_eq!(s.statements[0].kind, RawKind::Empty);
+        assert_eq!(s.statements.len(), 2);
+    }
+
+    #[test]
+    fn semicolon_after_comment_is_not_absorbed() {
+        let s = split("SELECT 1;\n-- Running upgrade a -> b\n;\n");
+        assert_eq!(s.statements.len(), 2);
+        assert_eq!(s.statements[1].kind, RawKind::Empty);
+    }
+
+    #[test]
+    fn crlf_spans() {
+        let sql = "SELECT 1;\r\nALTER TABLE t\r\n  ADD COLUMN c int;\r\n";
+        let s = split(sql);
+        assert_eq!(s.statements.len(), 2);
+        let sp = s.statements[1].span;
+        assert_eq!((sp.start_line, sp.start_column, sp.end_line, sp.end_column), (2, 1, 3, 20));
+        assert_eq!(&sql[sp.start_byte..sp.end_byte], "ALTER TABLE t\r\n  ADD COLUMN c int;");
+    }
+
+    #[test]
+    fn copy_from_stdin_data() {
+        let sql = "COPY t (a, b) FROM stdin;\n1\tit's; here\n2\t\\N\n\\.\nSELECT 1;\n";
+        let t = texts(sql);
+        assert_eq!(t.len(), 2, "{t:?}");
+        assert!(t[0].contains("\\."));
+        assert_eq!(t[1], "SELECT 1;");
+    }
+
+    #[test]
+    fn printed_text_is_its_own_statement() {
+        let sql = "SELECT 1;\n\nprocessing batch 1\n\nWITH c AS (SELECT 1) UPDATE t SET a = 1;\n";
+        let s = split(sql);
+        let t = texts(sql);
+        assert_eq!(t, ["SELECT 1;", "processing batch 1", "WITH c AS (SELECT 1) UPDATE t SET a = 1;"]);
+        assert_eq!(s.statements[1].kind, RawKind::Text);
+    }
+
+    #[test]
+    fn printed_text_before_a_command_line() {
+        let t = texts("downgrade is done\nDROP TABLE x;\n");
+        assert_eq!(t, ["downgrade is done", "DROP TABLE x;"]);
+    }
+
+    #[test]
+    fn structlog_line_with_dashes() {
+        let sql = "2026-01-02T03:04:05Z [info     ] Generating sql -- not submitted. [x.y]\n\nBEGIN;\n";
+        let s = split(sql);
+        assert_eq!(s.statements.len(), 2);
+        assert_eq!(s.statements[0].span.end_byte, sql.find("\n\n").unwrap_or(0));
+        assert!(s.comments.is_empty());
+    }
+
+    #[test]
+    fn unterminated_quote_in_prose() {
+        let sql = "SELECT 1;\nDon't do this\nSELECT 2;\n";
+        let s = split(sql);
+        let t = texts(sql);
+        assert_eq!(t, ["SELECT 1;", "Don't do this", "SELECT 2;"]);
+        assert!(s.statements[1].error.as_deref().unwrap_or("").contains("Unterminated"));
+    }
+
+    #[test]
+    fn revision_marker_cuts_an_unterminated_statement() {
+        let sql = "SELECT 1\n-- Running upgrade a -> b\nSELECT 2;";
+        let s = split(sql);
+        assert_eq!(texts(sql), ["SELECT 1", "SELECT 2;"]);
+        assert_eq!(s.comments.len(), 1);
+        assert!(!s.statements[0].terminated);
+    }
+
+    #[test]
+    fn multibyte_columns() {
+        let sql = "SELECT 'éé';SELECT 2;";
+        let s = split(sql);
+        let sp = s.statements[1].span;
+        assert_eq!(sp.start_column, 13);
+        assert_eq!(sp.start_byte, 14);
+        assert_eq!(sp.end_column, 22);
+    }
+
+    #[test]
+    fn empty_and_comment_only_input() {
+        assert!(split("").statements.is_empty());
+        let s = split("-- nothing\n/* here */\n");
+        assert!(s.statements.is_empty());
+        assert_eq!(s.comments.len(), 2);
+    }
+}
