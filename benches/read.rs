@@ -9,16 +9,28 @@ fn migration(n: usize) -> String {
     let mut count = 1;
     let mut rev = 0;
     while count < n - 1 {
-        sql.push_str(&format!("-- Running upgrade {:012x} -> {:012x}\n\n", rev, rev + 1));
+        sql.push_str(&format!(
+            "-- Running upgrade {:012x} -> {:012x}\n\n",
+            rev,
+            rev + 1
+        ));
         rev += 1;
         let t = format!("table_{rev}");
         for stmt in [
-            format!("CREATE TABLE {t} (\n    id INTEGER NOT NULL, \n    name VARCHAR(250), \n    created TIMESTAMP WITHOUT TIME ZONE DEFAULT now(), \n    PRIMARY KEY (id)\n);"),
+            format!(
+                "CREATE TABLE {t} (\n    id INTEGER NOT NULL, \n    name VARCHAR(250), \n    created TIMESTAMP WITHOUT TIME ZONE DEFAULT now(), \n    PRIMARY KEY (id)\n);"
+            ),
             format!("CREATE INDEX ix_{t}_name ON {t} (name);"),
             format!("ALTER TABLE {t} ADD COLUMN status VARCHAR(20) DEFAULT 'new' NOT NULL;"),
             format!("UPDATE {t} SET status='old' WHERE created < now() - interval '1 day';"),
-            format!("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 't{rev}') THEN CREATE TYPE t{rev} AS ENUM ('a', 'b'); END IF; END $$;;"),
-            format!("UPDATE alembic_version SET version_num='{:012x}' WHERE alembic_version.version_num = '{:012x}';", rev + 1, rev),
+            format!(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 't{rev}') THEN CREATE TYPE t{rev} AS ENUM ('a', 'b'); END IF; END $$;;"
+            ),
+            format!(
+                "UPDATE alembic_version SET version_num='{:012x}' WHERE alembic_version.version_num = '{:012x}';",
+                rev + 1,
+                rev
+            ),
         ] {
             sql.push_str(&stmt);
             sql.push_str("\n\n");

@@ -4,8 +4,8 @@ use crate::error::Error;
 use crate::ir::{self, ConstraintKind, Op, QualName, TxControl};
 use crate::parse;
 use crate::report::{
-    Finding, FindingCounts, Irreversible, Report, RevisionReport, Reversibility, Risk, RollbackReport, Severity,
-    StatementReport, Summary, TableReport, Tool, Transaction,
+    Finding, FindingCounts, Irreversible, Report, Reversibility, RevisionReport, Risk,
+    RollbackReport, Severity, StatementReport, Summary, TableReport, Tool, Transaction,
 };
 use crate::source::{self, RawKind, Source, alembic};
 use std::collections::HashSet;
@@ -58,7 +58,9 @@ impl Analyzer {
         let lowered: Vec<Lowered> = read
             .statements
             .iter()
-            .map(|st| Lowered { op: lower_statement(text, st) })
+            .map(|st| Lowered {
+                op: lower_statement(text, st),
+            })
             .collect();
         let transactions = transactions(&lowered);
         let mut created: HashSet<QualName> = HashSet::new();
@@ -108,15 +110,24 @@ impl Analyzer {
             findings.retain(|f: &Finding| !st.ignore.iter().any(|r| r == &f.rule || r == "all"));
             let reversible = match (op, transactions[index]) {
                 (_, Transaction::Bookkeeping)
-                | (Op::Transaction(_) | Op::Empty | Op::Text | Op::Select | Op::Set { .. } | Op::Reset { .. }, _) => {
-                    Reversibility::Exact
-                }
+                | (
+                    Op::Transaction(_)
+                    | Op::Empty
+                    | Op::Text
+                    | Op::Select
+                    | Op::Set { .. }
+                    | Op::Reset { .. },
+                    _,
+                ) => Reversibility::Exact,
                 // Rollback generation is not built yet: claim nothing.
                 _ => Reversibility::Impossible,
             };
             statements.push(StatementReport {
                 index,
-                revision: st.revision.and_then(|r| read.revisions.get(r)).map(|r| r.marker.id.clone()),
+                revision: st
+                    .revision
+                    .and_then(|r| read.revisions.get(r))
+                    .map(|r| r.marker.id.clone()),
                 sql: text[st.span.start_byte..st.span.end_byte].to_string(),
                 span: st.span,
                 kind: op.kind().to_string(),
@@ -144,7 +155,12 @@ impl Analyzer {
                 parents: r.marker.parents.clone(),
                 direction: r.marker.direction,
                 statements: r.statements.clone(),
-                reversible: worst(r.statements.iter().filter_map(|&i| statements.get(i)).map(|s| s.reversible)),
+                reversible: worst(
+                    r.statements
+                        .iter()
+                        .filter_map(|&i| statements.get(i))
+                        .map(|s| s.reversible),
+                ),
             })
             .collect();
         let irreversible: Vec<Irreversible> = statements
@@ -167,15 +183,26 @@ impl Analyzer {
             statements: statements.len(),
             unparsed: statements.iter().filter(|s| !s.parsed).count(),
             findings: counts,
-            risk: statements.iter().map(|s| s.risk).max().unwrap_or(Risk::None),
+            risk: statements
+                .iter()
+                .map(|s| s.risk)
+                .max()
+                .unwrap_or(Risk::None),
         };
         Report {
             schema_version: crate::report::SCHEMA_VERSION,
-            tool: Tool { name: "migsafe".to_string(), version: env!("CARGO_PKG_VERSION").to_string() },
+            tool: Tool {
+                name: "migsafe".to_string(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
             pg_version: self.settings.pg_version,
             source: name.to_string(),
             revisions,
-            rollback: RollbackReport { complete: irreversible.is_empty(), script: String::new(), irreversible },
+            rollback: RollbackReport {
+                complete: irreversible.is_empty(),
+                script: String::new(),
+                irreversible,
+            },
             statements,
             summary,
         }
@@ -185,9 +212,15 @@ impl Analyzer {
 /// Rejects input that is not text: NUL bytes (binary) or invalid UTF-8, naming the byte offset.
 pub fn check_text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, Error> {
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
-        return Err(Error::Binary { name: name.to_string(), offset });
+        return Err(Error::Binary {
+            name: name.to_string(),
+            offset,
+        });
     }
-    std::str::from_utf8(bytes).map_err(|e| Error::NotUtf8 { name: name.to_string(), offset: e.valid_up_to() })
+    std::str::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
+        name: name.to_string(),
+        offset: e.valid_up_to(),
+    })
 }
 
 fn lower_statement(text: &str, st: &source::SourceStatement) -> Op {
@@ -196,7 +229,11 @@ fn lower_statement(text: &str, st: &source::SourceStatement) -> Op {
         (RawKind::Text, _) => Op::Text,
         (RawKind::Sql, Some(e)) => Op::Unparsed { error: e.clone() },
         (RawKind::Sql, None) => {
-            let parsed = parse::parse(&text[st.body.clone()], st.span.start_line, st.span.start_column);
+            let parsed = parse::parse(
+                &text[st.body.clone()],
+                st.span.start_line,
+                st.span.start_column,
+            );
             ir::lower(&parsed)
         }
     }
@@ -204,7 +241,10 @@ fn lower_statement(text: &str, st: &source::SourceStatement) -> Op {
 
 /// `public` for unqualified names, so `t` and `public.t` are one table.
 fn normal(n: &QualName) -> QualName {
-    QualName { schema: Some(n.schema.clone().unwrap_or_else(|| "public".to_string())), name: n.name.clone() }
+    QualName {
+        schema: Some(n.schema.clone().unwrap_or_else(|| "public".to_string())),
+        name: n.name.clone(),
+    }
 }
 
 /// The transaction state of every statement: explicit blocks from BEGIN to COMMIT/ROLLBACK (which
@@ -213,7 +253,11 @@ fn transactions(ops: &[Lowered]) -> Vec<Transaction> {
     let mut in_tx = false;
     ops.iter()
         .map(|l| {
-            let state = if in_tx { Transaction::InTransaction } else { Transaction::Autocommit };
+            let state = if in_tx {
+                Transaction::InTransaction
+            } else {
+                Transaction::Autocommit
+            };
             match &l.op {
                 Op::Transaction(TxControl::Begin) => {
                     in_tx = true;
@@ -232,10 +276,14 @@ fn transactions(ops: &[Lowered]) -> Vec<Transaction> {
 
 fn is_bookkeeping(op: &Op) -> bool {
     match op {
-        Op::Drop { kind: ir::ObjectKind::Table, names, .. } => {
-            !names.is_empty() && names.iter().all(|n| alembic::is_bookkeeping_table(&n.name))
-        }
-        _ => op.target_table().is_some_and(|t| alembic::is_bookkeeping_table(&t.name)),
+        Op::Drop {
+            kind: ir::ObjectKind::Table,
+            names,
+            ..
+        } => !names.is_empty() && names.iter().all(|n| alembic::is_bookkeeping_table(&n.name)),
+        _ => op
+            .target_table()
+            .is_some_and(|t| alembic::is_bookkeeping_table(&t.name)),
     }
 }
 
@@ -249,9 +297,17 @@ fn tables_of(op: &Op) -> Vec<QualName> {
         }
     };
     match op {
-        Op::CreateTable { name, constraints, columns, .. } => {
+        Op::CreateTable {
+            name,
+            constraints,
+            columns,
+            ..
+        } => {
             add(name);
-            for c in constraints.iter().chain(columns.iter().flat_map(|c| &c.constraints)) {
+            for c in constraints
+                .iter()
+                .chain(columns.iter().flat_map(|c| &c.constraints))
+            {
                 if let ConstraintKind::ForeignKey { ref_table, .. } = &c.kind {
                     add(ref_table);
                 }
@@ -262,7 +318,9 @@ fn tables_of(op: &Op) -> Vec<QualName> {
             for a in actions {
                 let cons = match a {
                     ir::AlterAction::AddConstraint { constraint } => vec![constraint],
-                    ir::AlterAction::AddColumn { column, .. } => column.constraints.iter().collect(),
+                    ir::AlterAction::AddColumn { column, .. } => {
+                        column.constraints.iter().collect()
+                    }
                     _ => Vec::new(),
                 };
                 for c in cons {
@@ -272,20 +330,27 @@ fn tables_of(op: &Op) -> Vec<QualName> {
                 }
             }
         }
-        Op::Drop { kind: ir::ObjectKind::Table | ir::ObjectKind::View | ir::ObjectKind::MaterializedView, names, .. } => {
-            names.iter().for_each(&mut add)
-        }
+        Op::Drop {
+            kind: ir::ObjectKind::Table | ir::ObjectKind::View | ir::ObjectKind::MaterializedView,
+            names,
+            ..
+        } => names.iter().for_each(&mut add),
         Op::CreateIndex(ix) => add(&ix.table),
         Op::CreateTrigger { table, .. } => add(table),
         Op::DropTrigger { table: Some(t), .. } => add(t),
-        Op::Insert { table, .. } | Op::Update { table, .. } | Op::Delete { table, .. } | Op::Merge { table } => {
-            add(table)
-        }
-        Op::Truncate { tables, .. } | Op::Vacuum { tables, .. } | Op::Analyze { tables } | Op::Lock { tables, .. } => {
-            tables.iter().for_each(&mut add)
-        }
+        Op::Insert { table, .. }
+        | Op::Update { table, .. }
+        | Op::Delete { table, .. }
+        | Op::Merge { table } => add(table),
+        Op::Truncate { tables, .. }
+        | Op::Vacuum { tables, .. }
+        | Op::Analyze { tables }
+        | Op::Lock { tables, .. } => tables.iter().for_each(&mut add),
         Op::Cluster { table: Some(t), .. } | Op::Copy { table: Some(t), .. } => add(t),
-        Op::Comment { target: ir::ObjectKind::Table, name } => add(name),
+        Op::Comment {
+            target: ir::ObjectKind::Table,
+            name,
+        } => add(name),
         Op::RefreshMaterializedView { name, .. } | Op::CreateView { name, .. } => add(name),
         _ => {}
     }
@@ -296,7 +361,9 @@ fn worst(it: impl Iterator<Item = Reversibility>) -> Reversibility {
     let mut out = Reversibility::Exact;
     for r in it {
         out = match (out, r) {
-            (Reversibility::Impossible, _) | (_, Reversibility::Impossible) => Reversibility::Impossible,
+            (Reversibility::Impossible, _) | (_, Reversibility::Impossible) => {
+                Reversibility::Impossible
+            }
             (Reversibility::Lossy, _) | (_, Reversibility::Lossy) => Reversibility::Lossy,
             _ => Reversibility::Exact,
         };

@@ -16,7 +16,10 @@ use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer};
 pub(crate) enum Tok {
     /// An identifier or key word. `upper` is the upper-cased text for keyword matching (empty for
     /// quoted identifiers, which are never key words); `ident` is the name as PostgreSQL folds it.
-    Word { upper: String, ident: String },
+    Word {
+        upper: String,
+        ident: String,
+    },
     /// A string literal's content.
     Str(String),
     Number(String),
@@ -53,19 +56,29 @@ pub(crate) fn parse(sql: &str, line: u32, column: u32) -> Parsed {
     };
     let tokens = depythonize(raw, line, column);
     let ours = tokens.iter().filter_map(|t| ours(&t.token)).collect();
-    let statement = match Parser::new(&dialect).with_tokens_with_locations(tokens).parse_statements() {
+    let statement = match Parser::new(&dialect)
+        .with_tokens_with_locations(tokens)
+        .parse_statements()
+    {
         Ok(mut v) if v.len() == 1 => v.pop().ok_or_else(|| "no statement".to_string()),
         Ok(v) if v.is_empty() => Err("no statement".to_string()),
         Ok(v) => Err(format!("read as {} statements", v.len())),
         Err(ParserError::ParserError(m) | ParserError::TokenizerError(m)) => Err(m),
         Err(ParserError::RecursionLimitExceeded) => Err("nested too deeply to parse".to_string()),
     };
-    Parsed { statement, tokens: ours }
+    Parsed {
+        statement,
+        tokens: ours,
+    }
 }
 
 fn shift(loc: Location, line: u32, column: u32) -> (u64, u64) {
     let l = loc.line.max(1);
-    let c = if l == 1 { loc.column + u64::from(column) - 1 } else { loc.column };
+    let c = if l == 1 {
+        loc.column + u64::from(column) - 1
+    } else {
+        loc.column
+    };
     (l + u64::from(line) - 1, c)
 }
 
@@ -89,7 +102,12 @@ fn depythonize(raw: Vec<TokenWithSpan>, line: u32, column: u32) -> Vec<TokenWith
         let t = &sig[i];
         if t.token == Token::Mod {
             // %(name)s
-            if let (Some(Token::LParen), Some(Token::Word(_)), Some(Token::RParen), Some(Token::Word(s))) = (
+            if let (
+                Some(Token::LParen),
+                Some(Token::Word(_)),
+                Some(Token::RParen),
+                Some(Token::Word(s)),
+            ) = (
                 sig.get(i + 1).map(|t| &t.token),
                 sig.get(i + 2).map(|t| &t.token),
                 sig.get(i + 3).map(|t| &t.token),
@@ -98,7 +116,10 @@ fn depythonize(raw: Vec<TokenWithSpan>, line: u32, column: u32) -> Vec<TokenWith
             {
                 params += 1;
                 let span = t.span.union(&sig[i + 4].span);
-                out.push(TokenWithSpan::new(Token::Placeholder(format!("${params}")), span));
+                out.push(TokenWithSpan::new(
+                    Token::Placeholder(format!("${params}")),
+                    span,
+                ));
                 i += 5;
                 continue;
             }
@@ -106,11 +127,16 @@ fn depythonize(raw: Vec<TokenWithSpan>, line: u32, column: u32) -> Vec<TokenWith
             if let Some(Token::Word(s)) = sig.get(i + 1).map(|t| &t.token)
                 && s.value == "s"
                 && s.quote_style.is_none()
-                && out.last().is_none_or(|p: &TokenWithSpan| !is_operand(&p.token))
+                && out
+                    .last()
+                    .is_none_or(|p: &TokenWithSpan| !is_operand(&p.token))
             {
                 params += 1;
                 let span = t.span.union(&sig[i + 1].span);
-                out.push(TokenWithSpan::new(Token::Placeholder(format!("${params}")), span));
+                out.push(TokenWithSpan::new(
+                    Token::Placeholder(format!("${params}")),
+                    span,
+                ));
                 i += 2;
                 continue;
             }
@@ -143,8 +169,14 @@ fn ours(t: &Token) -> Option<Tok> {
     Some(match t {
         Token::Whitespace(_) | Token::EOF => return None,
         Token::Word(w) => match w.quote_style {
-            None => Tok::Word { upper: w.value.to_uppercase(), ident: w.value.to_lowercase() },
-            Some(_) => Tok::Word { upper: String::new(), ident: w.value.clone() },
+            None => Tok::Word {
+                upper: w.value.to_uppercase(),
+                ident: w.value.to_lowercase(),
+            },
+            Some(_) => Tok::Word {
+                upper: String::new(),
+                ident: w.value.clone(),
+            },
         },
         Token::SingleQuotedString(s)
         | Token::EscapedStringLiteral(s)
@@ -183,6 +215,12 @@ mod tests {
     #[test]
     fn quoted_words_are_not_keywords() {
         let p = parse("SELECT \"Select\"", 1, 1);
-        assert_eq!(p.tokens[1], Tok::Word { upper: String::new(), ident: "Select".into() });
+        assert_eq!(
+            p.tokens[1],
+            Tok::Word {
+                upper: String::new(),
+                ident: "Select".into()
+            }
+        );
     }
 }

@@ -17,10 +17,18 @@ pub(super) fn before_sqlparser(t: &[Tok]) -> Option<Op> {
         let if_exists = c.eat_seq(&["IF", "EXISTS"]);
         let names = c.names();
         if names.is_empty() {
-            return Some(Op::Unparsed { error: "DROP INDEX CONCURRENTLY names no index".to_string() });
+            return Some(Op::Unparsed {
+                error: "DROP INDEX CONCURRENTLY names no index".to_string(),
+            });
         }
         let cascade = c.eat("CASCADE");
-        return Some(Op::Drop { kind: ObjectKind::Index, names, if_exists, cascade, concurrently: true });
+        return Some(Op::Drop {
+            kind: ObjectKind::Index,
+            names,
+            if_exists,
+            cascade,
+            concurrently: true,
+        });
     }
     None
 }
@@ -38,7 +46,11 @@ pub(super) fn recognise(t: &[Tok]) -> Option<Op> {
         "CLUSTER" => {
             c.eat("VERBOSE");
             let table = c.name();
-            let index = if c.eat("USING") { c.name().map(|n| n.name) } else { None };
+            let index = if c.eat("USING") {
+                c.name().map(|n| n.name)
+            } else {
+                None
+            };
             Some(Op::Cluster { table, index })
         }
         "VACUUM" => {
@@ -59,25 +71,37 @@ pub(super) fn recognise(t: &[Tok]) -> Option<Op> {
                     break;
                 }
             }
-            Some(Op::Vacuum { tables: c.name_list(), full, analyze })
+            Some(Op::Vacuum {
+                tables: c.name_list(),
+                full,
+                analyze,
+            })
         }
         "ANALYZE" | "ANALYSE" => {
             if c.peek_punct("(") {
                 c.paren_words();
             }
             c.eat("VERBOSE");
-            Some(Op::Analyze { tables: c.name_list() })
+            Some(Op::Analyze {
+                tables: c.name_list(),
+            })
         }
         "SET" => {
             if c.eat("CONSTRAINTS") {
-                return Some(Op::SetConstraints { sql: words_after(t, 0) });
+                return Some(Op::SetConstraints {
+                    sql: words_after(t, 0),
+                });
             }
             let local = c.eat("LOCAL");
             c.eat("SESSION");
             let name = c.name()?.name;
             c.eat_punct("=");
             c.eat("TO");
-            Some(Op::Set { name, value: words_after(t, c.i), local })
+            Some(Op::Set {
+                name,
+                value: words_after(t, c.i),
+                local,
+            })
         }
         "LOCK" => {
             c.eat("TABLE");
@@ -102,7 +126,10 @@ pub(super) fn recognise(t: &[Tok]) -> Option<Op> {
                 return None;
             }
             let concurrently = c.eat("CONCURRENTLY");
-            Some(Op::RefreshMaterializedView { name: c.name()?, concurrently })
+            Some(Op::RefreshMaterializedView {
+                name: c.name()?,
+                concurrently,
+            })
         }
         "ALTER" => alter(c),
         "COMMENT" => {
@@ -110,7 +137,9 @@ pub(super) fn recognise(t: &[Tok]) -> Option<Op> {
                 return None;
             }
             let target = match c.word()?.as_str() {
-                "TABLE" | "COLUMN" | "CONSTRAINT" | "TRIGGER" | "POLICY" | "RULE" => ObjectKind::Table,
+                "TABLE" | "COLUMN" | "CONSTRAINT" | "TRIGGER" | "POLICY" | "RULE" => {
+                    ObjectKind::Table
+                }
                 "INDEX" => ObjectKind::Index,
                 "VIEW" => ObjectKind::View,
                 "TYPE" => ObjectKind::Type,
@@ -141,7 +170,11 @@ fn reindex(mut c: Cursor) -> Option<Op> {
         _ => ObjectKind::Other, // DATABASE, SYSTEM
     };
     concurrently |= c.eat("CONCURRENTLY");
-    Some(Op::Reindex { target, name: c.name(), concurrently })
+    Some(Op::Reindex {
+        target,
+        name: c.name(),
+        concurrently,
+    })
 }
 
 fn alter(mut c: Cursor) -> Option<Op> {
@@ -149,13 +182,24 @@ fn alter(mut c: Cursor) -> Option<Op> {
         "SEQUENCE" => {
             c.eat_seq(&["IF", "EXISTS"]);
             let name = c.name()?;
-            Some(Op::AlterSequence { name, sql_tail: words_after(c.t, c.i) })
+            Some(Op::AlterSequence {
+                name,
+                sql_tail: words_after(c.t, c.i),
+            })
         }
         "INDEX" => {
             c.eat_seq(&["IF", "EXISTS"]);
             let name = c.name()?;
-            let rename_to = if c.eat_seq(&["RENAME", "TO"]) { c.name().map(|n| n.name) } else { None };
-            Some(Op::AlterIndex { name, rename_to, sql_tail: Some(words_after(c.t, c.i)) })
+            let rename_to = if c.eat_seq(&["RENAME", "TO"]) {
+                c.name().map(|n| n.name)
+            } else {
+                None
+            };
+            Some(Op::AlterIndex {
+                name,
+                rename_to,
+                sql_tail: Some(words_after(c.t, c.i)),
+            })
         }
         "TABLE" => {
             let if_exists = c.eat_seq(&["IF", "EXISTS"]);
@@ -170,17 +214,36 @@ fn alter(mut c: Cursor) -> Option<Op> {
                     break;
                 }
             }
-            Some(Op::AlterTable { name, if_exists, only, actions })
+            // sqlparser rejected the statement: accept it only when every action is one we recognise.
+            if actions
+                .iter()
+                .any(|a| matches!(a, AlterAction::Other { .. }))
+            {
+                return None;
+            }
+            Some(Op::AlterTable {
+                name,
+                if_exists,
+                only,
+                actions,
+            })
         }
         "TYPE" => {
             let name = c.name()?;
             if c.eat_seq(&["RENAME", "TO"]) {
-                return Some(Op::AlterTypeRename { name, to: c.name()?.name });
+                return Some(Op::AlterTypeRename {
+                    name,
+                    to: c.name()?.name,
+                });
             }
             if c.eat_seq(&["ADD", "VALUE"]) {
                 let if_not_exists = c.eat_seq(&["IF", "NOT", "EXISTS"]);
                 if let Some(Tok::Str(value)) = c.next() {
-                    return Some(Op::AlterTypeAddValue { name, value: value.clone(), if_not_exists });
+                    return Some(Op::AlterTypeAddValue {
+                        name,
+                        value: value.clone(),
+                        if_not_exists,
+                    });
                 }
             }
             None
@@ -189,10 +252,12 @@ fn alter(mut c: Cursor) -> Option<Op> {
     }
 }
 
-/// One ALTER TABLE action sqlparser could not read; unknown ones are kept as `Other` with their text.
+/// One ALTER TABLE action sqlparser could not read; unknown ones come back as `Other`.
 fn table_action(c: &mut Cursor) -> AlterAction {
     let start = c.i;
-    let other = |c: &Cursor| AlterAction::Other { sql: words_between(c.t, start, c.next_comma()) };
+    let other = |c: &Cursor| AlterAction::Other {
+        sql: words_between(c.t, start, c.next_comma()),
+    };
     if c.eat_seq(&["SET", "SCHEMA"]) {
         if let Some(n) = c.name() {
             return AlterAction::SetSchema { schema: n.name };
@@ -202,7 +267,10 @@ fn table_action(c: &mut Cursor) -> AlterAction {
     if c.eat_seq(&["DETACH", "PARTITION"]) {
         if let Some(partition) = c.name() {
             let concurrently = c.eat("CONCURRENTLY");
-            return AlterAction::DetachPartition { partition, concurrently };
+            return AlterAction::DetachPartition {
+                partition,
+                concurrently,
+            };
         }
     }
     c.i = start;
@@ -220,7 +288,11 @@ fn table_action(c: &mut Cursor) -> AlterAction {
                 return AlterAction::DropIdentity { column, if_exists };
             }
             if c.eat_seq(&["ADD", "GENERATED"]) {
-                let identity = if c.eat("ALWAYS") { Identity::Always } else { Identity::ByDefault };
+                let identity = if c.eat("ALWAYS") {
+                    Identity::Always
+                } else {
+                    Identity::ByDefault
+                };
                 return AlterAction::AddIdentity { column, identity };
             }
         }
@@ -232,14 +304,26 @@ fn table_action(c: &mut Cursor) -> AlterAction {
 fn create(mut c: Cursor) -> Option<Op> {
     let or_replace = c.eat_seq(&["OR", "REPLACE"]);
     match c.word()?.as_str() {
-        "FUNCTION" => Some(Op::CreateFunction { name: c.name()?, or_replace, kind: ObjectKind::Function }),
-        "PROCEDURE" => Some(Op::CreateFunction { name: c.name()?, or_replace, kind: ObjectKind::Procedure }),
+        "FUNCTION" => Some(Op::CreateFunction {
+            name: c.name()?,
+            or_replace,
+            kind: ObjectKind::Function,
+        }),
+        "PROCEDURE" => Some(Op::CreateFunction {
+            name: c.name()?,
+            or_replace,
+            kind: ObjectKind::Procedure,
+        }),
         "TRIGGER" | "CONSTRAINT" => {
             c.eat("TRIGGER");
             let name = c.name()?.name;
             while let Some(tok) = c.next() {
                 if tok.is_kw("ON") {
-                    return Some(Op::CreateTrigger { name, table: c.name()?, or_replace });
+                    return Some(Op::CreateTrigger {
+                        name,
+                        table: c.name()?,
+                        or_replace,
+                    });
                 }
             }
             None
@@ -258,7 +342,11 @@ fn words_between(t: &[Tok], from: usize, to: usize) -> String {
     for tok in t.iter().take(to).skip(from) {
         let s = match tok {
             Tok::Word { upper, ident } => {
-                if upper.is_empty() { quote_ident(ident) } else { ident.clone() }
+                if upper.is_empty() {
+                    quote_ident(ident)
+                } else {
+                    ident.clone()
+                }
             }
             Tok::Str(s) => format!("'{}'", s.replace('\'', "''")),
             Tok::Number(n) => n.clone(),
@@ -298,7 +386,10 @@ impl<'a> Cursor<'a> {
     }
 
     fn eat_seq(&mut self, kws: &[&str]) -> bool {
-        let ok = kws.iter().enumerate().all(|(k, kw)| self.t.get(self.i + k).is_some_and(|t| t.is_kw(kw)));
+        let ok = kws
+            .iter()
+            .enumerate()
+            .all(|(k, kw)| self.t.get(self.i + k).is_some_and(|t| t.is_kw(kw)));
         if ok {
             self.i += kws.len();
         }
@@ -348,14 +439,9 @@ impl<'a> Cursor<'a> {
     /// `[schema.]name`
     fn name(&mut self) -> Option<QualName> {
         let mut parts = Vec::new();
-        loop {
-            match self.t.get(self.i) {
-                Some(Tok::Word { ident, .. }) => {
-                    parts.push(ident.clone());
-                    self.i += 1;
-                }
-                _ => break,
-            }
+        while let Some(Tok::Word { ident, .. }) = self.t.get(self.i) {
+            parts.push(ident.clone());
+            self.i += 1;
             if !self.eat_punct(".") {
                 break;
             }
@@ -449,13 +535,20 @@ mod tests {
     fn reindex_cluster_do() {
         assert_eq!(
             op("REINDEX INDEX CONCURRENTLY ix_c"),
-            Op::Reindex { target: ObjectKind::Index, name: Some(QualName::new(None, "ix_c")), concurrently: true }
+            Op::Reindex {
+                target: ObjectKind::Index,
+                name: Some(QualName::new(None, "ix_c")),
+                concurrently: true
+            }
         );
         assert_eq!(op("REINDEX TABLE orders").kind(), "reindex");
         assert_eq!(op("DO $$ BEGIN PERFORM 1; END $$").kind(), "do");
         assert_eq!(
             op("CLUSTER orders USING ix_orders_created"),
-            Op::Cluster { table: Some(QualName::new(None, "orders")), index: Some("ix_orders_created".into()) }
+            Op::Cluster {
+                table: Some(QualName::new(None, "orders")),
+                index: Some("ix_orders_created".into())
+            }
         );
     }
 
@@ -463,37 +556,87 @@ mod tests {
     fn vacuum_forms() {
         assert_eq!(
             op("VACUUM ANALYZE orders"),
-            Op::Vacuum { tables: vec![QualName::new(None, "orders")], full: false, analyze: true }
+            Op::Vacuum {
+                tables: vec![QualName::new(None, "orders")],
+                full: false,
+                analyze: true
+            }
         );
         assert_eq!(
             op("VACUUM (FULL, ANALYZE) orders"),
-            Op::Vacuum { tables: vec![QualName::new(None, "orders")], full: true, analyze: true }
+            Op::Vacuum {
+                tables: vec![QualName::new(None, "orders")],
+                full: true,
+                analyze: true
+            }
         );
     }
 
     #[test]
     fn alter_table_forms() {
-        let Op::AlterTable { actions, .. } = op("ALTER TABLE orders SET SCHEMA archive") else { panic!() };
-        assert_eq!(actions, [AlterAction::SetSchema { schema: "archive".into() }]);
-        let Op::AlterTable { actions, .. } = op("ALTER TABLE orders DETACH PARTITION orders_2020 CONCURRENTLY")
+        let Op::AlterTable { actions, .. } = op("ALTER TABLE orders SET SCHEMA archive") else {
+            panic!()
+        };
+        assert_eq!(
+            actions,
+            [AlterAction::SetSchema {
+                schema: "archive".into()
+            }]
+        );
+        let Op::AlterTable { actions, .. } =
+            op("ALTER TABLE orders DETACH PARTITION orders_2020 CONCURRENTLY")
         else {
             panic!()
         };
-        assert!(matches!(&actions[0], AlterAction::DetachPartition { concurrently: true, .. }));
-        let Op::AlterTable { actions, .. } = op("ALTER TABLE orders ALTER COLUMN id DROP IDENTITY IF EXISTS") else {
+        assert!(matches!(
+            &actions[0],
+            AlterAction::DetachPartition {
+                concurrently: true,
+                ..
+            }
+        ));
+        let Op::AlterTable { actions, .. } =
+            op("ALTER TABLE orders ALTER COLUMN id DROP IDENTITY IF EXISTS")
+        else {
             panic!()
         };
-        assert_eq!(actions, [AlterAction::DropIdentity { column: "id".into(), if_exists: true }]);
+        assert_eq!(
+            actions,
+            [AlterAction::DropIdentity {
+                column: "id".into(),
+                if_exists: true
+            }]
+        );
+        assert!(matches!(
+            op("ALTER TABLE t FROBNICATE"),
+            Op::Unparsed { .. }
+        ));
+        assert!(matches!(
+            op("ALTER TABLE t SET SCHEMA s, FROBNICATE"),
+            Op::Unparsed { .. }
+        ));
     }
 
     #[test]
     fn sequences_and_constraints() {
-        assert_eq!(op("ALTER SEQUENCE orders_id_seq RESTART WITH 1000").kind(), "alter_sequence");
-        assert_eq!(op("SET CONSTRAINTS ALL IMMEDIATE").kind(), "set_constraints");
-        assert_eq!(op("SET CONSTRAINTS \"x\" IMMEDIATE").kind(), "set_constraints");
-        assert_eq!(op("LOCK TABLE orders IN SHARE MODE"), Op::Lock {
-            tables: vec![QualName::new(None, "orders")],
-            mode: Some("SHARE".into())
-        });
+        assert_eq!(
+            op("ALTER SEQUENCE orders_id_seq RESTART WITH 1000").kind(),
+            "alter_sequence"
+        );
+        assert_eq!(
+            op("SET CONSTRAINTS ALL IMMEDIATE").kind(),
+            "set_constraints"
+        );
+        assert_eq!(
+            op("SET CONSTRAINTS \"x\" IMMEDIATE").kind(),
+            "set_constraints"
+        );
+        assert_eq!(
+            op("LOCK TABLE orders IN SHARE MODE"),
+            Op::Lock {
+                tables: vec![QualName::new(None, "orders")],
+                mode: Some("SHARE".into())
+            }
+        );
     }
 }

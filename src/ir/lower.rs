@@ -15,13 +15,18 @@ pub(crate) fn lower(parsed: &Parsed) -> Op {
     }
     match &parsed.statement {
         Ok(stmt) => statement(stmt),
-        Err(error) => fallback::recognise(&parsed.tokens)
-            .unwrap_or_else(|| Op::Unparsed { error: error.clone() }),
+        Err(error) => fallback::recognise(&parsed.tokens).unwrap_or_else(|| Op::Unparsed {
+            error: error.clone(),
+        }),
     }
 }
 
 pub(super) fn fold(id: &sq::Ident) -> String {
-    if id.quote_style.is_some() { id.value.clone() } else { id.value.to_lowercase() }
+    if id.quote_style.is_some() {
+        id.value.clone()
+    } else {
+        id.value.to_lowercase()
+    }
 }
 
 fn qual(name: &sq::ObjectName) -> QualName {
@@ -59,9 +64,10 @@ const VALUE_FUNCTIONS: &[&str] = &[
 
 /// Words inside expressions that are neither columns nor calls.
 const EXPR_WORDS: &[&str] = &[
-    "and", "or", "not", "null", "is", "true", "false", "in", "like", "ilike", "between", "case", "when",
-    "then", "else", "end", "as", "cast", "interval", "distinct", "from", "any", "all", "some", "exists",
-    "similar", "to", "escape", "collate", "at", "time", "zone", "with", "without", "array", "row",
+    "and", "or", "not", "null", "is", "true", "false", "in", "like", "ilike", "between", "case",
+    "when", "then", "else", "end", "as", "cast", "interval", "distinct", "from", "any", "all",
+    "some", "exists", "similar", "to", "escape", "collate", "at", "time", "zone", "with",
+    "without", "array", "row",
 ];
 
 pub(super) fn expr(e: &sq::Expr) -> Expr {
@@ -92,14 +98,16 @@ pub(super) fn expr_from_sql(sql: String, constant: bool) -> Expr {
     let mut columns = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
         let Token::Word(w) = t else { continue };
-        let name = if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() };
+        let name = if w.quote_style.is_some() {
+            w.value.clone()
+        } else {
+            w.value.to_lowercase()
+        };
         let next = tokens.get(i + 1);
         let prev = i.checked_sub(1).and_then(|j| tokens.get(j));
-        if next == Some(&Token::LParen) {
-            if !calls.contains(&name) {
-                calls.push(name);
-            }
-        } else if w.quote_style.is_none() && VALUE_FUNCTIONS.contains(&name.as_str()) {
+        let call = next == Some(&Token::LParen)
+            || (w.quote_style.is_none() && VALUE_FUNCTIONS.contains(&name.as_str()));
+        if call {
             if !calls.contains(&name) {
                 calls.push(name);
             }
@@ -112,7 +120,12 @@ pub(super) fn expr_from_sql(sql: String, constant: bool) -> Expr {
             columns.push(name);
         }
     }
-    Expr { sql, calls, columns, constant }
+    Expr {
+        sql,
+        calls,
+        columns,
+        constant,
+    }
 }
 
 /// Canonical names of PostgreSQL's built-in types under their SQL spellings
@@ -179,12 +192,22 @@ pub(super) fn type_from_sql(sql: &str) -> TypeName {
         }
     }
     let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
-    let words = words.strip_prefix("pg_catalog.").unwrap_or(&words).to_string();
+    let words = words
+        .strip_prefix("pg_catalog.")
+        .unwrap_or(&words)
+        .to_string();
     let base = canonical_type(&words);
-    let serial = matches!(words.as_str(), "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2");
+    let serial = matches!(
+        words.as_str(),
+        "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2"
+    );
     TypeName {
         sql: sql.trim().to_string(),
-        base: if serial { format!("{base} (serial)") } else { base },
+        base: if serial {
+            format!("{base} (serial)")
+        } else {
+            base
+        },
         modifiers,
         array,
     }
@@ -218,11 +241,17 @@ fn table_constraint(c: &sq::TableConstraint, not_valid: bool) -> Constraint {
     let (name, kind) = match c {
         sq::TableConstraint::PrimaryKey(pk) => (
             opt(&pk.name),
-            ConstraintKind::PrimaryKey { columns: index_column_names(&pk.columns), using_index: None },
+            ConstraintKind::PrimaryKey {
+                columns: index_column_names(&pk.columns),
+                using_index: None,
+            },
         ),
         sq::TableConstraint::Unique(u) => (
             opt(&u.name),
-            ConstraintKind::Unique { columns: index_column_names(&u.columns), using_index: None },
+            ConstraintKind::Unique {
+                columns: index_column_names(&u.columns),
+                using_index: None,
+            },
         ),
         sq::TableConstraint::ForeignKey(fk) => (
             opt(&fk.name),
@@ -232,22 +261,49 @@ fn table_constraint(c: &sq::TableConstraint, not_valid: bool) -> Constraint {
                 ref_columns: fk.referred_columns.iter().map(fold).collect(),
                 on_delete: ref_action(&fk.on_delete),
                 on_update: ref_action(&fk.on_update),
-                deferrable: fk.characteristics.as_ref().and_then(|c| c.deferrable).unwrap_or(false),
+                deferrable: fk
+                    .characteristics
+                    .as_ref()
+                    .and_then(|c| c.deferrable)
+                    .unwrap_or(false),
             },
         ),
-        sq::TableConstraint::Check(ck) => (opt(&ck.name), ConstraintKind::Check { expr: expr(&ck.expr) }),
+        sq::TableConstraint::Check(ck) => (
+            opt(&ck.name),
+            ConstraintKind::Check {
+                expr: expr(&ck.expr),
+            },
+        ),
         sq::TableConstraint::PrimaryKeyUsingIndex(u) => (
             opt(&u.name),
-            ConstraintKind::PrimaryKey { columns: Vec::new(), using_index: Some(fold(&u.index_name)) },
+            ConstraintKind::PrimaryKey {
+                columns: Vec::new(),
+                using_index: Some(fold(&u.index_name)),
+            },
         ),
         sq::TableConstraint::UniqueUsingIndex(u) => (
             opt(&u.name),
-            ConstraintKind::Unique { columns: Vec::new(), using_index: Some(fold(&u.index_name)) },
+            ConstraintKind::Unique {
+                columns: Vec::new(),
+                using_index: Some(fold(&u.index_name)),
+            },
         ),
-        sq::TableConstraint::Exclude(x) => (opt(&x.name), ConstraintKind::Exclude { sql: c.to_string() }),
-        other => (None, ConstraintKind::Exclude { sql: other.to_string() }),
+        sq::TableConstraint::Exclude(x) => {
+            (opt(&x.name), ConstraintKind::Exclude { sql: c.to_string() })
+        }
+        other => (
+            None,
+            ConstraintKind::Exclude {
+                sql: other.to_string(),
+            },
+        ),
     };
-    Constraint { name, kind, not_valid, sql: c.to_string() }
+    Constraint {
+        name,
+        kind,
+        not_valid,
+        sql: c.to_string(),
+    }
 }
 
 fn column_def(c: &sq::ColumnDef) -> ColumnDef {
@@ -265,29 +321,50 @@ fn column_def(c: &sq::ColumnDef) -> ColumnDef {
     for o in &c.options {
         let cname = o.name.as_ref().map(fold);
         let sql = o.to_string();
-        let mut push = |kind| col.constraints.push(Constraint { name: cname.clone(), kind, not_valid: false, sql: sql.clone() });
+        let mut push = |kind| {
+            col.constraints.push(Constraint {
+                name: cname.clone(),
+                kind,
+                not_valid: false,
+                sql: sql.clone(),
+            })
+        };
         match &o.option {
             sq::ColumnOption::NotNull => col.not_null = true,
             sq::ColumnOption::Null => col.not_null = false,
             sq::ColumnOption::Default(e) => col.default = Some(expr(e)),
             sq::ColumnOption::PrimaryKey(_) => {
                 col.not_null = true;
-                push(ConstraintKind::PrimaryKey { columns: vec![name.clone()], using_index: None });
+                push(ConstraintKind::PrimaryKey {
+                    columns: vec![name.clone()],
+                    using_index: None,
+                });
             }
-            sq::ColumnOption::Unique(_) => {
-                push(ConstraintKind::Unique { columns: vec![name.clone()], using_index: None })
-            }
+            sq::ColumnOption::Unique(_) => push(ConstraintKind::Unique {
+                columns: vec![name.clone()],
+                using_index: None,
+            }),
             sq::ColumnOption::ForeignKey(fk) => push(ConstraintKind::ForeignKey {
                 columns: vec![name.clone()],
                 ref_table: qual(&fk.foreign_table),
                 ref_columns: fk.referred_columns.iter().map(fold).collect(),
                 on_delete: ref_action(&fk.on_delete),
                 on_update: ref_action(&fk.on_update),
-                deferrable: fk.characteristics.as_ref().and_then(|c| c.deferrable).unwrap_or(false),
+                deferrable: fk
+                    .characteristics
+                    .as_ref()
+                    .and_then(|c| c.deferrable)
+                    .unwrap_or(false),
             }),
-            sq::ColumnOption::Check(ck) => push(ConstraintKind::Check { expr: expr(&ck.expr) }),
+            sq::ColumnOption::Check(ck) => push(ConstraintKind::Check {
+                expr: expr(&ck.expr),
+            }),
             sq::ColumnOption::Collation(n) => col.collation = Some(n.to_string()),
-            sq::ColumnOption::Generated { generated_as, generation_expr, .. } => match (generated_as, generation_expr) {
+            sq::ColumnOption::Generated {
+                generated_as,
+                generation_expr,
+                ..
+            } => match (generated_as, generation_expr) {
                 (_, Some(e)) => col.generated = Some(expr(e)),
                 (sq::GeneratedAs::ByDefault, None) => col.identity = Some(Identity::ByDefault),
                 _ => col.identity = Some(Identity::Always),
@@ -305,73 +382,110 @@ fn column_def(c: &sq::ColumnDef) -> ColumnDef {
 fn alter_action(op: &sq::AlterTableOperation) -> AlterAction {
     use sq::AlterTableOperation as A;
     match op {
-        A::AddColumn { if_not_exists, column_def: c, .. } => {
-            AlterAction::AddColumn { column: column_def(c), if_not_exists: *if_not_exists }
-        }
-        A::DropColumn { column_names, if_exists, drop_behavior, .. } if column_names.len() == 1 => {
-            AlterAction::DropColumn {
-                name: column_names.first().map(fold).unwrap_or_default(),
-                if_exists: *if_exists,
-                cascade: matches!(drop_behavior, Some(sq::DropBehavior::Cascade)),
-            }
-        }
+        A::AddColumn {
+            if_not_exists,
+            column_def: c,
+            ..
+        } => AlterAction::AddColumn {
+            column: column_def(c),
+            if_not_exists: *if_not_exists,
+        },
+        A::DropColumn {
+            column_names,
+            if_exists,
+            drop_behavior,
+            ..
+        } if column_names.len() == 1 => AlterAction::DropColumn {
+            name: column_names.first().map(fold).unwrap_or_default(),
+            if_exists: *if_exists,
+            cascade: matches!(drop_behavior, Some(sq::DropBehavior::Cascade)),
+        },
         A::AlterColumn { column_name, op } => {
             let column = fold(column_name);
             match op {
                 sq::AlterColumnOperation::SetNotNull => AlterAction::SetNotNull { column },
                 sq::AlterColumnOperation::DropNotNull => AlterAction::DropNotNull { column },
-                sq::AlterColumnOperation::SetDefault { value } => AlterAction::SetDefault { column, expr: expr(value) },
-                sq::AlterColumnOperation::DropDefault => AlterAction::DropDefault { column },
-                sq::AlterColumnOperation::SetDataType { data_type, using, .. } => {
-                    AlterAction::AlterColumnType { column, ty: ty(data_type), using: using.as_ref().map(expr) }
-                }
-                sq::AlterColumnOperation::AddGenerated { generated_as, .. } => AlterAction::AddIdentity {
+                sq::AlterColumnOperation::SetDefault { value } => AlterAction::SetDefault {
                     column,
-                    identity: match generated_as {
-                        Some(sq::GeneratedAs::ByDefault) => Identity::ByDefault,
-                        _ => Identity::Always,
-                    },
+                    expr: expr(value),
                 },
-                other => AlterAction::Other { sql: format!("ALTER COLUMN {column_name} {other}") },
+                sq::AlterColumnOperation::DropDefault => AlterAction::DropDefault { column },
+                sq::AlterColumnOperation::SetDataType {
+                    data_type, using, ..
+                } => AlterAction::AlterColumnType {
+                    column,
+                    ty: ty(data_type),
+                    using: using.as_ref().map(expr),
+                },
+                sq::AlterColumnOperation::AddGenerated { generated_as, .. } => {
+                    AlterAction::AddIdentity {
+                        column,
+                        identity: match generated_as {
+                            Some(sq::GeneratedAs::ByDefault) => Identity::ByDefault,
+                            _ => Identity::Always,
+                        },
+                    }
+                }
+                other => AlterAction::Other {
+                    sql: format!("ALTER COLUMN {column_name} {other}"),
+                },
             }
         }
-        A::AddConstraint { constraint, not_valid } => {
-            AlterAction::AddConstraint { constraint: table_constraint(constraint, *not_valid) }
-        }
-        A::DropConstraint { if_exists, name, drop_behavior } => AlterAction::DropConstraint {
+        A::AddConstraint {
+            constraint,
+            not_valid,
+        } => AlterAction::AddConstraint {
+            constraint: table_constraint(constraint, *not_valid),
+        },
+        A::DropConstraint {
+            if_exists,
+            name,
+            drop_behavior,
+        } => AlterAction::DropConstraint {
             name: fold(name),
             if_exists: *if_exists,
             cascade: matches!(drop_behavior, Some(sq::DropBehavior::Cascade)),
         },
         A::ValidateConstraint { name } => AlterAction::ValidateConstraint { name: fold(name) },
-        A::RenameColumn { old_column_name, new_column_name } => {
-            AlterAction::RenameColumn { from: fold(old_column_name), to: fold(new_column_name) }
-        }
-        A::RenameConstraint { old_name, new_name } => {
-            AlterAction::RenameConstraint { from: fold(old_name), to: fold(new_name) }
-        }
+        A::RenameColumn {
+            old_column_name,
+            new_column_name,
+        } => AlterAction::RenameColumn {
+            from: fold(old_column_name),
+            to: fold(new_column_name),
+        },
+        A::RenameConstraint { old_name, new_name } => AlterAction::RenameConstraint {
+            from: fold(old_name),
+            to: fold(new_name),
+        },
         A::RenameTable { table_name } => AlterAction::RenameTable {
             to: match table_name {
                 sq::RenameTableNameKind::As(n) | sq::RenameTableNameKind::To(n) => last_ident(n),
             },
         },
-        A::AttachPartitionOf { partition, .. } => AlterAction::AttachPartition { partition: qual(partition) },
+        A::AttachPartitionOf { partition, .. } => AlterAction::AttachPartition {
+            partition: qual(partition),
+        },
         A::DetachPartitionOf { partition, mode } => AlterAction::DetachPartition {
             partition: qual(partition),
             concurrently: matches!(mode, Some(sq::DetachPartitionMode::Concurrently)),
         },
-        A::EnableTrigger { name } | A::EnableAlwaysTrigger { name } | A::EnableReplicaTrigger { name } => {
-            AlterAction::EnableTrigger { name: fold(name) }
-        }
+        A::EnableTrigger { name }
+        | A::EnableAlwaysTrigger { name }
+        | A::EnableReplicaTrigger { name } => AlterAction::EnableTrigger { name: fold(name) },
         A::DisableTrigger { name } => AlterAction::DisableTrigger { name: fold(name) },
         A::SetLogged => AlterAction::SetLogged,
         A::SetUnlogged => AlterAction::SetUnlogged,
         A::ReplicaIdentity { .. } => AlterAction::ReplicaIdentity,
-        A::EnableRowLevelSecurity | A::ForceRowLevelSecurity => AlterAction::RowLevelSecurity { enable: true },
+        A::EnableRowLevelSecurity | A::ForceRowLevelSecurity => {
+            AlterAction::RowLevelSecurity { enable: true }
+        }
         A::DisableRowLevelSecurity | A::NoForceRowLevelSecurity => {
             AlterAction::RowLevelSecurity { enable: false }
         }
-        other => AlterAction::Other { sql: other.to_string() },
+        other => AlterAction::Other {
+            sql: other.to_string(),
+        },
     }
 }
 
@@ -380,9 +494,12 @@ fn alter_actions(ops: &[sq::AlterTableOperation]) -> Vec<AlterAction> {
     for op in ops {
         match op {
             // DROP COLUMN a, b is one action per column.
-            sq::AlterTableOperation::DropColumn { column_names, if_exists, drop_behavior, .. }
-                if column_names.len() > 1 =>
-            {
+            sq::AlterTableOperation::DropColumn {
+                column_names,
+                if_exists,
+                drop_behavior,
+                ..
+            } if column_names.len() > 1 => {
                 for c in column_names {
                     out.push(AlterAction::DropColumn {
                         name: fold(c),
@@ -442,7 +559,11 @@ fn statement(s: &sq::Statement) -> Op {
             name: qual(&ct.name),
             if_not_exists: ct.if_not_exists,
             columns: ct.columns.iter().map(column_def).collect(),
-            constraints: ct.constraints.iter().map(|c| table_constraint(c, false)).collect(),
+            constraints: ct
+                .constraints
+                .iter()
+                .map(|c| table_constraint(c, false))
+                .collect(),
             as_query: ct.query.is_some() || ct.like.is_some(),
             partition_of: ct.partition_of.as_ref().map(qual),
             temporary: ct.temporary,
@@ -454,7 +575,13 @@ fn statement(s: &sq::Statement) -> Op {
             only: at.only,
             actions: alter_actions(&at.operations),
         },
-        S::Drop { object_type, if_exists, names, cascade, .. } => Op::Drop {
+        S::Drop {
+            object_type,
+            if_exists,
+            names,
+            cascade,
+            ..
+        } => Op::Drop {
             kind: object_kind(object_type),
             names: names.iter().map(qual).collect(),
             if_exists: *if_exists,
@@ -470,7 +597,11 @@ fn statement(s: &sq::Statement) -> Op {
         },
         S::DropExtension(de) => Op::Drop {
             kind: ObjectKind::Extension,
-            names: de.names.iter().map(|n| QualName::new(None, &fold(n))).collect(),
+            names: de
+                .names
+                .iter()
+                .map(|n| QualName::new(None, &fold(n)))
+                .collect(),
             if_exists: de.if_exists,
             cascade: matches!(de.cascade_or_restrict, Some(sq::ReferentialAction::Cascade)),
             concurrently: false,
@@ -521,11 +652,16 @@ fn statement(s: &sq::Statement) -> Op {
             })
         }
         S::AlterIndex { name, operation } => match operation {
-            sq::AlterIndexOperation::RenameIndex { index_name } => {
-                Op::AlterIndex { name: qual(name), rename_to: Some(last_ident(index_name)), sql_tail: None }
-            }
+            sq::AlterIndexOperation::RenameIndex { index_name } => Op::AlterIndex {
+                name: qual(name),
+                rename_to: Some(last_ident(index_name)),
+                sql_tail: None,
+            },
         },
-        S::CreateType { name, representation } => Op::CreateType {
+        S::CreateType {
+            name,
+            representation,
+        } => Op::CreateType {
             name: qual(name),
             enum_values: match representation {
                 Some(sq::UserDefinedTypeRepresentation::Enum { labels }) => {
@@ -545,51 +681,86 @@ fn statement(s: &sq::Statement) -> Op {
                 from: v.from.value.clone(),
                 to: v.to.value.clone(),
             },
-            sq::AlterTypeOperation::Rename(r) => Op::AlterTypeRename { name: qual(&at.name), to: fold(&r.new_name) },
+            sq::AlterTypeOperation::Rename(r) => Op::AlterTypeRename {
+                name: qual(&at.name),
+                to: fold(&r.new_name),
+            },
         },
-        S::CreateSequence { if_not_exists, name, .. } => {
-            Op::CreateSequence { name: qual(name), if_not_exists: *if_not_exists }
-        }
-        S::CreateView(cv) => {
-            Op::CreateView { name: qual(&cv.name), materialized: cv.materialized, or_replace: cv.or_replace }
-        }
-        S::RefreshMaterializedView(r) => {
-            Op::RefreshMaterializedView { name: qual(&r.name), concurrently: r.concurrently }
-        }
-        S::CreateFunction(cf) => {
-            Op::CreateFunction { name: qual(&cf.name), or_replace: cf.or_replace, kind: ObjectKind::Function }
-        }
-        S::CreateProcedure { name, .. } => {
-            Op::CreateFunction { name: qual(name), or_replace: false, kind: ObjectKind::Procedure }
-        }
+        S::CreateSequence {
+            if_not_exists,
+            name,
+            ..
+        } => Op::CreateSequence {
+            name: qual(name),
+            if_not_exists: *if_not_exists,
+        },
+        S::CreateView(cv) => Op::CreateView {
+            name: qual(&cv.name),
+            materialized: cv.materialized,
+            or_replace: cv.or_replace,
+        },
+        S::RefreshMaterializedView(r) => Op::RefreshMaterializedView {
+            name: qual(&r.name),
+            concurrently: r.concurrently,
+        },
+        S::CreateFunction(cf) => Op::CreateFunction {
+            name: qual(&cf.name),
+            or_replace: cf.or_replace,
+            kind: ObjectKind::Function,
+        },
+        S::CreateProcedure { name, .. } => Op::CreateFunction {
+            name: qual(name),
+            or_replace: false,
+            kind: ObjectKind::Procedure,
+        },
         S::CreateTrigger(ct) => Op::CreateTrigger {
             name: last_ident(&ct.name),
             table: qual(&ct.table_name),
             or_replace: ct.or_replace,
         },
-        S::CreateExtension(ce) => Op::CreateExtension { name: fold(&ce.name), if_not_exists: ce.if_not_exists },
-        S::CreateSchema { schema_name, if_not_exists, .. } => Op::CreateSchema {
+        S::CreateExtension(ce) => Op::CreateExtension {
+            name: fold(&ce.name),
+            if_not_exists: ce.if_not_exists,
+        },
+        S::CreateSchema {
+            schema_name,
+            if_not_exists,
+            ..
+        } => Op::CreateSchema {
             name: match schema_name {
-                sq::SchemaName::Simple(n) | sq::SchemaName::NamedAuthorization(n, _) => last_ident(n),
+                sq::SchemaName::Simple(n) | sq::SchemaName::NamedAuthorization(n, _) => {
+                    last_ident(n)
+                }
                 sq::SchemaName::UnnamedAuthorization(i) => fold(i),
             },
             if_not_exists: *if_not_exists,
         },
-        S::Comment { object_type, object_name, .. } => {
+        S::Comment {
+            object_type,
+            object_name,
+            ..
+        } => {
             let mut name = qual(object_name);
             if matches!(object_type, sq::CommentObject::Column) {
                 // COMMENT ON COLUMN [schema.]table.column: the object is the table.
-                let parts: Vec<String> = object_name.0.iter().map(|p| match p {
-                    sq::ObjectNamePart::Identifier(i) => fold(i),
-                    other => other.to_string(),
-                }).collect();
+                let parts: Vec<String> = object_name
+                    .0
+                    .iter()
+                    .map(|p| match p {
+                        sq::ObjectNamePart::Identifier(i) => fold(i),
+                        other => other.to_string(),
+                    })
+                    .collect();
                 name = match parts.as_slice() {
                     [.., s, t, _] => QualName::new(Some(s), t),
                     [t, _] => QualName::new(None, t),
                     _ => name,
                 };
             }
-            Op::Comment { target: comment_kind(object_type), name }
+            Op::Comment {
+                target: comment_kind(object_type),
+                name,
+            }
         }
         S::Insert(ins) => Op::Insert {
             table: match &ins.table {
@@ -613,12 +784,22 @@ fn statement(s: &sq::Statement) -> Op {
                 sq::FromTable::WithFromKeyword(t) | sq::FromTable::WithoutKeyword(t) => t,
             };
             Op::Delete {
-                table: tables.first().and_then(relation).unwrap_or_else(|| QualName::new(None, "")),
+                table: tables
+                    .first()
+                    .and_then(relation)
+                    .unwrap_or_else(|| QualName::new(None, "")),
                 has_where: d.selection.is_some(),
                 filter: d.selection.as_ref().map(expr),
             }
         }
-        S::Query(_) => Op::Select,
+        // WITH … UPDATE/INSERT/DELETE is a query whose body is the data-modifying statement.
+        S::Query(q) => match &*q.body {
+            sq::SetExpr::Insert(inner)
+            | sq::SetExpr::Update(inner)
+            | sq::SetExpr::Delete(inner)
+            | sq::SetExpr::Merge(inner) => statement(inner),
+            _ => Op::Select,
+        },
         S::Merge(m) => Op::Merge {
             table: match &m.table {
                 sq::TableFactor::Table { name, .. } => qual(name),
@@ -629,7 +810,9 @@ fn statement(s: &sq::Statement) -> Op {
             tables: t.table_names.iter().map(|t| qual(&t.name)).collect(),
             cascade: matches!(t.cascade, Some(sq::CascadeOption::Cascade)),
         },
-        S::Copy { source, to, target, .. } => Op::Copy {
+        S::Copy {
+            source, to, target, ..
+        } => Op::Copy {
             table: match source {
                 sq::CopySource::Table { table_name, .. } => Some(qual(table_name)),
                 sq::CopySource::Query(_) => None,
@@ -641,21 +824,38 @@ fn statement(s: &sq::Statement) -> Op {
             full: v.full,
             analyze: false,
         },
-        S::Analyze(a) => Op::Analyze { tables: a.table_name.iter().map(qual).collect() },
+        S::Analyze(a) => Op::Analyze {
+            tables: a.table_name.iter().map(qual).collect(),
+        },
         S::Lock(l) => Op::Lock {
             tables: l.tables.iter().map(|t| qual(&t.name)).collect(),
             mode: l.lock_mode.as_ref().map(|m| m.to_string()),
         },
         S::Set(set) => match set {
-            sq::Set::SingleAssignment { scope, variable, values, .. } => Op::Set {
+            sq::Set::SingleAssignment {
+                scope,
+                variable,
+                values,
+                ..
+            } => Op::Set {
                 name: variable.to_string().to_lowercase(),
-                value: values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "),
+                value: values
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 local: matches!(scope, Some(sq::ContextModifier::Local)),
             },
-            sq::Set::SetTimeZone { local, value } => {
-                Op::Set { name: "timezone".to_string(), value: value.to_string(), local: *local }
-            }
-            other => Op::Set { name: other.to_string(), value: String::new(), local: false },
+            sq::Set::SetTimeZone { local, value } => Op::Set {
+                name: "timezone".to_string(),
+                value: value.to_string(),
+                local: *local,
+            },
+            other => Op::Set {
+                name: other.to_string(),
+                value: String::new(),
+                local: false,
+            },
         },
         S::Reset(r) => Op::Reset {
             name: match &r.reset {
@@ -663,9 +863,13 @@ fn statement(s: &sq::Statement) -> Op {
                 _ => None,
             },
         },
-        S::StartTransaction { statements, .. } if statements.is_empty() => Op::Transaction(TxControl::Begin),
+        S::StartTransaction { statements, .. } if statements.is_empty() => {
+            Op::Transaction(TxControl::Begin)
+        }
         S::Commit { .. } => Op::Transaction(TxControl::Commit),
-        S::Rollback { savepoint: Some(_), .. } => Op::Transaction(TxControl::RollbackToSavepoint),
+        S::Rollback {
+            savepoint: Some(_), ..
+        } => Op::Transaction(TxControl::RollbackToSavepoint),
         S::Rollback { .. } => Op::Transaction(TxControl::Rollback),
         S::Savepoint { .. } => Op::Transaction(TxControl::Savepoint),
         S::ReleaseSavepoint { .. } => Op::Transaction(TxControl::ReleaseSavepoint),
@@ -674,7 +878,9 @@ fn statement(s: &sq::Statement) -> Op {
         other => {
             let text = other.to_string();
             let what: Vec<&str> = text.split_whitespace().take(2).collect();
-            Op::Other { what: what.join(" ").to_uppercase() }
+            Op::Other {
+                what: what.join(" ").to_uppercase(),
+            }
         }
     }
 }
@@ -703,8 +909,14 @@ mod tests {
     #[test]
     fn types() {
         let t = type_from_sql("VARCHAR(250)");
-        assert_eq!((t.base.as_str(), t.modifiers.as_slice(), t.array), ("varchar", &[250][..], false));
-        assert_eq!(type_from_sql("TIMESTAMP WITH TIME ZONE").base, "timestamptz");
+        assert_eq!(
+            (t.base.as_str(), t.modifiers.as_slice(), t.array),
+            ("varchar", &[250][..], false)
+        );
+        assert_eq!(
+            type_from_sql("TIMESTAMP WITH TIME ZONE").base,
+            "timestamptz"
+        );
         assert_eq!(type_from_sql("NUMERIC(10, 2)").modifiers, [10, 2]);
         assert_eq!(type_from_sql("INTEGER[]").base, "int4");
         assert!(type_from_sql("INTEGER[]").array);
@@ -719,15 +931,23 @@ mod tests {
             panic!("not alter table")
         };
         assert_eq!(name.display_qualified(), "public.tags");
-        let AlterAction::AddColumn { column, .. } = &actions[0] else { panic!("not add column") };
+        let AlterAction::AddColumn { column, .. } = &actions[0] else {
+            panic!("not add column")
+        };
         assert!(column.not_null);
-        let d = column.default.as_ref().map(|d| d.calls.clone()).unwrap_or_default();
+        let d = column
+            .default
+            .as_ref()
+            .map(|d| d.calls.clone())
+            .unwrap_or_default();
         assert_eq!(d, ["now"]);
     }
 
     #[test]
     fn quoted_names_keep_case() {
-        let Op::CreateTable { name, columns, .. } = op("CREATE TABLE \"Auth\".\"User\" (\"Id\" serial PRIMARY KEY)") else {
+        let Op::CreateTable { name, columns, .. } =
+            op("CREATE TABLE \"Auth\".\"User\" (\"Id\" serial PRIMARY KEY)")
+        else {
             panic!()
         };
         assert_eq!(name, QualName::new(Some("Auth"), "User"));
@@ -742,18 +962,32 @@ mod tests {
         ) else {
             panic!()
         };
-        let AlterAction::AddConstraint { constraint } = &actions[0] else { panic!() };
+        let AlterAction::AddConstraint { constraint } = &actions[0] else {
+            panic!()
+        };
         assert!(constraint.not_valid);
         assert_eq!(constraint.name.as_deref(), Some("fk"));
-        assert!(matches!(&constraint.kind, ConstraintKind::ForeignKey { on_delete: Some(RefAction::Cascade), .. }));
+        assert!(matches!(
+            &constraint.kind,
+            ConstraintKind::ForeignKey {
+                on_delete: Some(RefAction::Cascade),
+                ..
+            }
+        ));
     }
 
     #[test]
     fn expressions() {
-        let e = expr_from_sql("COALESCE(a, gen_random_uuid()) = b.c AND d IS NOT NULL".into(), false);
+        let e = expr_from_sql(
+            "COALESCE(a, gen_random_uuid()) = b.c AND d IS NOT NULL".into(),
+            false,
+        );
         assert_eq!(e.calls, ["coalesce", "gen_random_uuid"]);
         assert_eq!(e.columns, ["a", "c", "d"]);
-        assert_eq!(expr_from_sql("CURRENT_TIMESTAMP".into(), false).calls, ["current_timestamp"]);
+        assert_eq!(
+            expr_from_sql("CURRENT_TIMESTAMP".into(), false).calls,
+            ["current_timestamp"]
+        );
     }
 
     #[test]
@@ -764,5 +998,10 @@ mod tests {
         assert_eq!(op("DROP TABLE t").kind(), "drop_table");
         assert_eq!(op("INSERT INTO alembic_version (version_num) VALUES ('a') RETURNING alembic_version.version_num").kind(), "insert");
         assert_eq!(op("SHOW search_path").kind(), "other");
+        assert_eq!(
+            op("WITH c AS (SELECT 1) UPDATE t SET a = 1 FROM c").kind(),
+            "update"
+        );
+        assert_eq!(op("WITH c AS (SELECT 1) SELECT * FROM c").kind(), "select");
     }
 }

@@ -22,12 +22,19 @@ pub struct QualName {
 
 impl QualName {
     pub fn new(schema: Option<&str>, name: &str) -> Self {
-        QualName { schema: schema.map(str::to_string), name: name.to_string() }
+        QualName {
+            schema: schema.map(str::to_string),
+            name: name.to_string(),
+        }
     }
 
     /// `schema.name` with `public` for an unqualified name: how reports name tables.
     pub fn display_qualified(&self) -> String {
-        format!("{}.{}", self.schema.as_deref().unwrap_or("public"), self.name)
+        format!(
+            "{}.{}",
+            self.schema.as_deref().unwrap_or("public"),
+            self.name
+        )
     }
 }
 
@@ -44,10 +51,19 @@ impl fmt::Display for QualName {
 /// Quotes an identifier when it is not a plain lower-case name or is a reserved word.
 pub fn quote_ident(ident: &str) -> String {
     let plain = !ident.is_empty()
-        && ident.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && ident.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
+        && ident
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && ident
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
         && !is_reserved(ident);
-    if plain { ident.to_string() } else { format!("\"{}\"", ident.replace('"', "\"\"")) }
+    if plain {
+        ident.to_string()
+    } else {
+        format!("\"{}\"", ident.replace('"', "\"\""))
+    }
 }
 
 /// PostgreSQL's reserved key words (https://www.postgresql.org/docs/current/sql-keywords-appendix.html),
@@ -58,18 +74,107 @@ fn is_reserved(word: &str) -> bool {
 
 /// Sorted, for binary search.
 const RESERVED: &[&str] = &[
-        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",
-        "binary", "both", "case", "cast", "check", "collate", "collation", "column", "concurrently",
-        "constraint", "create", "cross", "current_catalog", "current_date", "current_role",
-        "current_schema", "current_time", "current_timestamp", "current_user", "default", "deferrable",
-        "desc", "distinct", "do", "else", "end", "except", "false", "fetch", "for", "foreign", "freeze",
-        "from", "full", "grant", "group", "having", "ilike", "in", "initially", "inner", "intersect",
-        "into", "is", "isnull", "join", "lateral", "leading", "left", "like", "limit", "localtime",
-        "localtimestamp", "natural", "not", "notnull", "null", "offset", "on", "only", "or", "order",
-        "outer", "overlaps", "placing", "primary", "references", "returning", "right", "select",
-        "session_user", "similar", "some", "symmetric", "system_user", "table", "tablesample", "then",
-        "to", "trailing", "true", "union", "unique", "user", "using", "variadic", "verbose", "when",
-        "where", "window", "with",
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "binary",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "collation",
+    "column",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "ilike",
+    "in",
+    "initially",
+    "inner",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "overlaps",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "session_user",
+    "similar",
+    "some",
+    "symmetric",
+    "system_user",
+    "table",
+    "tablesample",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
 ];
 
 /// A SQL expression kept as text, with what rules need to know about it.
@@ -132,8 +237,14 @@ pub enum RefAction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum ConstraintKind {
-    PrimaryKey { columns: Vec<String>, using_index: Option<String> },
-    Unique { columns: Vec<String>, using_index: Option<String> },
+    PrimaryKey {
+        columns: Vec<String>,
+        using_index: Option<String>,
+    },
+    Unique {
+        columns: Vec<String>,
+        using_index: Option<String>,
+    },
     ForeignKey {
         columns: Vec<String>,
         ref_table: QualName,
@@ -142,8 +253,12 @@ pub enum ConstraintKind {
         on_update: Option<RefAction>,
         deferrable: bool,
     },
-    Check { expr: Expr },
-    Exclude { sql: String },
+    Check {
+        expr: Expr,
+    },
+    Exclude {
+        sql: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -160,32 +275,89 @@ pub struct Constraint {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "action")]
 pub enum AlterAction {
-    AddColumn { column: ColumnDef, if_not_exists: bool },
-    DropColumn { name: String, if_exists: bool, cascade: bool },
-    AlterColumnType { column: String, ty: TypeName, using: Option<Expr> },
-    SetDefault { column: String, expr: Expr },
-    DropDefault { column: String },
-    SetNotNull { column: String },
-    DropNotNull { column: String },
-    AddIdentity { column: String, identity: Identity },
-    DropIdentity { column: String, if_exists: bool },
-    AddConstraint { constraint: Constraint },
-    DropConstraint { name: String, if_exists: bool, cascade: bool },
-    ValidateConstraint { name: String },
-    RenameColumn { from: String, to: String },
-    RenameConstraint { from: String, to: String },
-    RenameTable { to: String },
-    SetSchema { schema: String },
-    AttachPartition { partition: QualName },
-    DetachPartition { partition: QualName, concurrently: bool },
-    EnableTrigger { name: String },
-    DisableTrigger { name: String },
+    AddColumn {
+        column: ColumnDef,
+        if_not_exists: bool,
+    },
+    DropColumn {
+        name: String,
+        if_exists: bool,
+        cascade: bool,
+    },
+    AlterColumnType {
+        column: String,
+        ty: TypeName,
+        using: Option<Expr>,
+    },
+    SetDefault {
+        column: String,
+        expr: Expr,
+    },
+    DropDefault {
+        column: String,
+    },
+    SetNotNull {
+        column: String,
+    },
+    DropNotNull {
+        column: String,
+    },
+    AddIdentity {
+        column: String,
+        identity: Identity,
+    },
+    DropIdentity {
+        column: String,
+        if_exists: bool,
+    },
+    AddConstraint {
+        constraint: Constraint,
+    },
+    DropConstraint {
+        name: String,
+        if_exists: bool,
+        cascade: bool,
+    },
+    ValidateConstraint {
+        name: String,
+    },
+    RenameColumn {
+        from: String,
+        to: String,
+    },
+    RenameConstraint {
+        from: String,
+        to: String,
+    },
+    RenameTable {
+        to: String,
+    },
+    SetSchema {
+        schema: String,
+    },
+    AttachPartition {
+        partition: QualName,
+    },
+    DetachPartition {
+        partition: QualName,
+        concurrently: bool,
+    },
+    EnableTrigger {
+        name: String,
+    },
+    DisableTrigger {
+        name: String,
+    },
     SetLogged,
     SetUnlogged,
     ReplicaIdentity,
-    RowLevelSecurity { enable: bool },
+    RowLevelSecurity {
+        enable: bool,
+    },
     /// Anything else, as SQL (SET (storage params), OWNER TO, CLUSTER ON, …).
-    Other { sql: String },
+    Other {
+        sql: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -249,51 +421,163 @@ pub enum Op {
         temporary: bool,
         unlogged: bool,
     },
-    AlterTable { name: QualName, if_exists: bool, only: bool, actions: Vec<AlterAction> },
-    Drop { kind: ObjectKind, names: Vec<QualName>, if_exists: bool, cascade: bool, concurrently: bool },
+    AlterTable {
+        name: QualName,
+        if_exists: bool,
+        only: bool,
+        actions: Vec<AlterAction>,
+    },
+    Drop {
+        kind: ObjectKind,
+        names: Vec<QualName>,
+        if_exists: bool,
+        cascade: bool,
+        concurrently: bool,
+    },
     CreateIndex(IndexDef),
-    AlterIndex { name: QualName, rename_to: Option<String>, sql_tail: Option<String> },
-    Reindex { target: ObjectKind, name: Option<QualName>, concurrently: bool },
-    CreateType { name: QualName, enum_values: Option<Vec<String>> },
-    AlterTypeAddValue { name: QualName, value: String, if_not_exists: bool },
-    AlterTypeRenameValue { name: QualName, from: String, to: String },
-    AlterTypeRename { name: QualName, to: String },
-    CreateSequence { name: QualName, if_not_exists: bool },
-    AlterSequence { name: QualName, sql_tail: String },
-    CreateView { name: QualName, materialized: bool, or_replace: bool },
-    RefreshMaterializedView { name: QualName, concurrently: bool },
-    CreateFunction { name: QualName, or_replace: bool, kind: ObjectKind },
-    CreateTrigger { name: String, table: QualName, or_replace: bool },
-    DropTrigger { name: String, table: Option<QualName>, if_exists: bool },
-    CreateExtension { name: String, if_not_exists: bool },
-    CreateSchema { name: String, if_not_exists: bool },
-    Comment { target: ObjectKind, name: QualName },
-    Insert { table: QualName, from_select: bool, returning: bool },
-    Update { table: QualName, has_where: bool, filter: Option<Expr>, from: bool },
-    Delete { table: QualName, has_where: bool, filter: Option<Expr> },
+    AlterIndex {
+        name: QualName,
+        rename_to: Option<String>,
+        sql_tail: Option<String>,
+    },
+    Reindex {
+        target: ObjectKind,
+        name: Option<QualName>,
+        concurrently: bool,
+    },
+    CreateType {
+        name: QualName,
+        enum_values: Option<Vec<String>>,
+    },
+    AlterTypeAddValue {
+        name: QualName,
+        value: String,
+        if_not_exists: bool,
+    },
+    AlterTypeRenameValue {
+        name: QualName,
+        from: String,
+        to: String,
+    },
+    AlterTypeRename {
+        name: QualName,
+        to: String,
+    },
+    CreateSequence {
+        name: QualName,
+        if_not_exists: bool,
+    },
+    AlterSequence {
+        name: QualName,
+        sql_tail: String,
+    },
+    CreateView {
+        name: QualName,
+        materialized: bool,
+        or_replace: bool,
+    },
+    RefreshMaterializedView {
+        name: QualName,
+        concurrently: bool,
+    },
+    CreateFunction {
+        name: QualName,
+        or_replace: bool,
+        kind: ObjectKind,
+    },
+    CreateTrigger {
+        name: String,
+        table: QualName,
+        or_replace: bool,
+    },
+    DropTrigger {
+        name: String,
+        table: Option<QualName>,
+        if_exists: bool,
+    },
+    CreateExtension {
+        name: String,
+        if_not_exists: bool,
+    },
+    CreateSchema {
+        name: String,
+        if_not_exists: bool,
+    },
+    Comment {
+        target: ObjectKind,
+        name: QualName,
+    },
+    Insert {
+        table: QualName,
+        from_select: bool,
+        returning: bool,
+    },
+    Update {
+        table: QualName,
+        has_where: bool,
+        filter: Option<Expr>,
+        from: bool,
+    },
+    Delete {
+        table: QualName,
+        has_where: bool,
+        filter: Option<Expr>,
+    },
     Select,
-    Merge { table: QualName },
-    Truncate { tables: Vec<QualName>, cascade: bool },
-    Copy { table: Option<QualName>, from_stdin: bool },
+    Merge {
+        table: QualName,
+    },
+    Truncate {
+        tables: Vec<QualName>,
+        cascade: bool,
+    },
+    Copy {
+        table: Option<QualName>,
+        from_stdin: bool,
+    },
     Do,
-    Vacuum { tables: Vec<QualName>, full: bool, analyze: bool },
-    Analyze { tables: Vec<QualName> },
-    Cluster { table: Option<QualName>, index: Option<String> },
-    Lock { tables: Vec<QualName>, mode: Option<String> },
-    Set { name: String, value: String, local: bool },
-    Reset { name: Option<String> },
-    SetConstraints { sql: String },
+    Vacuum {
+        tables: Vec<QualName>,
+        full: bool,
+        analyze: bool,
+    },
+    Analyze {
+        tables: Vec<QualName>,
+    },
+    Cluster {
+        table: Option<QualName>,
+        index: Option<String>,
+    },
+    Lock {
+        tables: Vec<QualName>,
+        mode: Option<String>,
+    },
+    Set {
+        name: String,
+        value: String,
+        local: bool,
+    },
+    Reset {
+        name: Option<String>,
+    },
+    SetConstraints {
+        sql: String,
+    },
     Transaction(TxControl),
     Grant,
     Revoke,
     /// Parsed, but nothing migsafe models (SHOW, LISTEN, CALL, …): the keyword(s) it starts with.
-    Other { what: String },
+    Other {
+        what: String,
+    },
     /// Empty statement (a lone `;`).
     Empty,
     /// Not SQL: text that migration code printed into the export.
     Text,
     /// SQL that neither sqlparser nor the fallback could read.
-    Unparsed { error: String },
+    Unparsed {
+        error: String,
+    },
 }
 
 impl Op {
@@ -321,15 +605,20 @@ impl Op {
             Op::AlterIndex { .. } => "alter_index",
             Op::Reindex { .. } => "reindex",
             Op::CreateType { .. } => "create_type",
-            Op::AlterTypeAddValue { .. } | Op::AlterTypeRenameValue { .. } | Op::AlterTypeRename { .. } => {
-                "alter_type"
-            }
+            Op::AlterTypeAddValue { .. }
+            | Op::AlterTypeRenameValue { .. }
+            | Op::AlterTypeRename { .. } => "alter_type",
             Op::CreateSequence { .. } => "create_sequence",
             Op::AlterSequence { .. } => "alter_sequence",
-            Op::CreateView { materialized: true, .. } => "create_materialized_view",
+            Op::CreateView {
+                materialized: true, ..
+            } => "create_materialized_view",
             Op::CreateView { .. } => "create_view",
             Op::RefreshMaterializedView { .. } => "refresh_materialized_view",
-            Op::CreateFunction { kind: ObjectKind::Procedure, .. } => "create_procedure",
+            Op::CreateFunction {
+                kind: ObjectKind::Procedure,
+                ..
+            } => "create_procedure",
             Op::CreateFunction { .. } => "create_function",
             Op::CreateTrigger { .. } => "create_trigger",
             Op::DropTrigger { .. } => "drop_trigger",
@@ -372,9 +661,15 @@ impl Op {
     pub fn target_table(&self) -> Option<&QualName> {
         match self {
             Op::CreateTable { name, .. } | Op::AlterTable { name, .. } => Some(name),
-            Op::Insert { table, .. } | Op::Update { table, .. } | Op::Delete { table, .. } => Some(table),
+            Op::Insert { table, .. } | Op::Update { table, .. } | Op::Delete { table, .. } => {
+                Some(table)
+            }
             Op::Merge { table } => Some(table),
-            Op::Drop { kind: ObjectKind::Table, names, .. } if names.len() == 1 => names.first(),
+            Op::Drop {
+                kind: ObjectKind::Table,
+                names,
+                ..
+            } if names.len() == 1 => names.first(),
             _ => None,
         }
     }
@@ -396,14 +691,21 @@ mod tests {
         assert_eq!(quote_ident("user"), "\"user\"");
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
         assert_eq!(quote_ident("1abc"), "\"1abc\"");
-        assert_eq!(QualName::new(Some("Sales"), "order").to_string(), "\"Sales\".\"order\"");
+        assert_eq!(
+            QualName::new(Some("Sales"), "order").to_string(),
+            "\"Sales\".\"order\""
+        );
     }
 
     #[test]
     fn reserved_list_is_sorted() {
         // binary_search needs it.
         assert!(RESERVED.windows(2).all(|w| w[0] < w[1]));
-        assert!(["all", "analyse", "with", "user"].iter().all(|w| is_reserved(w)));
+        assert!(
+            ["all", "analyse", "with", "user"]
+                .iter()
+                .all(|w| is_reserved(w))
+        );
         assert!(!is_reserved("name"));
     }
 }

@@ -38,7 +38,11 @@ pub fn marker(comment: &str) -> Option<Marker> {
     let rest = rest.trim_end_matches(['\r', '\n']);
     let (from, to) = rest.split_once("->")?;
     let list = |s: &str| -> Vec<String> {
-        s.split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_string).collect()
+        s.split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect()
     };
     let (from, to) = (list(from), list(to));
     let (ids, parents) = match direction {
@@ -50,7 +54,11 @@ pub fn marker(comment: &str) -> Option<Marker> {
     if id.is_empty() {
         return None;
     }
-    Some(Marker { id, parents, direction })
+    Some(Marker {
+        id,
+        parents,
+        direction,
+    })
 }
 
 /// Tables that hold migration bookkeeping, not application data.
@@ -66,7 +74,11 @@ mod tests {
     fn markers() {
         assert_eq!(
             marker("-- Running upgrade  -> 451aebb31d03"),
-            Some(Marker { id: "451aebb31d03".into(), parents: vec![], direction: Direction::Upgrade })
+            Some(Marker {
+                id: "451aebb31d03".into(),
+                parents: vec![],
+                direction: Direction::Upgrade
+            })
         );
         assert_eq!(
             marker("-- Running upgrade a2d606a761d9, 836c0bf75904 -> d2424a248d63"),
@@ -86,7 +98,11 @@ mod tests {
         );
         assert_eq!(
             marker("-- Running downgrade 451aebb31d03 -> "),
-            Some(Marker { id: "451aebb31d03".into(), parents: vec![], direction: Direction::Downgrade })
+            Some(Marker {
+                id: "451aebb31d03".into(),
+                parents: vec![],
+                direction: Direction::Downgrade
+            })
         );
         assert_eq!(marker("-- Create model Permission"), None);
     }

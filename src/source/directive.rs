@@ -6,7 +6,11 @@
 
 /// Rule names a directive comment lists, or `None` when the comment is no directive.
 pub fn ignored_rules(comment: &str) -> Option<Vec<String>> {
-    let body = comment.trim_start_matches("--").trim_start_matches("/*").trim_end_matches("*/").trim();
+    let body = comment
+        .trim_start_matches("--")
+        .trim_start_matches("/*")
+        .trim_end_matches("*/")
+        .trim();
     let rest = body.strip_prefix("migsafe:")?.trim_start();
     let rules = rest.strip_prefix("ignore")?;
     if !rules.is_empty() && !rules.starts_with(char::is_whitespace) {
@@ -28,9 +32,17 @@ mod tests {
 
     #[test]
     fn directives() {
-        assert_eq!(ignored_rules("-- migsafe: ignore ban-drop-column, require-concurrent-index"),
-            Some(vec!["ban-drop-column".to_string(), "require-concurrent-index".to_string()]));
-        assert_eq!(ignored_rules("/* migsafe: ignore all */"), Some(vec!["all".to_string()]));
+        assert_eq!(
+            ignored_rules("-- migsafe: ignore ban-drop-column, require-concurrent-index"),
+            Some(vec![
+                "ban-drop-column".to_string(),
+                "require-concurrent-index".to_string()
+            ])
+        );
+        assert_eq!(
+            ignored_rules("/* migsafe: ignore all */"),
+            Some(vec!["all".to_string()])
+        );
         assert_eq!(ignored_rules("-- migsafe: ignored"), None);
         assert_eq!(ignored_rules("-- just a comment"), None);
     }

@@ -21,7 +21,10 @@ pub struct Source<'a> {
 
 impl<'a> Source<'a> {
     pub fn new(name: impl Into<String>, text: &'a str) -> Self {
-        Source { name: name.into(), text }
+        Source {
+            name: name.into(),
+            text,
+        }
     }
 }
 
@@ -80,13 +83,23 @@ pub fn read(text: &str) -> Read {
             && let Some(m) = alembic::marker(comment)
         {
             starts.push((c.before_statement, revisions.len()));
-            revisions.push(RevisionStep { marker: m, span: c.span, statements: Vec::new() });
+            revisions.push(RevisionStep {
+                marker: m,
+                span: c.span,
+                statements: Vec::new(),
+            });
             continue;
         }
         if let Some(rules) = directive::ignored_rules(comment) {
             // Same line as the end of the statement before: that statement; otherwise the next one.
-            let target = match c.before_statement.checked_sub(1).and_then(|p| statements.get(p)) {
-                Some(prev) if prev.span.end_line == c.span.start_line => Some(c.before_statement - 1),
+            let target = match c
+                .before_statement
+                .checked_sub(1)
+                .and_then(|p| statements.get(p))
+            {
+                Some(prev) if prev.span.end_line == c.span.start_line => {
+                    Some(c.before_statement - 1)
+                }
                 _ => Some(c.before_statement).filter(|&n| n < statements.len()),
             };
             if let Some(t) = target {
@@ -121,14 +134,21 @@ pub fn read(text: &str) -> Read {
             revisions[r].statements.push(i);
         }
     }
-    Read { statements, revisions }
+    Read {
+        statements,
+        revisions,
+    }
 }
 
 /// `BEGIN`, `BEGIN TRANSACTION`, `BEGIN WORK`, `START TRANSACTION` (with nothing else).
 fn is_begin(sql: &str) -> bool {
     let words: Vec<String> = sql.split_whitespace().map(str::to_uppercase).collect();
     matches!(
-        words.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+        words
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
         ["BEGIN"] | ["BEGIN", "TRANSACTION" | "WORK"] | ["START", "TRANSACTION"]
     )
 }
@@ -150,7 +170,9 @@ mod tests {
 
     #[test]
     fn directive_targets() {
-        let r = read("-- migsafe: ignore rule-a\nSELECT 1;\nSELECT 2; -- migsafe: ignore rule-b\nSELECT 3;");
+        let r = read(
+            "-- migsafe: ignore rule-a\nSELECT 1;\nSELECT 2; -- migsafe: ignore rule-b\nSELECT 3;",
+        );
         assert_eq!(r.statements[0].ignore, ["rule-a"]);
         assert_eq!(r.statements[1].ignore, ["rule-b"]);
         assert!(r.statements[2].ignore.is_empty());

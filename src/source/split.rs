@@ -66,71 +66,86 @@ pub struct Split {
     pub comments: Vec<Comment>,
 }
 
-/// First words of SQL commands: a piece starting with any other word is printed text.
-/// From the PostgreSQL command list (https://www.postgresql.org/docs/current/sql-commands.html).
-const COMMAND_KEYWORDS: &[Keyword] = &[
-    Keyword::ABORT,
-    Keyword::ALTER,
-    Keyword::ANALYZE,
-    Keyword::BEGIN,
-    Keyword::CALL,
-    Keyword::CLOSE,
-    Keyword::CLUSTER,
-    Keyword::COMMENT,
-    Keyword::COMMIT,
-    Keyword::COPY,
-    Keyword::CREATE,
-    Keyword::DEALLOCATE,
-    Keyword::DECLARE,
-    Keyword::DELETE,
-    Keyword::DISCARD,
-    Keyword::DO,
-    Keyword::DROP,
-    Keyword::END,
-    Keyword::EXECUTE,
-    Keyword::EXPLAIN,
-    Keyword::FETCH,
-    Keyword::GRANT,
-    Keyword::IMPORT,
-    Keyword::INSERT,
-    Keyword::LISTEN,
-    Keyword::LOAD,
-    Keyword::LOCK,
-    Keyword::MERGE,
-    Keyword::NOTIFY,
-    Keyword::PREPARE,
-    Keyword::REFRESH,
-    Keyword::REINDEX,
-    Keyword::RELEASE,
-    Keyword::RESET,
-    Keyword::REVOKE,
-    Keyword::ROLLBACK,
-    Keyword::SAVEPOINT,
-    Keyword::SECURITY,
-    Keyword::SELECT,
-    Keyword::SET,
-    Keyword::SHOW,
-    Keyword::START,
-    Keyword::TABLE,
-    Keyword::TRUNCATE,
-    Keyword::UNLISTEN,
-    Keyword::UPDATE,
-    Keyword::VACUUM,
-    Keyword::VALUES,
-    Keyword::WITH,
+/// First words of SQL commands (https://www.postgresql.org/docs/current/sql-commands.html): a piece
+/// of text that starts with any other word is printed output, not SQL.
+const COMMAND_WORDS: &[&str] = &[
+    "ABORT",
+    "ALTER",
+    "ANALYSE",
+    "ANALYZE",
+    "BEGIN",
+    "CALL",
+    "CHECKPOINT",
+    "CLOSE",
+    "CLUSTER",
+    "COMMENT",
+    "COMMIT",
+    "COPY",
+    "CREATE",
+    "DEALLOCATE",
+    "DECLARE",
+    "DELETE",
+    "DISCARD",
+    "DO",
+    "DROP",
+    "END",
+    "EXECUTE",
+    "EXPLAIN",
+    "FETCH",
+    "GRANT",
+    "IMPORT",
+    "INSERT",
+    "LISTEN",
+    "LOAD",
+    "LOCK",
+    "MERGE",
+    "MOVE",
+    "NOTIFY",
+    "PREPARE",
+    "REASSIGN",
+    "REFRESH",
+    "REINDEX",
+    "RELEASE",
+    "RESET",
+    "REVOKE",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "SECURITY",
+    "SELECT",
+    "SET",
+    "SHOW",
+    "START",
+    "TABLE",
+    "TRUNCATE",
+    "UNLISTEN",
+    "UPDATE",
+    "VACUUM",
+    "VALUES",
+    "WITH",
 ];
 
-/// Words that start SQL commands but that sqlparser does not know as keywords.
-const COMMAND_WORDS: &[&str] = &["REASSIGN", "CHECKPOINT", "MOVE"];
+fn is_command(word: &str) -> bool {
+    COMMAND_WORDS.iter().any(|c| c.eq_ignore_ascii_case(word))
+}
 
-fn is_command_word(token: &Token) -> bool {
+fn is_command_token(token: &Token) -> bool {
     match token {
-        Token::Word(w) if w.quote_style.is_none() => {
-            COMMAND_KEYWORDS.contains(&w.keyword)
-                || COMMAND_WORDS.iter().any(|c| w.value.eq_ignore_ascii_case(c))
-        }
+        Token::Word(w) => w.quote_style.is_none() && is_command(&w.value),
+        Token::LParen => true,
         _ => false,
     }
+}
+
+/// Does this line (raw text) start, at its first column, like a SQL statement or a revision marker?
+fn line_starts_sql(line: &str) -> bool {
+    if line.starts_with('(') || is_revision_marker(line) {
+        return true;
+    }
+    let word: String = line
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    !word.is_empty() && is_command(&word)
 }
 
 /// Is this comment an Alembic revision marker (`-- Running upgrade …`) at the start of a line?
@@ -150,8 +165,17 @@ pub(crate) struct LineIndex<'a> {
 impl<'a> LineIndex<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
-        starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts, cursor: (1, 1, 0) }
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex {
+            text,
+            starts,
+            cursor: (1, 1, 0),
+        }
     }
 
     pub(crate) fn line_count(&self) -> usize {
@@ -159,7 +183,10 @@ impl<'a> LineIndex<'a> {
     }
 
     pub(crate) fn line_start(&self, line: u32) -> usize {
-        self.starts.get(line.saturating_sub(1) as usize).copied().unwrap_or(self.text.len())
+        self.starts
+            .get(line.saturating_sub(1) as usize)
+            .copied()
+            .unwrap_or(self.text.len())
     }
 
     /// Byte offset of 1-based (line, column); columns count characters.
@@ -199,7 +226,14 @@ impl<'a> LineIndex<'a> {
     pub(crate) fn span(&self, start: usize, end: usize) -> Span {
         let (start_line, start_column) = self.position(start);
         let (end_line, end_column) = self.position(end);
-        Span { start_line, start_column, end_line, end_column, start_byte: start, end_byte: end }
+        Span {
+            start_line,
+            start_column,
+            end_line,
+            end_column,
+            start_byte: start,
+            end_byte: end,
+        }
     }
 }
 
@@ -208,8 +242,6 @@ struct Tok {
     token: Token,
     start: usize,
     end: usize,
-    /// 1-based column of the token's first character.
-    column: u32,
 }
 
 struct Open {
@@ -218,14 +250,11 @@ struct Open {
     end: usize,
     /// End of the last significant (non-comment) token before any `;`.
     body_end: usize,
-    kind: RawKind,
     /// Words seen at the start (upper case), to recognise CREATE … BEGIN ATOMIC.
     first_word: Option<Keyword>,
     prev_word: Option<Keyword>,
     /// Nesting inside a SQL-standard `BEGIN ATOMIC … END` body, where `;` does not end the statement.
     atomic_depth: u32,
-    /// Newlines since the last significant token (for cutting printed text at a blank line).
-    newlines: u32,
 }
 
 struct Splitter<'a> {
@@ -233,9 +262,12 @@ struct Splitter<'a> {
     lines: LineIndex<'a>,
     out: Split,
     open: Option<Open>,
-    /// End of the last statement, and whether only whitespace followed it since (for `;;`).
-    last_end: Option<usize>,
+    /// Whether only whitespace followed the last statement (for `;;`).
     only_space_since_last: bool,
+    /// Printed text was cut up to here from the raw text: tokens before it are part of it.
+    skip_until: usize,
+    /// A token ran across the end of printed text (a quote in prose): tokenize again from this line.
+    restart: Option<u32>,
 }
 
 /// Splits `text` into statements and the comments between them.
@@ -245,8 +277,9 @@ pub fn split(text: &str) -> Split {
         lines: LineIndex::new(text),
         out: Split::default(),
         open: None,
-        last_end: None,
         only_space_since_last: false,
+        skip_until: 0,
+        restart: None,
     };
     s.run();
     s.out
@@ -265,9 +298,19 @@ impl<'a> Splitter<'a> {
             let result = Tokenizer::new(&dialect, &self.text[chunk_start..])
                 .with_unescape(false)
                 .tokenize_with_location_into_buf(&mut buf);
+            // Where the token the tokenizer failed on starts: right after the last one it returned.
+            let mut failed_token_start = chunk_start;
             for t in buf {
                 let tok = self.absolute(t, chunk_line);
+                failed_token_start = tok.end;
                 self.feed(tok);
+                if self.restart.is_some() {
+                    break;
+                }
+            }
+            if let Some(line) = self.restart.take() {
+                chunk_line = line;
+                continue;
             }
             match result {
                 Ok(()) => break,
@@ -275,13 +318,18 @@ impl<'a> Splitter<'a> {
                     let line = chunk_line + e.location.line.max(1) as u32 - 1;
                     let column = e.location.column.max(1) as u32;
                     let at = self.lines.byte_at(line, column);
-                    let message = format!("{} at line {line}, column {column}", e.message);
-                    self.cut_at_error(at, line, message);
-                    chunk_line = line + 1;
-                    if chunk_line as usize > self.lines.line_count() {
-                        break;
+                    if at < self.skip_until {
+                        // The error lies in printed text already cut: go on after that text.
+                        chunk_line = self.lines.position(self.skip_until).0 + 1;
+                        continue;
                     }
+                    let message = format!("{} at line {line}, column {column}", e.message);
+                    self.cut_at_error(failed_token_start.min(at), line, message);
+                    chunk_line = line + 1;
                 }
+            }
+            if chunk_line as usize > self.lines.line_count() {
+                break;
             }
         }
         self.close(false);
@@ -290,71 +338,87 @@ impl<'a> Splitter<'a> {
     fn absolute(&mut self, t: TokenWithSpan, chunk_line: u32) -> Tok {
         let sl = chunk_line + t.span.start.line.max(1) as u32 - 1;
         let el = chunk_line + t.span.end.line.max(1) as u32 - 1;
-        let column = t.span.start.column.max(1) as u32;
-        let start = self.lines.byte_at(sl, column);
+        let start = self.lines.byte_at(sl, t.span.start.column.max(1) as u32);
         let end = self.lines.byte_at(el, t.span.end.column.max(1) as u32);
-        Tok { token: t.token, start, end: end.max(start), column }
+        Tok {
+            token: t.token,
+            start,
+            end: end.max(start),
+        }
     }
 
-    /// The tokenizer failed at byte `at` on `line`: everything from the open statement's start (or the
-    /// error) to the end of that line becomes one statement that carries the error.
+    /// The tokenizer failed on a token starting at byte `at`, noticing it on `line`: everything from the
+    /// open statement's start (or that token) to the end of that line becomes one statement that
+    /// carries the error.
     fn cut_at_error(&mut self, at: usize, line: u32, message: String) {
-        let start = self.open.as_ref().map(|o| o.start).unwrap_or(at);
-        let mut end = self.lines.line_start(line + 1);
-        if end <= self.text.len() && end > 0 && (line as usize) < self.lines.line_count() {
-            end -= 1; // before the '\n'
-        }
-        let end = trim_end(self.text, start, end.min(self.text.len()));
-        self.open = None;
+        let kind = if self.open.is_some() {
+            RawKind::Sql
+        } else {
+            RawKind::Text
+        };
+        let start = self.open.take().map(|o| o.start).unwrap_or(at);
+        let end = self.line_end(self.lines.line_start(line));
         if end > start {
-            let span = self.lines.span(start, end);
-            self.out.statements.push(RawStatement {
-                span,
-                body_end: end,
-                kind: RawKind::Text,
-                terminated: false,
-                error: Some(message),
-            });
-            self.last_end = Some(end);
-            self.only_space_since_last = false;
+            self.push(start, end, end, kind, false, Some(message));
         }
+    }
+
+    /// Byte offset of the end of the line holding `byte`, before its `\n` and trailing blanks.
+    fn line_end(&self, byte: usize) -> usize {
+        let end = self.text[byte..]
+            .find('\n')
+            .map_or(self.text.len(), |i| byte + i);
+        byte + self.text[byte..end].trim_end().len()
+    }
+
+    fn push(
+        &mut self,
+        start: usize,
+        end: usize,
+        body_end: usize,
+        kind: RawKind,
+        terminated: bool,
+        error: Option<String>,
+    ) {
+        let span = self.lines.span(start, end);
+        self.out.statements.push(RawStatement {
+            span,
+            body_end,
+            kind,
+            terminated,
+            error,
+        });
+        self.only_space_since_last = true;
     }
 
     fn feed(&mut self, tok: Tok) {
-        match &tok.token {
-            Token::Whitespace(Whitespace::Newline) => {
-                if let Some(o) = self.open.as_mut() {
-                    o.newlines += 1;
-                    if o.kind == RawKind::Text && o.newlines >= 2 {
-                        self.close(false);
-                    }
-                }
+        if tok.start < self.skip_until {
+            if tok.end > self.skip_until {
+                // A token (a string opened by an apostrophe in prose) runs past the printed text.
+                self.restart = Some(self.lines.position(self.skip_until).0 + 1);
             }
-            Token::Whitespace(Whitespace::Space | Whitespace::Tab) => {}
-            Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_)) => {
-                let marker = matches!(&tok.token, Token::Whitespace(Whitespace::SingleLineComment { .. }))
-                    && tok.column == 1
+            return;
+        }
+        match &tok.token {
+            Token::Whitespace(Whitespace::Newline | Whitespace::Space | Whitespace::Tab) => {}
+            Token::Whitespace(
+                Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_),
+            ) => {
+                let marker = matches!(
+                    &tok.token,
+                    Token::Whitespace(Whitespace::SingleLineComment { .. })
+                ) && self.lines.position(tok.start).1 == 1
                     && is_revision_marker(&self.text[tok.start..tok.end]);
                 if marker {
                     self.close(false);
                 }
-                match self.open.as_mut() {
-                    Some(o) => {
-                        // A comment on the line of printed text belongs to the text (a structlog line
-                        // holds ` -- ` in the middle); in SQL it only counts once more SQL follows.
-                        if o.kind == RawKind::Text && o.newlines == 0 {
-                            o.end = tok.end;
-                            o.body_end = tok.end;
-                        }
-                    }
-                    None => {
-                        let end = trim_end(self.text, tok.start, tok.end);
-                        self.out.comments.push(Comment {
-                            span: self.lines.span(tok.start, end),
-                            before_statement: self.out.statements.len(),
-                        });
-                        self.only_space_since_last = false;
-                    }
+                if self.open.is_none() {
+                    let end = trim_end(self.text, tok.start, tok.end);
+                    self.out.comments.push(Comment {
+                        span: self.lines.span(tok.start, end),
+                        before_statement: self.out.statements.len(),
+                    });
+                    self.only_space_since_last = false;
                 }
             }
             Token::SemiColon => self.semicolon(tok),
@@ -364,88 +428,81 @@ impl<'a> Splitter<'a> {
 
     fn semicolon(&mut self, tok: Tok) {
         match self.open.as_mut() {
-            Some(o) if o.atomic_depth > 0 => {
-                o.end = tok.end;
-                o.newlines = 0;
-            }
+            Some(o) if o.atomic_depth > 0 => o.end = tok.end,
             Some(o) => {
                 o.end = o.end.max(tok.end);
                 self.close(true);
             }
             None => {
-                if let (Some(_), true) = (self.last_end, self.only_space_since_last) {
+                if self.only_space_since_last
+                    && let Some(last) = self.out.statements.last_mut()
+                {
                     // An empty statement right after one (`;;` from Alembic's op.execute): it belongs
                     // to the statement before, so no `;` is left outside every statement.
-                    if let Some(last) = self.out.statements.last_mut() {
-                        last.span = self.lines.span(last.span.start_byte, tok.end);
-                        self.last_end = Some(tok.end);
-                        return;
-                    }
+                    last.span = self.lines.span(last.span.start_byte, tok.end);
+                    return;
                 }
-                let span = self.lines.span(tok.start, tok.end);
-                self.out.statements.push(RawStatement {
-                    span,
-                    body_end: tok.start,
-                    kind: RawKind::Empty,
-                    terminated: true,
-                    error: None,
-                });
-                self.last_end = Some(tok.end);
-                self.only_space_since_last = true;
+                self.push(tok.start, tok.end, tok.start, RawKind::Empty, true, None);
             }
         }
     }
 
     fn significant(&mut self, tok: Tok) {
-        let command = is_command_word(&tok.token) || matches!(tok.token, Token::LParen);
-        if let Some(o) = self.open.as_ref() {
-            // Printed text ends where a line starts with a SQL command.
-            if o.kind == RawKind::Text && o.newlines > 0 && tok.column == 1 && command {
-                self.close(false);
-            }
-        }
         let keyword = match &tok.token {
             Token::Word(w) if w.quote_style.is_none() => Some(w.keyword),
             _ => None,
         };
-        match self.open.as_mut() {
-            Some(o) => {
-                o.end = o.end.max(tok.end);
-                o.body_end = o.body_end.max(tok.end);
-                o.newlines = 0;
-                if o.kind == RawKind::Sql {
-                    track_atomic(o, keyword);
-                }
-                o.prev_word = keyword;
-            }
-            None => {
-                self.open = Some(Open {
-                    start: tok.start,
-                    end: tok.end,
-                    body_end: tok.end,
-                    kind: if command { RawKind::Sql } else { RawKind::Text },
-                    first_word: keyword,
-                    prev_word: keyword,
-                    atomic_depth: 0,
-                    newlines: 0,
-                });
-            }
+        if let Some(o) = self.open.as_mut() {
+            o.end = o.end.max(tok.end);
+            o.body_end = o.body_end.max(tok.end);
+            track_atomic(o, keyword);
+            o.prev_word = keyword;
+            return;
         }
+        if is_command_token(&tok.token) {
+            self.open = Some(Open {
+                start: tok.start,
+                end: tok.end,
+                body_end: tok.end,
+                first_word: keyword,
+                prev_word: keyword,
+                atomic_depth: 0,
+            });
+            return;
+        }
+        // Printed text: cut from the raw text, line by line, up to a blank line or a line that starts
+        // like SQL, whatever quotes or semicolons the prose holds.
+        let mut end = self.line_end(tok.start);
+        loop {
+            let next = end
+                + self.text[end..]
+                    .find('\n')
+                    .map_or(self.text.len() - end, |i| i + 1);
+            if next >= self.text.len() {
+                break;
+            }
+            let line = &self.text[next..self.line_end(next)];
+            if line.trim().is_empty() || line_starts_sql(line) {
+                break;
+            }
+            end = self.line_end(next);
+        }
+        self.push(tok.start, end, end, RawKind::Text, false, None);
+        self.skip_until = end;
     }
 
     fn close(&mut self, terminated: bool) {
         let Some(o) = self.open.take() else { return };
-        let end = if terminated { o.end } else { trim_end(self.text, o.start, o.end) };
-        let span = self.lines.span(o.start, end);
-        self.out.statements.push(RawStatement {
-            span,
-            body_end: o.body_end.min(end),
-            kind: o.kind,
+        // COPY's data token ends after the newline that follows `\.`.
+        let end = trim_end(self.text, o.start, o.end);
+        self.push(
+            o.start,
+            end,
+            o.body_end.min(end),
+            RawKind::Sql,
             terminated,
-            error: None,
-        });
-        self.last_end = Some(end);
-        self.only_space_since_last = true;
+            None,
+        );
     }
 }
 
@@ -480,7 +537,11 @@ mod tests {
     use super::*;
 
     fn texts(sql: &str) -> Vec<&str> {
-        split(sql).statements.iter().map(|s| &sql[s.span.start_byte..s.span.end_byte]).collect()
+        split(sql)
+            .statements
+            .iter()
+            .map(|s| &sql[s.span.start_byte..s.span.end_byte])
+            .collect()
     }
 
     #[test]
@@ -495,7 +556,10 @@ mod tests {
         assert_eq!(s.statements.len(), 2);
         let second = s.statements[1].span;
         assert_eq!((second.start_line, second.start_column), (1, 33));
-        assert_eq!(&sql[second.start_byte..second.end_byte], "SET CONSTRAINTS \"x\" IMMEDIATE;");
+        assert_eq!(
+            &sql[second.start_byte..second.end_byte],
+            "SET CONSTRAINTS \"x\" IMMEDIATE;"
+        );
         assert_eq!(second.end_column, 63);
     }
 
@@ -512,14 +576,20 @@ mod tests {
         let sql = "SELECT E'it\\'s; fine';\n/* a /* b; */ c; */ SELECT 2;";
         let s = split(sql);
         assert_eq!(s.statements.len(), 2);
-        assert_eq!(&sql[s.statements[0].span.start_byte..s.statements[0].span.end_byte], "SELECT E'it\\'s; fine';");
+        assert_eq!(
+            &sql[s.statements[0].span.start_byte..s.statements[0].span.end_byte],
+            "SELECT E'it\\'s; fine';"
+        );
         assert_eq!(s.comments.len(), 1);
         assert_eq!(s.comments[0].before_statement, 1);
     }
 
     #[test]
     fn semicolon_in_strings_and_identifiers() {
-        assert_eq!(texts("INSERT INTO \"a;b\" VALUES ('x;y');SELECT 1;").len(), 2);
+        assert_eq!(
+            texts("INSERT INTO \"a;b\" VALUES ('x;y');SELECT 1;").len(),
+            2
+        );
     }
 
     #[test]
@@ -532,15 +602,24 @@ mod tests {
 
     #[test]
     fn plain_begin_is_a_transaction() {
-        assert_eq!(texts("BEGIN;\nSELECT 1;\nCOMMIT;"), ["BEGIN;", "SELECT 1;", "COMMIT;"]);
+        assert_eq!(
+            texts("BEGIN;\nSELECT 1;\nCOMMIT;"),
+            ["BEGIN;", "SELECT 1;", "COMMIT;"]
+        );
     }
 
     #[test]
     fn empty_statements_are_absorbed() {
         let sql = "CREATE EXTENSION IF NOT EXISTS pg_trgm;;\n\nSELECT 1; ;\n";
-        assert_eq!(texts(sql), ["CREATE EXTENSION IF NOT EXISTS pg_trgm;;", "SELECT 1; ;"]);
+        assert_eq!(
+            texts(sql),
+            ["CREATE EXTENSION IF NOT EXISTS pg_trgm;;", "SELECT 1; ;"]
+        );
         let s = split(sql);
-        assert_eq!(&sql[s.statements[0].span.start_byte..s.statements[0].body_end], "CREATE EXTENSION IF NOT EXISTS pg_trgm");
+        assert_eq!(
+            &sql[s.statements[0].span.start_byte..s.statements[0].body_end],
+            "CREATE EXTENSION IF NOT EXISTS pg_trgm"
+        );
     }
 
     #[test]
@@ -563,8 +642,14 @@ mod tests {
         let s = split(sql);
         assert_eq!(s.statements.len(), 2);
         let sp = s.statements[1].span;
-        assert_eq!((sp.start_line, sp.start_column, sp.end_line, sp.end_column), (2, 1, 3, 20));
-        assert_eq!(&sql[sp.start_byte..sp.end_byte], "ALTER TABLE t\r\n  ADD COLUMN c int;");
+        assert_eq!(
+            (sp.start_line, sp.start_column, sp.end_line, sp.end_column),
+            (2, 1, 3, 20)
+        );
+        assert_eq!(
+            &sql[sp.start_byte..sp.end_byte],
+            "ALTER TABLE t\r\n  ADD COLUMN c int;"
+        );
     }
 
     #[test]
@@ -581,7 +666,14 @@ mod tests {
         let sql = "SELECT 1;\n\nprocessing batch 1\n\nWITH c AS (SELECT 1) UPDATE t SET a = 1;\n";
         let s = split(sql);
         let t = texts(sql);
-        assert_eq!(t, ["SELECT 1;", "processing batch 1", "WITH c AS (SELECT 1) UPDATE t SET a = 1;"]);
+        assert_eq!(
+            t,
+            [
+                "SELECT 1;",
+                "processing batch 1",
+                "WITH c AS (SELECT 1) UPDATE t SET a = 1;"
+            ]
+        );
         assert_eq!(s.statements[1].kind, RawKind::Text);
     }
 
@@ -593,7 +685,8 @@ mod tests {
 
     #[test]
     fn structlog_line_with_dashes() {
-        let sql = "2026-01-02T03:04:05Z [info     ] Generating sql -- not submitted. [x.y]\n\nBEGIN;\n";
+        let sql =
+            "2026-01-02T03:04:05Z [info     ] Generating sql -- not submitted. [x.y]\n\nBEGIN;\n";
         let s = split(sql);
         assert_eq!(s.statements.len(), 2);
         assert_eq!(s.statements[0].span.end_byte, sql.find("\n\n").unwrap_or(0));
@@ -606,7 +699,31 @@ mod tests {
         let s = split(sql);
         let t = texts(sql);
         assert_eq!(t, ["SELECT 1;", "Don't do this", "SELECT 2;"]);
-        assert!(s.statements[1].error.as_deref().unwrap_or("").contains("Unterminated"));
+        assert_eq!(s.statements[1].kind, RawKind::Text);
+    }
+
+    #[test]
+    fn prose_with_quotes_and_semicolons_stays_one_text() {
+        let sql = "Manual step:\nWe don't convert; check first.\n    ALTER TABLE a DROP b;\n\nALTER TABLE c ADD d int;\nUPDATE v SET x='y';\n";
+        let t = texts(sql);
+        assert_eq!(t.len(), 3, "{t:?}");
+        assert!(t[0].ends_with("ALTER TABLE a DROP b;"));
+        assert_eq!(t[1], "ALTER TABLE c ADD d int;");
+    }
+
+    #[test]
+    fn unterminated_string_in_sql() {
+        let sql = "SELECT 'abc\nSELECT 2;\n";
+        let s = split(sql);
+        assert_eq!(texts(sql), ["SELECT 'abc", "SELECT 2;"]);
+        assert_eq!(s.statements[0].kind, RawKind::Sql);
+        assert!(
+            s.statements[0]
+                .error
+                .as_deref()
+                .unwrap_or("")
+                .contains("Unterminated")
+        );
     }
 
     #[test]

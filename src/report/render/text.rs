@@ -5,7 +5,13 @@ use std::fmt::Write;
 
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}: {} statements, {} revisions", r.source, r.summary.statements, r.revisions.len());
+    let _ = writeln!(
+        out,
+        "{}: {} statements, {} revisions",
+        r.source,
+        r.summary.statements,
+        r.revisions.len()
+    );
     let mut revision: Option<&str> = None;
     for s in &r.statements {
         if s.revision.as_deref() != revision {
@@ -17,7 +23,12 @@ pub fn render(r: &Report) -> String {
                     crate::source::Direction::Upgrade => "upgrade",
                     crate::source::Direction::Downgrade => "downgrade",
                 };
-                let _ = writeln!(out, "\n{dir} {} (parents: {})", rev.id, parents(&rev.parents));
+                let _ = writeln!(
+                    out,
+                    "\n{dir} {} (parents: {})",
+                    rev.id,
+                    parents(&rev.parents)
+                );
             }
         }
         let tx = match s.transaction {
@@ -25,12 +36,14 @@ pub fn render(r: &Report) -> String {
             Transaction::Autocommit => "autocommit",
             Transaction::Bookkeeping => "bookkeeping",
         };
-        let lock = s.lock.map(|l| format!("{l:?}")).unwrap_or_else(|| "-".to_string());
+        let lock = s
+            .lock
+            .map(|l| format!("{l:?}"))
+            .unwrap_or_else(|| "-".to_string());
         let _ = writeln!(
             out,
-            "  {}:{:<4} {:<22} {:<15} lock {:<24} risk {}",
-            s.span.start_line,
-            s.span.start_column,
+            "  {:<8} {:<22} {:<15} lock {:<24} risk {}",
+            format!("{}:{}", s.span.start_line, s.span.start_column),
             s.kind,
             tx,
             lock,
@@ -63,5 +76,9 @@ pub fn render(r: &Report) -> String {
 }
 
 fn parents(p: &[String]) -> String {
-    if p.is_empty() { "base".to_string() } else { p.join(", ") }
+    if p.is_empty() {
+        "base".to_string()
+    } else {
+        p.join(", ")
+    }
 }

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: formatting, lints, and `cargo test` (unit, snapshot, CLI and
+# PostgreSQL-backed tests). PostgreSQL-backed tests use MIGSAFE_TEST_DATABASE_URL
+# (default postgres://postgres@127.0.0.1:5432/postgres); when no server answers there, this script
+# starts the machine's cluster, or a throwaway one with initdb/pg_ctl when PostgreSQL is installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export MIGSAFE_TEST_DATABASE_URL="${MIGSAFE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+pg_answers() {
+  command -v pg_isready >/dev/null 2>&1 && pg_isready -q -d "$MIGSAFE_TEST_DATABASE_URL" -t 3
+}
+
+start_postgres() {
+  if pg_answers; then return 0; fi
+  if command -v pg_ctlcluster >/dev/null 2>&1 && ls /etc/postgresql >/dev/null 2>&1; then
+    for v in $(ls /etc/postgresql); do
+      pg_ctlcluster --skip-systemctl-redirect "$v" main start >/dev/null 2>&1 || true
+    done
+    for _ in $(seq 1 30); do pg_answers && return 0; sleep 1; done
+  fi
+  # A throwaway cluster on port 5432 when the machine has PostgreSQL binaries but no running cluster.
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  if [ -n "$bin" ] && [ -x "$bin/initdb" ]; then
+    local dir
+    dir=$(mktemp -d /tmp/migsafe-pg.XXXXXX)
+    local run_as=()
+    if [ "$(id -u)" = 0 ]; then chown postgres "$dir" 2>/dev/null && run_as=(runuser -u postgres --); fi
+    "${run_as[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust >/dev/null
+    "${run_as[@]}" "$bin/pg_ctl" -D "$dir/data" -o "-p 5432 -k $dir -c listen_addresses=127.0.0.1" -l "$dir/log" -w start >/dev/null
+    for _ in $(seq 1 30); do pg_answers && return 0; sleep 1; done
+  fi
+  echo "scripts/test.sh: no PostgreSQL answers at $MIGSAFE_TEST_DATABASE_URL" >&2
+  return 1
+}
+
+if ! start_postgres && [ "${CI:-}" = "true" ]; then
+  echo "scripts/test.sh: PostgreSQL is required under CI" >&2
+  exit 1
+fi
+
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+cargo test --all-targets
+cargo test --doc
