@@ -23,7 +23,12 @@ fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe().display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {}: {e} (plain `cargo test` builds it)",
+                exe().display()
+            )
+        });
     if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
         pipe.write_all(input)
             .unwrap_or_else(|e| panic!("stdin: {e}"));
