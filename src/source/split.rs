@@ -160,6 +160,8 @@ pub(crate) struct LineIndex<'a> {
     starts: Vec<usize>,
     /// Last position resolved: (line, column, byte), to make forward lookups on long lines linear.
     cursor: (u32, u32, usize),
+    /// Last byte → (line, column) answer of `position`, for the same reason.
+    last_position: std::cell::Cell<(usize, u32, u32)>,
 }
 
 impl<'a> LineIndex<'a> {
@@ -175,6 +177,7 @@ impl<'a> LineIndex<'a> {
             text,
             starts,
             cursor: (1, 1, 0),
+            last_position: std::cell::Cell::new((0, 1, 1)),
         }
     }
 
@@ -218,9 +221,16 @@ impl<'a> LineIndex<'a> {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.starts[line];
-        let column = self.text[start..byte].chars().count() + 1;
-        (line as u32 + 1, column as u32)
+        let line_no = line as u32 + 1;
+        let (cached_byte, cached_line, cached_column) = self.last_position.get();
+        let (from, base) = if cached_line == line_no && cached_byte <= byte {
+            (cached_byte, cached_column)
+        } else {
+            (self.starts[line], 1)
+        };
+        let column = base + self.text[from..byte].chars().count() as u32;
+        self.last_position.set((byte, line_no, column));
+        (line_no, column)
     }
 
     pub(crate) fn span(&self, start: usize, end: usize) -> Span {
