@@ -2,7 +2,7 @@
 
 use super::fallback;
 use super::*;
-use crate::parse::{Parsed, Tok};
+use crate::parse::Parsed;
 use sqlparser::ast as sq;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
@@ -227,6 +227,22 @@ fn ref_action(a: &Option<sq::ReferentialAction>) -> Option<RefAction> {
     })
 }
 
+/// A foreign key on `columns` (the table constraint's own, or the one column of an inline REFERENCES).
+fn foreign_key(fk: &sq::ForeignKeyConstraint, columns: Vec<String>) -> ConstraintKind {
+    ConstraintKind::ForeignKey {
+        columns,
+        ref_table: qual(&fk.foreign_table),
+        ref_columns: fk.referred_columns.iter().map(fold).collect(),
+        on_delete: ref_action(&fk.on_delete),
+        on_update: ref_action(&fk.on_update),
+        deferrable: fk
+            .characteristics
+            .as_ref()
+            .and_then(|c| c.deferrable)
+            .unwrap_or(false),
+    }
+}
+
 fn index_column_names(cols: &[sq::IndexColumn]) -> Vec<String> {
     cols.iter()
         .map(|c| match &c.column.expr {
@@ -255,18 +271,7 @@ fn table_constraint(c: &sq::TableConstraint, not_valid: bool) -> Constraint {
         ),
         sq::TableConstraint::ForeignKey(fk) => (
             opt(&fk.name),
-            ConstraintKind::ForeignKey {
-                columns: fk.columns.iter().map(fold).collect(),
-                ref_table: qual(&fk.foreign_table),
-                ref_columns: fk.referred_columns.iter().map(fold).collect(),
-                on_delete: ref_action(&fk.on_delete),
-                on_update: ref_action(&fk.on_update),
-                deferrable: fk
-                    .characteristics
-                    .as_ref()
-                    .and_then(|c| c.deferrable)
-                    .unwrap_or(false),
-            },
+            foreign_key(fk, fk.columns.iter().map(fold).collect()),
         ),
         sq::TableConstraint::Check(ck) => (
             opt(&ck.name),
@@ -344,18 +349,7 @@ fn column_def(c: &sq::ColumnDef) -> ColumnDef {
                 columns: vec![name.clone()],
                 using_index: None,
             }),
-            sq::ColumnOption::ForeignKey(fk) => push(ConstraintKind::ForeignKey {
-                columns: vec![name.clone()],
-                ref_table: qual(&fk.foreign_table),
-                ref_columns: fk.referred_columns.iter().map(fold).collect(),
-                on_delete: ref_action(&fk.on_delete),
-                on_update: ref_action(&fk.on_update),
-                deferrable: fk
-                    .characteristics
-                    .as_ref()
-                    .and_then(|c| c.deferrable)
-                    .unwrap_or(false),
-            }),
+            sq::ColumnOption::ForeignKey(fk) => push(foreign_key(fk, vec![name.clone()])),
             sq::ColumnOption::Check(ck) => push(ConstraintKind::Check {
                 expr: expr(&ck.expr),
             }),
@@ -389,16 +383,6 @@ fn alter_action(op: &sq::AlterTableOperation) -> AlterAction {
         } => AlterAction::AddColumn {
             column: column_def(c),
             if_not_exists: *if_not_exists,
-        },
-        A::DropColumn {
-            column_names,
-            if_exists,
-            drop_behavior,
-            ..
-        } if column_names.len() == 1 => AlterAction::DropColumn {
-            name: column_names.first().map(fold).unwrap_or_default(),
-            if_exists: *if_exists,
-            cascade: matches!(drop_behavior, Some(sq::DropBehavior::Cascade)),
         },
         A::AlterColumn { column_name, op } => {
             let column = fold(column_name);
@@ -499,7 +483,7 @@ fn alter_actions(ops: &[sq::AlterTableOperation]) -> Vec<AlterAction> {
                 if_exists,
                 drop_behavior,
                 ..
-            } if column_names.len() > 1 => {
+            } => {
                 for c in column_names {
                     out.push(AlterAction::DropColumn {
                         name: fold(c),
@@ -883,18 +867,6 @@ fn statement(s: &sq::Statement) -> Op {
             }
         }
     }
-}
-
-/// Words of the statement, for the fallback's diagnostics.
-#[allow(dead_code)]
-fn words(tokens: &[Tok]) -> Vec<&str> {
-    tokens
-        .iter()
-        .filter_map(|t| match t {
-            Tok::Word { upper, .. } => Some(upper.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[cfg(test)]
