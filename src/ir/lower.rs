@@ -949,6 +949,30 @@ mod tests {
     }
 
     #[test]
+    fn drop_columns_one_action_each() {
+        let Op::AlterTable { actions, .. } =
+            op("ALTER TABLE t DROP COLUMN a, DROP COLUMN IF EXISTS b CASCADE")
+        else {
+            panic!("not alter table")
+        };
+        assert_eq!(
+            actions,
+            [
+                AlterAction::DropColumn {
+                    name: "a".into(),
+                    if_exists: false,
+                    cascade: false
+                },
+                AlterAction::DropColumn {
+                    name: "b".into(),
+                    if_exists: true,
+                    cascade: true
+                },
+            ]
+        );
+    }
+
+    #[test]
     fn expressions() {
         let e = expr_from_sql(
             "COALESCE(a, gen_random_uuid()) = b.c AND d IS NOT NULL".into(),
