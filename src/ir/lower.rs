@@ -29,16 +29,19 @@ pub(super) fn fold(id: &sq::Ident) -> String {
     }
 }
 
-fn qual(name: &sq::ObjectName) -> QualName {
-    let parts: Vec<String> = name
-        .0
+/// The folded parts of a dotted name.
+fn name_parts(name: &sq::ObjectName) -> Vec<String> {
+    name.0
         .iter()
         .map(|p| match p {
             sq::ObjectNamePart::Identifier(i) => fold(i),
             other => other.to_string(),
         })
-        .collect();
-    match parts.as_slice() {
+        .collect()
+}
+
+fn qual(name: &sq::ObjectName) -> QualName {
+    match name_parts(name).as_slice() {
         [] => QualName::new(None, ""),
         [n] => QualName::new(None, n),
         [.., s, n] => QualName::new(Some(s), n),
@@ -727,15 +730,7 @@ fn statement(s: &sq::Statement) -> Op {
             let mut name = qual(object_name);
             if matches!(object_type, sq::CommentObject::Column) {
                 // COMMENT ON COLUMN [schema.]table.column: the object is the table.
-                let parts: Vec<String> = object_name
-                    .0
-                    .iter()
-                    .map(|p| match p {
-                        sq::ObjectNamePart::Identifier(i) => fold(i),
-                        other => other.to_string(),
-                    })
-                    .collect();
-                name = match parts.as_slice() {
+                name = match name_parts(object_name).as_slice() {
                     [.., s, t, _] => QualName::new(Some(s), t),
                     [t, _] => QualName::new(None, t),
                     _ => name,
