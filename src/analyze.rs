@@ -223,7 +223,7 @@ pub fn check_text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, Error> {
     })
 }
 
-fn lower_statement(text: &str, st: &source::SourceStatement) -> Op {
+pub(crate) fn lower_statement(text: &str, st: &source::SourceStatement) -> Op {
     match (st.kind, &st.tokenizer_error) {
         (RawKind::Empty, _) => Op::Empty,
         (RawKind::Text, _) => Op::Text,

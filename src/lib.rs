@@ -21,9 +21,11 @@
 //! ```
 
 mod analyze;
+pub mod catalog;
 mod error;
 pub mod ir;
 mod parse;
+pub mod pg;
 pub mod report;
 pub mod source;
 

@@ -208,18 +208,13 @@ fn alter(mut c: Cursor) -> Option<Op> {
             c.eat_punct("*");
             let mut actions = Vec::new();
             loop {
-                actions.push(table_action(&mut c));
+                // sqlparser rejected the statement: accept it only when every action is one we
+                // recognise.
+                actions.push(table_action(&mut c)?);
                 // Skip to the next top-level comma, if any.
                 if !c.skip_to_comma() {
                     break;
                 }
-            }
-            // sqlparser rejected the statement: accept it only when every action is one we recognise.
-            if actions
-                .iter()
-                .any(|a| matches!(a, AlterAction::Other { .. }))
-            {
-                return None;
             }
             Some(Op::AlterTable {
                 name,
@@ -239,10 +234,20 @@ fn alter(mut c: Cursor) -> Option<Op> {
             if c.eat_seq(&["ADD", "VALUE"]) {
                 let if_not_exists = c.eat_seq(&["IF", "NOT", "EXISTS"]);
                 if let Some(Tok::Str(value)) = c.next() {
+                    let position =
+                        c.word()
+                            .filter(|w| w == "BEFORE" || w == "AFTER")
+                            .and_then(|w| match c.next() {
+                                Some(Tok::Str(v)) => {
+                                    Some(format!("{w} '{}'", v.replace('\'', "''")))
+                                }
+                                _ => None,
+                            });
                     return Some(Op::AlterTypeAddValue {
                         name,
                         value: value.clone(),
                         if_not_exists,
+                        position,
                     });
                 }
             }
@@ -252,32 +257,52 @@ fn alter(mut c: Cursor) -> Option<Op> {
     }
 }
 
-/// One ALTER TABLE action sqlparser could not read; unknown ones come back as `Other`.
-fn table_action(c: &mut Cursor) -> AlterAction {
+/// One ALTER TABLE action sqlparser could not read; `None` for one migsafe does not know.
+fn table_action(c: &mut Cursor) -> Option<AlterAction> {
     let start = c.i;
     let other = |c: &Cursor| AlterAction::Other {
         sql: words_between(c.t, start, c.next_comma()),
     };
     if c.eat_seq(&["SET", "SCHEMA"]) {
         if let Some(n) = c.name() {
-            return AlterAction::SetSchema { schema: n.name };
+            return Some(AlterAction::SetSchema { schema: n.name });
         }
     }
     c.i = start;
-    if c.eat_seq(&["DETACH", "PARTITION"]) {
-        if let Some(partition) = c.name() {
-            let concurrently = c.eat("CONCURRENTLY");
-            return AlterAction::DetachPartition {
-                partition,
-                concurrently,
-            };
+    if c.eat_seq(&["SET", "TABLESPACE"]) {
+        if let Some(n) = c.name() {
+            return Some(AlterAction::SetTablespace { tablespace: n.name });
         }
     }
     c.i = start;
-    if c.eat_seq(&["ATTACH", "PARTITION"]) {
-        if let Some(partition) = c.name() {
-            return AlterAction::AttachPartition { partition };
+    if c.eat_seq(&["SET", "ACCESS", "METHOD"]) {
+        return Some(AlterAction::SetAccessMethod);
+    }
+    if c.eat_seq(&["SET", "WITHOUT", "CLUSTER"]) || c.eat_seq(&["CLUSTER", "ON"]) {
+        return Some(AlterAction::ClusterOn);
+    }
+    if (c.eat("SET") || c.eat("RESET")) && c.peek_punct("(") {
+        return Some(AlterAction::SetStorageParams {
+            sql: words_between(c.t, start, c.next_comma()),
+        });
+    }
+    c.i = start;
+    // Recognised actions that only take ACCESS EXCLUSIVE briefly, kept as SQL.
+    for words in [
+        &["ALTER", "CONSTRAINT"][..],
+        &["OWNER", "TO"],
+        &["INHERIT"],
+        &["NO", "INHERIT"],
+        &["FORCE", "ROW"],
+        &["NO", "FORCE"],
+        &["OF"],
+        &["NOT", "OF"],
+        &["SET", "WITHOUT", "OIDS"],
+    ] {
+        if c.eat_seq(words) {
+            return Some(other(c));
         }
+        c.i = start;
     }
     c.i = start;
     if c.eat("ALTER") {
@@ -285,7 +310,7 @@ fn table_action(c: &mut Cursor) -> AlterAction {
         if let Some(column) = c.name().map(|n| n.name) {
             if c.eat_seq(&["DROP", "IDENTITY"]) {
                 let if_exists = c.eat_seq(&["IF", "EXISTS"]);
-                return AlterAction::DropIdentity { column, if_exists };
+                return Some(AlterAction::DropIdentity { column, if_exists });
             }
             if c.eat_seq(&["ADD", "GENERATED"]) {
                 let identity = if c.eat("ALWAYS") {
@@ -293,26 +318,68 @@ fn table_action(c: &mut Cursor) -> AlterAction {
                 } else {
                     Identity::ByDefault
                 };
-                return AlterAction::AddIdentity { column, identity };
+                return Some(AlterAction::AddIdentity { column, identity });
+            }
+            let at = c.i;
+            if c.eat_seq(&["SET", "STATISTICS"])
+                || ((c.eat("SET") || c.eat("RESET")) && c.peek_punct("("))
+            {
+                return Some(AlterAction::SetColumnStatistics { column });
+            }
+            for words in [
+                &["SET", "STORAGE"][..],
+                &["SET", "COMPRESSION"],
+                &["DROP", "EXPRESSION"],
+                &["SET", "GENERATED"],
+                &["RESTART"],
+            ] {
+                c.i = at;
+                if c.eat_seq(words) {
+                    return Some(other(c));
+                }
             }
         }
     }
     c.i = start;
-    other(c)
+    if c.eat_seq(&["DETACH", "PARTITION"]) {
+        if let Some(partition) = c.name() {
+            let concurrently = c.eat("CONCURRENTLY");
+            return Some(AlterAction::DetachPartition {
+                partition,
+                concurrently,
+            });
+        }
+    }
+    c.i = start;
+    if c.eat_seq(&["ATTACH", "PARTITION"]) {
+        if let Some(partition) = c.name() {
+            return Some(AlterAction::AttachPartition { partition });
+        }
+    }
+    None
 }
 
 fn create(mut c: Cursor) -> Option<Op> {
     let or_replace = c.eat_seq(&["OR", "REPLACE"]);
     match c.word()?.as_str() {
-        "FUNCTION" => Some(Op::CreateFunction {
-            name: c.name()?,
-            or_replace,
-            kind: ObjectKind::Function,
-        }),
+        "FUNCTION" => {
+            let name = c.name()?;
+            // VOLATILE is the default; the body is one string token, so these words are options.
+            let fixed = c.t[c.i..]
+                .iter()
+                .any(|t| t.is_kw("IMMUTABLE") || t.is_kw("STABLE"));
+            Some(Op::CreateFunction {
+                name,
+                or_replace,
+                kind: ObjectKind::Function,
+                volatile: Some(!fixed),
+            })
+        }
         "PROCEDURE" => Some(Op::CreateFunction {
             name: c.name()?,
             or_replace,
             kind: ObjectKind::Procedure,
+            volatile: None,
         }),
         "TRIGGER" | "CONSTRAINT" => {
             c.eat("TRIGGER");

@@ -470,9 +470,15 @@ fn alter_action(op: &sq::AlterTableOperation) -> AlterAction {
         A::DisableRowLevelSecurity | A::NoForceRowLevelSecurity => {
             AlterAction::RowLevelSecurity { enable: false }
         }
-        other => AlterAction::Other {
-            sql: other.to_string(),
-        },
+        other => {
+            let sql = other.to_string();
+            let upper = sql.to_uppercase();
+            if upper.starts_with("SET (") || upper.starts_with("RESET (") {
+                AlterAction::SetStorageParams { sql }
+            } else {
+                AlterAction::Other { sql }
+            }
+        }
     }
 }
 
@@ -662,6 +668,10 @@ fn statement(s: &sq::Statement) -> Op {
                 name: qual(&at.name),
                 value: v.value.value.clone(),
                 if_not_exists: v.if_not_exists,
+                position: v.position.as_ref().map(|p| match p {
+                    sq::AlterTypeAddValuePosition::Before(i) => format!("BEFORE {i}"),
+                    sq::AlterTypeAddValuePosition::After(i) => format!("AFTER {i}"),
+                }),
             },
             sq::AlterTypeOperation::RenameValue(v) => Op::AlterTypeRenameValue {
                 name: qual(&at.name),
@@ -694,11 +704,17 @@ fn statement(s: &sq::Statement) -> Op {
             name: qual(&cf.name),
             or_replace: cf.or_replace,
             kind: ObjectKind::Function,
+            // VOLATILE is the default (https://www.postgresql.org/docs/current/sql-createfunction.html).
+            volatile: Some(!matches!(
+                cf.behavior,
+                Some(sq::FunctionBehavior::Immutable | sq::FunctionBehavior::Stable)
+            )),
         },
         S::CreateProcedure { name, .. } => Op::CreateFunction {
             name: qual(name),
             or_replace: false,
             kind: ObjectKind::Procedure,
+            volatile: None,
         },
         S::CreateTrigger(ct) => Op::CreateTrigger {
             name: last_ident(&ct.name),

@@ -350,6 +350,22 @@ pub enum AlterAction {
     },
     SetLogged,
     SetUnlogged,
+    /// `SET TABLESPACE`: the files are copied (a rewrite).
+    SetTablespace {
+        tablespace: String,
+    },
+    /// `SET ACCESS METHOD` (PG ≥ 15): a rewrite.
+    SetAccessMethod,
+    /// `SET (…)` / `RESET (…)` storage parameters.
+    SetStorageParams {
+        sql: String,
+    },
+    /// `ALTER COLUMN … SET STATISTICS` / `SET (n_distinct …)` / `RESET (…)`.
+    SetColumnStatistics {
+        column: String,
+    },
+    /// `CLUSTER ON index` / `SET WITHOUT CLUSTER`.
+    ClusterOn,
     ReplicaIdentity,
     RowLevelSecurity {
         enable: bool,
@@ -453,6 +469,8 @@ pub enum Op {
         name: QualName,
         value: String,
         if_not_exists: bool,
+        /// `BEFORE 'x'` / `AFTER 'x'`, when given.
+        position: Option<String>,
     },
     AlterTypeRenameValue {
         name: QualName,
@@ -484,6 +502,8 @@ pub enum Op {
         name: QualName,
         or_replace: bool,
         kind: ObjectKind,
+        /// Declared VOLATILE (the default) rather than STABLE or IMMUTABLE; `None` for procedures.
+        volatile: Option<bool>,
     },
     CreateTrigger {
         name: String,

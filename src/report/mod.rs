@@ -8,19 +8,7 @@ use serde::Serialize;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// PostgreSQL's table lock modes, weakest first, named as in `pg_locks.mode`
-/// (https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum LockMode {
-    AccessShareLock,
-    RowShareLock,
-    RowExclusiveLock,
-    ShareUpdateExclusiveLock,
-    ShareLock,
-    ShareRowExclusiveLock,
-    ExclusiveLock,
-    AccessExclusiveLock,
-}
+pub use crate::pg::LockMode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,0 +1,454 @@
+//! Evolving the catalog by one statement.
+
+use super::{Catalog, Column, ConstraintInfo, Index, RelKind, Table, TypeDef, normal};
+use crate::ir::{
+    AlterAction, ColumnDef, Constraint, ConstraintKind, Expr, ObjectKind, Op, QualName,
+};
+
+/// The name PostgreSQL gives an unnamed constraint (`ChooseConstraintName` in
+/// `src/backend/catalog/pg_constraint.c`: table, columns, then a kind suffix).
+pub(crate) fn constraint_name(table: &str, c: &Constraint) -> String {
+    if let Some(n) = &c.name {
+        return n.clone();
+    }
+    let (cols, suffix): (Vec<String>, &str) = match &c.kind {
+        ConstraintKind::PrimaryKey { .. } => (Vec::new(), "pkey"),
+        ConstraintKind::Unique { columns, .. } => (columns.clone(), "key"),
+        ConstraintKind::ForeignKey { columns, .. } => (columns.clone(), "fkey"),
+        ConstraintKind::Check { expr } => (expr.columns.iter().take(1).cloned().collect(), "check"),
+        ConstraintKind::Exclude { .. } => (Vec::new(), "excl"),
+    };
+    let mut parts = vec![table.to_string()];
+    parts.extend(cols);
+    parts.push(suffix.to_string());
+    parts.join("_")
+}
+
+fn column(def: &ColumnDef, in_migration: bool) -> Column {
+    let serial = def.ty.base.ends_with("(serial)");
+    Column {
+        name: def.name.clone(),
+        ty: def.ty.clone(),
+        not_null: def.not_null
+            || serial
+            || def
+                .constraints
+                .iter()
+                .any(|c| matches!(c.kind, ConstraintKind::PrimaryKey { .. })),
+        default: def.default.clone().or_else(|| {
+            serial.then(|| Expr {
+                sql: "nextval(…)".to_string(),
+                calls: vec!["nextval".to_string()],
+                columns: Vec::new(),
+                constant: false,
+            })
+        }),
+        identity: def.identity.clone(),
+        generated: def.generated.clone(),
+        created_in_migration: in_migration,
+    }
+}
+
+impl Catalog {
+    /// Marks the catalog as a complete schema: tables it lacks did not exist.
+    pub(crate) fn set_schema_loaded(&mut self) {
+        self.schema_loaded = true;
+    }
+
+    fn table_mut(&mut self, name: &QualName) -> &mut Table {
+        let key = normal(name);
+        self.tables.entry(key.clone()).or_insert_with(|| Table {
+            name: key,
+            kind: RelKind::Table,
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            created_in_migration: false,
+            complete: false,
+        })
+    }
+
+    fn add_constraint(&mut self, table: &QualName, c: &Constraint, in_migration: bool) {
+        let key = normal(table);
+        let name = constraint_name(&key.name, c);
+        let index_columns = match &c.kind {
+            ConstraintKind::PrimaryKey {
+                columns,
+                using_index,
+            }
+            | ConstraintKind::Unique {
+                columns,
+                using_index,
+            } => Some((columns.clone(), using_index.clone())),
+            _ => None,
+        };
+        if let Some((mut columns, using)) = index_columns {
+            let index_name =
+                QualName::new(key.schema.as_deref(), using.as_deref().unwrap_or(&name));
+            if let Some(ix) = self.indexes.get_mut(&normal(&index_name)) {
+                ix.constraint = Some(name.clone());
+                if columns.is_empty() {
+                    columns = ix.columns.clone();
+                }
+            } else {
+                self.indexes.insert(
+                    normal(&index_name),
+                    Index {
+                        name: normal(&index_name),
+                        table: key.clone(),
+                        unique: true,
+                        columns: columns.clone(),
+                        partial: false,
+                        constraint: Some(name.clone()),
+                        created_in_migration: in_migration,
+                    },
+                );
+            }
+            if matches!(c.kind, ConstraintKind::PrimaryKey { .. }) {
+                let t = self.table_mut(&key);
+                for col in t
+                    .columns
+                    .iter_mut()
+                    .filter(|col| columns.contains(&col.name))
+                {
+                    col.not_null = true;
+                }
+            }
+        }
+        let t = self.table_mut(&key);
+        t.constraints.retain(|x| x.name != name);
+        t.constraints.push(ConstraintInfo {
+            name,
+            kind: c.kind.clone(),
+            validated: !c.not_valid,
+        });
+    }
+
+    fn drop_constraint(&mut self, table: &QualName, name: &str) {
+        let key = normal(table);
+        if let Some(t) = self.tables.get_mut(&key) {
+            t.constraints.retain(|c| c.name != name);
+        }
+        self.indexes
+            .retain(|_, i| !(i.table == key && i.constraint.as_deref() == Some(name)));
+    }
+
+    fn drop_table(&mut self, name: &QualName) {
+        let key = normal(name);
+        self.tables.remove(&key);
+        self.indexes.retain(|_, i| i.table != key);
+    }
+
+    /// Applies one statement. `in_migration` marks what it creates as created by the migration (false
+    /// while loading a schema).
+    pub fn apply(&mut self, op: &Op, in_migration: bool) {
+        match op {
+            Op::CreateTable {
+                name,
+                columns,
+                constraints,
+                as_query,
+                ..
+            } => {
+                let key = normal(name);
+                if self.tables.get(&key).is_some_and(|t| t.complete) {
+                    return; // CREATE TABLE IF NOT EXISTS of an existing table
+                }
+                self.tables.insert(
+                    key.clone(),
+                    Table {
+                        name: key.clone(),
+                        kind: RelKind::Table,
+                        columns: columns.iter().map(|c| column(c, in_migration)).collect(),
+                        constraints: Vec::new(),
+                        created_in_migration: in_migration,
+                        complete: !as_query,
+                    },
+                );
+                for c in constraints
+                    .iter()
+                    .chain(columns.iter().flat_map(|c| &c.constraints))
+                {
+                    self.add_constraint(&key, c, in_migration);
+                }
+            }
+            Op::AlterTable { name, actions, .. } => {
+                let mut key = normal(name);
+                for a in actions {
+                    self.alter(&mut key, a, in_migration);
+                }
+            }
+            Op::Drop { kind, names, .. } => {
+                for n in names {
+                    match kind {
+                        ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView => {
+                            self.drop_table(n)
+                        }
+                        ObjectKind::Index => {
+                            self.indexes.remove(&normal(n));
+                        }
+                        ObjectKind::Type | ObjectKind::Domain => {
+                            self.types.remove(&normal(n));
+                        }
+                        ObjectKind::Schema => {
+                            let schema = n.name.clone();
+                            self.tables
+                                .retain(|k, _| k.schema.as_deref() != Some(&schema));
+                            self.indexes
+                                .retain(|k, _| k.schema.as_deref() != Some(&schema));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Op::CreateIndex(ix) => {
+                let table = normal(&ix.table);
+                let name = ix
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("{}_{}_idx", table.name, ix.columns.join("_")));
+                let qn = QualName::new(table.schema.as_deref(), &name);
+                if ix.if_not_exists && self.indexes.contains_key(&normal(&qn)) {
+                    return;
+                }
+                self.indexes.insert(
+                    normal(&qn),
+                    Index {
+                        name: normal(&qn),
+                        table,
+                        unique: ix.unique,
+                        columns: plain_prefix(&ix.keys, &ix.columns),
+                        partial: ix.predicate.is_some(),
+                        constraint: None,
+                        created_in_migration: in_migration,
+                    },
+                );
+            }
+            Op::AlterIndex {
+                name,
+                rename_to: Some(to),
+                ..
+            } => {
+                if let Some(mut ix) = self.indexes.remove(&normal(name)) {
+                    ix.name = QualName::new(ix.name.schema.as_deref(), to);
+                    self.indexes.insert(ix.name.clone(), ix);
+                }
+            }
+            Op::CreateType { name, enum_values } => {
+                self.types.insert(
+                    normal(name),
+                    TypeDef {
+                        name: normal(name),
+                        enum_values: enum_values.clone(),
+                        created_in_migration: in_migration,
+                    },
+                );
+            }
+            Op::AlterTypeAddValue { name, value, .. } => {
+                if let Some(values) = self
+                    .types
+                    .get_mut(&normal(name))
+                    .and_then(|t| t.enum_values.as_mut())
+                {
+                    if !values.contains(value) {
+                        values.push(value.clone());
+                    }
+                }
+            }
+            Op::AlterTypeRename { name, to } => {
+                if let Some(mut t) = self.types.remove(&normal(name)) {
+                    t.name = QualName::new(t.name.schema.as_deref(), to);
+                    self.types.insert(t.name.clone(), t);
+                }
+            }
+            Op::CreateView {
+                name, materialized, ..
+            } => {
+                let key = normal(name);
+                self.tables.insert(
+                    key.clone(),
+                    Table {
+                        name: key,
+                        kind: if *materialized {
+                            RelKind::MaterializedView
+                        } else {
+                            RelKind::View
+                        },
+                        columns: Vec::new(),
+                        constraints: Vec::new(),
+                        created_in_migration: in_migration,
+                        complete: false,
+                    },
+                );
+            }
+            Op::CreateFunction {
+                name,
+                volatile: Some(v),
+                ..
+            } => {
+                self.functions.insert(name.name.clone(), *v);
+            }
+            _ => {}
+        }
+    }
+
+    fn alter(&mut self, key: &mut QualName, a: &AlterAction, in_migration: bool) {
+        match a {
+            AlterAction::AddColumn {
+                column: def,
+                if_not_exists,
+            } => {
+                let t = self.table_mut(key);
+                if *if_not_exists && t.columns.iter().any(|c| c.name == def.name) {
+                    return;
+                }
+                t.columns.retain(|c| c.name != def.name);
+                t.columns.push(column(def, in_migration));
+                let cons: Vec<Constraint> = def.constraints.clone();
+                for c in &cons {
+                    self.add_constraint(key, c, in_migration);
+                }
+            }
+            AlterAction::DropColumn { name, .. } => {
+                let t = self.table_mut(key);
+                t.columns.retain(|c| &c.name != name);
+                t.constraints
+                    .retain(|c| !constraint_mentions(&c.kind, name));
+                let k = key.clone();
+                self.indexes
+                    .retain(|_, i| !(i.table == k && i.columns.contains(name)));
+            }
+            AlterAction::AlterColumnType { column, ty, .. } => {
+                if let Some(c) = self.column_mut(key, column) {
+                    c.ty = ty.clone();
+                } else {
+                    // Known from now on, even without a schema.
+                    self.table_mut(key).columns.push(Column {
+                        name: column.clone(),
+                        ty: ty.clone(),
+                        not_null: false,
+                        default: None,
+                        identity: None,
+                        generated: None,
+                        created_in_migration: false,
+                    });
+                }
+            }
+            AlterAction::SetDefault { column, expr } => {
+                if let Some(c) = self.column_mut(key, column) {
+                    c.default = Some(expr.clone());
+                }
+            }
+            AlterAction::DropDefault { column } => {
+                if let Some(c) = self.column_mut(key, column) {
+                    c.default = None;
+                }
+            }
+            AlterAction::SetNotNull { column } => {
+                if let Some(c) = self.column_mut(key, column) {
+                    c.not_null = true;
+                }
+            }
+            AlterAction::DropNotNull { column } => {
+                if let Some(c) = self.column_mut(key, column) {
+                    c.not_null = false;
+                }
+            }
+            AlterAction::AddIdentity { column, identity } => {
+                if let Some(c) = self.column_mut(key, column) {
+                    c.identity = Some(identity.clone());
+                    c.not_null = true;
+                }
+            }
+            AlterAction::DropIdentity { column, .. } => {
+                if let Some(c) = self.column_mut(key, column) {
+                    c.identity = None;
+                }
+            }
+            AlterAction::AddConstraint { constraint } => {
+                self.add_constraint(key, constraint, in_migration)
+            }
+            AlterAction::DropConstraint { name, .. } => self.drop_constraint(key, name),
+            AlterAction::ValidateConstraint { name } => {
+                if let Some(c) = self
+                    .tables
+                    .get_mut(key)
+                    .and_then(|t| t.constraints.iter_mut().find(|c| &c.name == name))
+                {
+                    c.validated = true;
+                }
+            }
+            AlterAction::RenameColumn { from, to } => {
+                if let Some(c) = self.column_mut(key, from) {
+                    c.name = to.clone();
+                }
+                let k = key.clone();
+                for i in self.indexes.values_mut().filter(|i| i.table == k) {
+                    for c in i.columns.iter_mut().filter(|c| *c == from) {
+                        c.clone_from(to);
+                    }
+                }
+            }
+            AlterAction::RenameConstraint { from, to } => {
+                if let Some(c) = self
+                    .tables
+                    .get_mut(key)
+                    .and_then(|t| t.constraints.iter_mut().find(|c| &c.name == from))
+                {
+                    c.name = to.clone();
+                }
+            }
+            AlterAction::RenameTable { to } => {
+                let new = QualName::new(key.schema.as_deref(), to);
+                self.move_table(key, new);
+            }
+            AlterAction::SetSchema { schema } => {
+                let new = QualName::new(Some(schema), &key.name);
+                self.move_table(key, new);
+            }
+            _ => {}
+        }
+    }
+
+    fn move_table(&mut self, key: &mut QualName, new: QualName) {
+        let new = normal(&new);
+        if let Some(mut t) = self.tables.remove(key) {
+            t.name = new.clone();
+            self.tables.insert(new.clone(), t);
+        }
+        for i in self.indexes.values_mut().filter(|i| i.table == *key) {
+            i.table = new.clone();
+        }
+        *key = new;
+    }
+
+    fn column_mut(&mut self, table: &QualName, column: &str) -> Option<&mut Column> {
+        self.tables
+            .get_mut(&normal(table))?
+            .columns
+            .iter_mut()
+            .find(|c| c.name == column)
+    }
+}
+
+fn constraint_mentions(kind: &ConstraintKind, column: &str) -> bool {
+    match kind {
+        ConstraintKind::PrimaryKey { columns, .. }
+        | ConstraintKind::Unique { columns, .. }
+        | ConstraintKind::ForeignKey { columns, .. } => columns.iter().any(|c| c == column),
+        ConstraintKind::Check { expr } => expr.columns.iter().any(|c| c == column),
+        ConstraintKind::Exclude { .. } => false,
+    }
+}
+
+/// The leading keys of an index that are plain columns: an expression key ends the usable prefix.
+fn plain_prefix(keys: &[String], columns: &[String]) -> Vec<String> {
+    keys.iter()
+        .zip(columns)
+        .take_while(|(k, c)| {
+            let first = k.split_whitespace().next().unwrap_or("");
+            let first = first.trim_matches('"');
+            first == c.as_str() || first.to_lowercase() == **c
+        })
+        .map(|(_, c)| c.clone())
+        .collect()
+}

@@ -1,0 +1,206 @@
+//! The schema as it stands before each statement: loaded from a schema dump (or empty), then evolved
+//! by every statement of the migration (`apply.rs`).
+//!
+//! Without a schema migsafe still knows what the migration itself created or altered; for everything
+//! else lookups return `None` and the effects and findings say what they assume.
+
+mod apply;
+mod from_sql;
+
+pub use from_sql::Skipped;
+
+use crate::ir::{ConstraintKind, Expr, Identity, QualName, TypeName};
+use std::collections::BTreeMap;
+
+/// Tables, indexes and types of one database, keyed by schema-qualified name (`public` when the
+/// migration does not name a schema).
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    tables: BTreeMap<QualName, Table>,
+    indexes: BTreeMap<QualName, Index>,
+    types: BTreeMap<QualName, TypeDef>,
+    functions: BTreeMap<String, bool>,
+    /// A schema was loaded: a table it does not list did not exist before the migration.
+    schema_loaded: bool,
+    skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelKind {
+    Table,
+    View,
+    MaterializedView,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: QualName,
+    pub kind: RelKind,
+    pub columns: Vec<Column>,
+    pub constraints: Vec<ConstraintInfo>,
+    /// Created by an earlier statement of the migration: it holds no production data and nobody
+    /// else uses it yet.
+    pub created_in_migration: bool,
+    /// All columns are known (from a CREATE TABLE); false for a table known only from ALTERs.
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub ty: TypeName,
+    pub not_null: bool,
+    pub default: Option<Expr>,
+    pub identity: Option<Identity>,
+    pub generated: Option<Expr>,
+    /// Added by the migration (so it holds no values that could be lost).
+    pub created_in_migration: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConstraintInfo {
+    pub name: String,
+    pub kind: ConstraintKind,
+    pub validated: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Index {
+    pub name: QualName,
+    pub table: QualName,
+    pub unique: bool,
+    /// Plain column keys, in order.
+    pub columns: Vec<String>,
+    /// Partial index (has a WHERE clause).
+    pub partial: bool,
+    /// Backs a PRIMARY KEY or UNIQUE constraint.
+    pub constraint: Option<String>,
+    pub created_in_migration: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct TypeDef {
+    pub name: QualName,
+    pub enum_values: Option<Vec<String>>,
+    pub created_in_migration: bool,
+}
+
+/// `public` for unqualified names, so `t` and `public.t` are one table (the default search_path).
+pub fn normal(n: &QualName) -> QualName {
+    QualName {
+        schema: Some(n.schema.clone().unwrap_or_else(|| "public".to_string())),
+        name: n.name.clone(),
+    }
+}
+
+impl Catalog {
+    /// An empty catalog: nothing is known about tables the migration does not create.
+    pub fn new() -> Catalog {
+        Catalog::default()
+    }
+
+    /// Whether this catalog came from a schema (so absence means "does not exist").
+    pub fn schema_loaded(&self) -> bool {
+        self.schema_loaded
+    }
+
+    pub fn table(&self, name: &QualName) -> Option<&Table> {
+        self.tables.get(&normal(name))
+    }
+
+    pub fn tables(&self) -> impl Iterator<Item = &Table> {
+        self.tables.values()
+    }
+
+    pub fn column(&self, table: &QualName, column: &str) -> Option<&Column> {
+        self.table(table)?.columns.iter().find(|c| c.name == column)
+    }
+
+    pub fn index(&self, name: &QualName) -> Option<&Index> {
+        self.indexes.get(&normal(name))
+    }
+
+    /// The indexes of a table.
+    pub fn indexes_of<'a>(&'a self, table: &QualName) -> impl Iterator<Item = &'a Index> + 'a {
+        let t = normal(table);
+        self.indexes.values().filter(move |i| i.table == t)
+    }
+
+    pub fn type_def(&self, name: &QualName) -> Option<&TypeDef> {
+        self.types.get(&normal(name))
+    }
+
+    /// Volatility of a function the schema or migration declared: `Some(true)` for VOLATILE.
+    pub fn function_volatile(&self, name: &str) -> Option<bool> {
+        self.functions.get(name).copied()
+    }
+
+    /// Whether the table existed before the migration (as far as anyone can tell: without a schema, a
+    /// table the migration did not create is assumed to exist).
+    pub fn pre_existing(&self, name: &QualName) -> bool {
+        match self.table(name) {
+            Some(t) => !t.created_in_migration,
+            None => {
+                !self.schema_loaded || self.index(name).is_some_and(|i| !i.created_in_migration)
+            }
+        }
+    }
+
+    /// A validated CHECK constraint on the table proving `column IS NOT NULL`.
+    pub fn has_not_null_check(&self, table: &QualName, column: &str) -> bool {
+        self.table(table).is_some_and(|t| {
+            t.constraints.iter().any(|c| {
+                c.validated
+                    && matches!(&c.kind, ConstraintKind::Check { expr } if proves_not_null(&expr.sql, column))
+            })
+        })
+    }
+
+    /// Foreign keys of other tables that reference `table`: (referencing table, constraint).
+    pub fn referencing<'a>(
+        &'a self,
+        table: &QualName,
+    ) -> impl Iterator<Item = (&'a Table, &'a ConstraintInfo)> + 'a {
+        let t = normal(table);
+        self.tables.values().flat_map(move |tab| {
+            let t = t.clone();
+            tab.constraints.iter().filter_map(move |c| match &c.kind {
+                ConstraintKind::ForeignKey { ref_table, .. } if normal(ref_table) == t => {
+                    Some((tab, c))
+                }
+                _ => None,
+            })
+        })
+    }
+
+    /// Whether some valid index of `table` starts with `column` (so a filter on it needs no scan).
+    pub fn has_index_leading(&self, table: &QualName, column: &str) -> bool {
+        self.indexes_of(table)
+            .any(|i| !i.partial && i.columns.first().is_some_and(|c| c == column))
+    }
+}
+
+/// Whether a CHECK expression is exactly `col IS NOT NULL` (optionally parenthesised, any case).
+fn proves_not_null(sql: &str, column: &str) -> bool {
+    let squeezed: String = sql
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '(' && *c != ')')
+        .collect::<String>()
+        .to_lowercase();
+    let col = column.to_lowercase();
+    squeezed == format!("{col}isnotnull") || squeezed == format!("\"{col}\"isnotnull")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_null_check_shapes() {
+        assert!(proves_not_null("(email IS NOT NULL)", "email"));
+        assert!(proves_not_null("email is not null", "email"));
+        assert!(proves_not_null("\"email\" IS NOT NULL", "email"));
+        assert!(!proves_not_null("email IS NOT NULL OR id > 0", "email"));
+        assert!(!proves_not_null("other IS NOT NULL", "email"));
+    }
+}

@@ -1,0 +1,689 @@
+//! What one statement does on the server: the table locks it requests, which tables it rewrites or
+//! scans in full, and which data it destroys, for a given PostgreSQL version and the catalog before it.
+//!
+//! Sources: the lock level switch in `AlterTableGetLockLevel` (`src/backend/commands/tablecmds.c`),
+//! https://www.postgresql.org/docs/current/explicit-locking.html, the Notes of
+//! https://www.postgresql.org/docs/current/sql-altertable.html, and runs of tools/pg-oracle on
+//! PostgreSQL 15 (recorded under `fixtures/oracle/`). Only tables, views and materialized views that
+//! existed before the migration count: locks on indexes, sequences and objects the migration created
+//! are left out, as in the report's `locks`.
+
+use super::LockMode::{self, *};
+use super::types::{Storage, TimeZone, type_change};
+use super::volatility::{Volatility, volatility};
+use crate::catalog::{Catalog, normal};
+use crate::ir::{AlterAction, ColumnDef, ConstraintKind, Expr, ObjectKind, Op, QualName};
+
+/// What the effect is computed against.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub catalog: &'a Catalog,
+    pub pg_version: u32,
+    pub timezone: &'a TimeZone,
+}
+
+/// The effect of one statement on pre-existing tables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effect {
+    /// Relation locks requested, strongest per table, in statement order. Names are normalised
+    /// (`public` when unqualified).
+    pub locks: Vec<(QualName, LockMode)>,
+    /// Tables (or materialized views) that get new storage.
+    pub rewrites: Vec<QualName>,
+    /// Tables read in full (validation scans, rewrites, index builds, unfiltered DML).
+    pub scans: Vec<QualName>,
+    /// What data is lost, in words (empty: nothing).
+    pub destroys: Vec<String>,
+    /// Assumptions the verdict rests on because the schema does not tell.
+    pub assumptions: Vec<String>,
+}
+
+impl Effect {
+    /// The strongest lock, if any.
+    pub fn strongest(&self) -> Option<LockMode> {
+        self.locks.iter().map(|(_, m)| *m).max()
+    }
+
+    fn lock(&mut self, cx: &Context, table: &QualName, mode: LockMode) {
+        if !cx.catalog.pre_existing(table) {
+            return;
+        }
+        let t = normal(table);
+        match self.locks.iter_mut().find(|(n, _)| *n == t) {
+            Some((_, m)) => *m = (*m).max(mode),
+            None => self.locks.push((t, mode)),
+        }
+    }
+
+    fn rewrite(&mut self, cx: &Context, table: &QualName) {
+        if cx.catalog.pre_existing(table) {
+            push_unique(&mut self.rewrites, normal(table));
+            push_unique(&mut self.scans, normal(table));
+        }
+    }
+
+    fn scan(&mut self, cx: &Context, table: &QualName) {
+        if cx.catalog.pre_existing(table) {
+            push_unique(&mut self.scans, normal(table));
+        }
+    }
+
+    fn destroy(&mut self, cx: &Context, table: &QualName, what: String) {
+        if cx.catalog.pre_existing(table) {
+            self.destroys.push(what);
+        }
+    }
+
+    fn assume(&mut self, what: String) {
+        if !self.assumptions.contains(&what) {
+            self.assumptions.push(what);
+        }
+    }
+}
+
+fn push_unique(v: &mut Vec<QualName>, n: QualName) {
+    if !v.contains(&n) {
+        v.push(n);
+    }
+}
+
+/// Why `op` cannot run inside a transaction block, if it cannot.
+pub fn no_transaction_block(op: &Op, pg_version: u32) -> Option<&'static str> {
+    match op {
+        Op::CreateIndex(ix) if ix.concurrently => Some("CREATE INDEX CONCURRENTLY"),
+        Op::Drop {
+            kind: ObjectKind::Index,
+            concurrently: true,
+            ..
+        } => Some("DROP INDEX CONCURRENTLY"),
+        Op::Reindex {
+            concurrently: true, ..
+        } => Some("REINDEX CONCURRENTLY"),
+        Op::AlterTable { actions, .. }
+            if actions.iter().any(|a| {
+                matches!(
+                    a,
+                    AlterAction::DetachPartition {
+                        concurrently: true,
+                        ..
+                    }
+                )
+            }) =>
+        {
+            Some("DETACH PARTITION CONCURRENTLY")
+        }
+        Op::Vacuum { .. } => Some("VACUUM"),
+        // Allowed in a transaction block since PostgreSQL 12 (release notes 12, E.x "ALTER TYPE … ADD VALUE").
+        Op::AlterTypeAddValue { .. } if pg_version < 12 => Some("ALTER TYPE … ADD VALUE"),
+        _ => None,
+    }
+}
+
+/// The table an index belongs to, or a placeholder naming the index when the catalog does not know.
+pub fn table_of_index(catalog: &Catalog, index: &QualName) -> Option<QualName> {
+    catalog.index(index).map(|i| i.table.clone())
+}
+
+/// Computes the effect of `op` with the catalog as it is before `op`.
+pub fn effect(op: &Op, cx: &Context) -> Effect {
+    let mut e = Effect::default();
+    let cat = cx.catalog;
+    match op {
+        Op::CreateTable {
+            columns,
+            constraints,
+            partition_of,
+            ..
+        } => {
+            // A REFERENCES clause locks the referenced table SHARE ROW EXCLUSIVE (observed, PG 15).
+            for c in constraints
+                .iter()
+                .chain(columns.iter().flat_map(|c| &c.constraints))
+            {
+                if let ConstraintKind::ForeignKey { ref_table, .. } = &c.kind {
+                    e.lock(cx, ref_table, ShareRowExclusiveLock);
+                }
+            }
+            if let Some(parent) = partition_of {
+                e.lock(cx, parent, AccessExclusiveLock);
+            }
+        }
+        Op::AlterTable { name, actions, .. } => {
+            for a in actions {
+                alter_action(&mut e, cx, name, a);
+            }
+        }
+        Op::Drop {
+            kind,
+            names,
+            cascade,
+            concurrently,
+            ..
+        } => drop(&mut e, cx, kind, names, *cascade, *concurrently),
+        Op::CreateIndex(ix) => {
+            let mode = if ix.concurrently {
+                ShareUpdateExclusiveLock
+            } else {
+                ShareLock
+            };
+            e.lock(cx, &ix.table, mode);
+            e.scan(cx, &ix.table);
+        }
+        Op::Reindex {
+            target,
+            name,
+            concurrently,
+        } => {
+            // REINDEX takes SHARE on the table (ACCESS EXCLUSIVE on the index, which blocks the
+            // planner); CONCURRENTLY takes SHARE UPDATE EXCLUSIVE (docs: sql-reindex.html).
+            let mode = if *concurrently {
+                ShareUpdateExclusiveLock
+            } else {
+                ShareLock
+            };
+            match (target, name) {
+                (ObjectKind::Index, Some(ix)) => match table_of_index(cat, ix) {
+                    Some(t) => {
+                        e.lock(cx, &t, mode);
+                        e.scan(cx, &t);
+                    }
+                    None => e.assume(format!(
+                        "the table of index {ix} is unknown: its lock and scan are not listed"
+                    )),
+                },
+                (ObjectKind::Table, Some(t)) => {
+                    e.lock(cx, t, mode);
+                    e.scan(cx, t);
+                }
+                _ => e.assume(
+                    "REINDEX of a schema or database: every table in it is locked in turn"
+                        .to_string(),
+                ),
+            }
+        }
+        Op::RefreshMaterializedView { name, concurrently } => {
+            if *concurrently {
+                // Reads stay possible; the view is updated in place.
+                e.lock(cx, name, ExclusiveLock);
+            } else {
+                e.lock(cx, name, AccessExclusiveLock);
+                e.rewrite(cx, name);
+            }
+        }
+        Op::CreateTrigger { table, .. } => e.lock(cx, table, ShareRowExclusiveLock),
+        Op::DropTrigger { table: Some(t), .. } => e.lock(cx, t, AccessExclusiveLock),
+        Op::Comment {
+            target: ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView,
+            name,
+        } => e.lock(cx, name, ShareUpdateExclusiveLock),
+        Op::Comment {
+            target: ObjectKind::Other,
+            name,
+        } if name.schema.is_some() => {
+            // COMMENT ON COLUMN t.c: the column's table.
+            if let Some(schema) = &name.schema {
+                let table = QualName::new(None, schema);
+                if cat.table(&table).is_some() || !cat.schema_loaded() {
+                    e.lock(cx, &table, ShareUpdateExclusiveLock);
+                }
+            }
+        }
+        Op::Insert { table, .. }
+        | Op::Merge { table }
+        | Op::Copy {
+            table: Some(table),
+            from_stdin: true,
+        } => e.lock(cx, table, RowExclusiveLock),
+        Op::Copy { table: Some(t), .. } => e.lock(cx, t, AccessShareLock),
+        Op::Update { table, filter, .. } => {
+            e.lock(cx, table, RowExclusiveLock);
+            dml_scan(&mut e, cx, table, filter.as_ref());
+        }
+        Op::Delete { table, filter, .. } => {
+            e.lock(cx, table, RowExclusiveLock);
+            dml_scan(&mut e, cx, table, filter.as_ref());
+            e.destroy(cx, table, format!("rows of {} are deleted", table));
+        }
+        Op::Truncate { tables, cascade } => {
+            let mut all: Vec<QualName> = tables.iter().map(normal).collect();
+            if *cascade {
+                for t in tables {
+                    for (tab, _) in cat.referencing(t) {
+                        if !all.contains(&tab.name) {
+                            all.push(tab.name.clone());
+                        }
+                    }
+                }
+            }
+            for t in &all {
+                e.lock(cx, t, AccessExclusiveLock);
+                e.destroy(cx, t, format!("all rows of {t} are removed"));
+            }
+        }
+        Op::Vacuum { tables, full, .. } => {
+            if tables.is_empty() {
+                e.assume(
+                    "VACUUM without a table list processes every table of the database".to_string(),
+                );
+            }
+            for t in tables {
+                if *full {
+                    e.lock(cx, t, AccessExclusiveLock);
+                    e.rewrite(cx, t);
+                } else {
+                    e.lock(cx, t, ShareUpdateExclusiveLock);
+                }
+            }
+        }
+        Op::Analyze { tables } => {
+            for t in tables {
+                e.lock(cx, t, ShareUpdateExclusiveLock);
+            }
+        }
+        Op::Cluster { table, .. } => match table {
+            Some(t) => {
+                e.lock(cx, t, AccessExclusiveLock);
+                e.rewrite(cx, t);
+            }
+            None => e.assume(
+                "CLUSTER without a table re-clusters every previously clustered table".to_string(),
+            ),
+        },
+        Op::Lock { tables, mode } => {
+            let m = mode
+                .as_deref()
+                .and_then(LockMode::parse)
+                .unwrap_or(AccessExclusiveLock);
+            for t in tables {
+                e.lock(cx, t, m);
+            }
+        }
+        Op::Do => e.assume("a DO block runs code migsafe does not analyse".to_string()),
+        _ => {}
+    }
+    e
+}
+
+/// An UPDATE or DELETE reads the whole table unless its filter can use an index.
+fn dml_scan(e: &mut Effect, cx: &Context, table: &QualName, filter: Option<&Expr>) {
+    let Some(f) = filter else {
+        e.scan(cx, table);
+        return;
+    };
+    let cat = cx.catalog;
+    let indexed = f.columns.iter().any(|c| cat.has_index_leading(table, c));
+    if indexed {
+        return;
+    }
+    let known = cat.table(table).is_some_and(|t| t.complete) || cat.schema_loaded();
+    if known {
+        e.scan(cx, table);
+    } else if f.columns.iter().any(|c| c == "id") {
+        e.assume(format!(
+            "the indexes of {table} are unknown: assuming the filter on id uses its primary key"
+        ));
+    } else {
+        e.assume(format!(
+            "the indexes of {table} are unknown: assuming the filter ({}) has no index",
+            f.columns.join(", ")
+        ));
+        e.scan(cx, table);
+    }
+}
+
+fn drop(
+    e: &mut Effect,
+    cx: &Context,
+    kind: &ObjectKind,
+    names: &[QualName],
+    cascade: bool,
+    concurrently: bool,
+) {
+    let cat = cx.catalog;
+    for n in names {
+        match kind {
+            ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView => {
+                e.lock(cx, n, AccessExclusiveLock);
+                if *kind == ObjectKind::Table {
+                    e.destroy(cx, n, format!("table {n} and all its rows are dropped"));
+                    // Its foreign keys' triggers are removed from the referenced tables.
+                    if let Some(t) = cat.table(n) {
+                        for c in &t.constraints {
+                            if let ConstraintKind::ForeignKey { ref_table, .. } = &c.kind {
+                                if normal(ref_table) != normal(n) {
+                                    e.lock(cx, ref_table, AccessExclusiveLock);
+                                }
+                            }
+                        }
+                    }
+                }
+                if cascade {
+                    for (tab, _) in cat.referencing(n) {
+                        if normal(&tab.name) != normal(n) {
+                            e.lock(cx, &tab.name, AccessExclusiveLock);
+                        }
+                    }
+                }
+            }
+            ObjectKind::Index => match table_of_index(cat, n) {
+                Some(t) => e.lock(
+                    cx,
+                    &t,
+                    if concurrently {
+                        ShareUpdateExclusiveLock
+                    } else {
+                        AccessExclusiveLock
+                    },
+                ),
+                None => e.assume(format!(
+                    "the table of index {n} is unknown: its lock is not listed"
+                )),
+            },
+            ObjectKind::Schema => {
+                let tables: Vec<QualName> = cat
+                    .tables()
+                    .filter(|t| t.name.schema.as_deref() == Some(n.name.as_str()))
+                    .map(|t| t.name.clone())
+                    .collect();
+                for t in &tables {
+                    e.lock(cx, t, AccessExclusiveLock);
+                    e.destroy(
+                        cx,
+                        t,
+                        format!("table {t} is dropped with schema {}", n.name),
+                    );
+                }
+                if cascade && tables.is_empty() {
+                    e.destroy(
+                        cx,
+                        &QualName::new(Some(&n.name), ""),
+                        format!("every table of schema {} is dropped", n.name),
+                    );
+                }
+            }
+            ObjectKind::Type | ObjectKind::Domain if cascade => {
+                e.assume(format!(
+                    "DROP TYPE {n} CASCADE also drops the columns of that type"
+                ));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn column_rewrites(cx: &Context, col: &ColumnDef) -> Option<String> {
+    if col.ty.base.ends_with("(serial)") {
+        return Some(format!(
+            "serial column {}: nextval() is evaluated for every row",
+            col.name
+        ));
+    }
+    if col.identity.is_some() {
+        return Some(format!(
+            "identity column {}: a value is generated for every row",
+            col.name
+        ));
+    }
+    if col.generated.is_some() {
+        return Some(format!(
+            "stored generated column {}: computed for every row",
+            col.name
+        ));
+    }
+    let d = col.default.as_ref()?;
+    match volatility(&d.calls, |f| cx.catalog.function_volatile(f)) {
+        Volatility::Fixed => None,
+        Volatility::Volatile(f) => Some(format!(
+            "the default calls {f}(), which is volatile: evaluated for every row"
+        )),
+        Volatility::Unknown(f) => Some(format!(
+            "the default calls {f}(), whose volatility migsafe does not know: assuming volatile (evaluated for every row)"
+        )),
+    }
+}
+
+fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction) {
+    let cat = cx.catalog;
+    let pre = cat.pre_existing(table);
+    match a {
+        AlterAction::AddColumn { column, .. } => {
+            e.lock(cx, table, AccessExclusiveLock);
+            let rewrites = column_rewrites(cx, column);
+            if let Some(why) = &rewrites {
+                if why.contains("does not know") {
+                    e.assume(why.clone());
+                }
+                e.rewrite(cx, table);
+            }
+            for c in &column.constraints {
+                add_constraint(e, cx, table, &c.kind, c.not_valid, rewrites.is_some());
+            }
+        }
+        AlterAction::DropColumn { name, .. } => {
+            e.lock(cx, table, AccessExclusiveLock);
+            let added_here = cat
+                .column(table, name)
+                .is_some_and(|c| c.created_in_migration);
+            if !added_here {
+                e.destroy(
+                    cx,
+                    table,
+                    format!("column {name} of {table} and its values are dropped"),
+                );
+            }
+        }
+        AlterAction::AlterColumnType { column, ty, using } => {
+            e.lock(cx, table, AccessExclusiveLock);
+            let Some(col) = cat.column(table, column) else {
+                if pre {
+                    e.assume(format!(
+                        "the type of {column} is unknown (no schema): assuming a rewrite"
+                    ));
+                    e.rewrite(cx, table);
+                }
+                return;
+            };
+            let change = type_change(
+                &col.ty,
+                ty,
+                using.as_ref(),
+                column,
+                cx.timezone,
+                cx.pg_version,
+            );
+            if let Some(a) = &change.assumption {
+                e.assume(a.clone());
+            }
+            match change.storage {
+                Storage::Rewritten => e.rewrite(cx, table),
+                Storage::IndexesRebuilt => {
+                    if cat.indexes_of(table).any(|i| i.columns.contains(column)) {
+                        e.scan(cx, table);
+                    }
+                }
+                Storage::Kept => {}
+            }
+            // CHECK constraints that use the column are verified again.
+            let checks = cat.table(table).is_some_and(|t| {
+                t.constraints.iter().any(|c| {
+                    matches!(&c.kind, ConstraintKind::Check { expr } if expr.columns.contains(column))
+                })
+            });
+            if checks {
+                e.scan(cx, table);
+            }
+            if let Some(l) = change.lossy {
+                if !col.created_in_migration {
+                    e.destroy(cx, table, l);
+                }
+            }
+        }
+        AlterAction::SetNotNull { column } => {
+            e.lock(cx, table, AccessExclusiveLock);
+            let col = cat.column(table, column);
+            let already = col.is_some_and(|c| c.not_null);
+            // PG ≥ 12 skips the scan when a valid CHECK proves the column not null
+            // (`NotNullImpliedByRelConstraints` in tablecmds.c).
+            let proven = cx.pg_version >= 12 && cat.has_not_null_check(table, column);
+            if !already && !proven {
+                e.scan(cx, table);
+            }
+        }
+        AlterAction::SetDefault { .. }
+        | AlterAction::DropDefault { .. }
+        | AlterAction::DropNotNull { .. }
+        | AlterAction::AddIdentity { .. }
+        | AlterAction::DropIdentity { .. }
+        | AlterAction::RenameColumn { .. }
+        | AlterAction::RenameConstraint { .. }
+        | AlterAction::RenameTable { .. }
+        | AlterAction::SetSchema { .. }
+        | AlterAction::ReplicaIdentity
+        | AlterAction::RowLevelSecurity { .. }
+        | AlterAction::Other { .. } => e.lock(cx, table, AccessExclusiveLock),
+        AlterAction::AddConstraint { constraint } => {
+            add_constraint(e, cx, table, &constraint.kind, constraint.not_valid, false)
+        }
+        AlterAction::DropConstraint { name, .. } => {
+            e.lock(cx, table, AccessExclusiveLock);
+            let fk = cat.table(table).and_then(|t| {
+                t.constraints.iter().find_map(|c| match &c.kind {
+                    ConstraintKind::ForeignKey { ref_table, .. } if &c.name == name => {
+                        Some(ref_table.clone())
+                    }
+                    _ => None,
+                })
+            });
+            if let Some(r) = fk {
+                // The constraint's triggers on the referenced table are dropped too.
+                e.lock(cx, &r, AccessExclusiveLock);
+            }
+        }
+        AlterAction::ValidateConstraint { name } => {
+            e.lock(cx, table, ShareUpdateExclusiveLock);
+            e.scan(cx, table);
+            let fk = cat.table(table).and_then(|t| {
+                t.constraints.iter().find_map(|c| match &c.kind {
+                    ConstraintKind::ForeignKey { ref_table, .. } if &c.name == name => {
+                        Some(ref_table.clone())
+                    }
+                    _ => None,
+                })
+            });
+            if let Some(r) = fk {
+                e.lock(cx, &r, RowShareLock);
+            }
+        }
+        AlterAction::AttachPartition { partition } => {
+            // The parent's lock was reduced to SHARE UPDATE EXCLUSIVE in PostgreSQL 12.
+            let parent = if cx.pg_version >= 12 {
+                ShareUpdateExclusiveLock
+            } else {
+                AccessExclusiveLock
+            };
+            e.lock(cx, table, parent);
+            e.lock(cx, partition, AccessExclusiveLock);
+            if cat.pre_existing(partition) {
+                e.assume(format!(
+                    "{partition} is scanned to check the partition bound unless a valid CHECK constraint implies it"
+                ));
+                e.scan(cx, partition);
+            }
+        }
+        AlterAction::DetachPartition {
+            partition,
+            concurrently,
+        } => {
+            let mode = if *concurrently && cx.pg_version >= 14 {
+                ShareUpdateExclusiveLock
+            } else {
+                AccessExclusiveLock
+            };
+            e.lock(cx, table, mode);
+            e.lock(cx, partition, mode);
+        }
+        AlterAction::EnableTrigger { .. } | AlterAction::DisableTrigger { .. } => {
+            e.lock(cx, table, ShareRowExclusiveLock)
+        }
+        AlterAction::SetLogged
+        | AlterAction::SetUnlogged
+        | AlterAction::SetTablespace { .. }
+        | AlterAction::SetAccessMethod => {
+            e.lock(cx, table, AccessExclusiveLock);
+            e.rewrite(cx, table);
+        }
+        // Most storage parameters take SHARE UPDATE EXCLUSIVE (`AlterTableGetRelOptionsLockLevel`).
+        AlterAction::SetStorageParams { .. }
+        | AlterAction::SetColumnStatistics { .. }
+        | AlterAction::ClusterOn => e.lock(cx, table, ShareUpdateExclusiveLock),
+    }
+}
+
+fn add_constraint(
+    e: &mut Effect,
+    cx: &Context,
+    table: &QualName,
+    kind: &ConstraintKind,
+    not_valid: bool,
+    rewritten: bool,
+) {
+    let cat = cx.catalog;
+    match kind {
+        ConstraintKind::ForeignKey { ref_table, .. } => {
+            // SHARE ROW EXCLUSIVE on both tables, with or without NOT VALID (observed, PG 15).
+            e.lock(cx, table, ShareRowExclusiveLock);
+            e.lock(cx, ref_table, ShareRowExclusiveLock);
+            if !not_valid {
+                e.scan(cx, table);
+                e.scan(cx, ref_table);
+            }
+        }
+        ConstraintKind::Check { .. } => {
+            e.lock(cx, table, AccessExclusiveLock);
+            if !not_valid && !rewritten {
+                e.scan(cx, table);
+            }
+        }
+        ConstraintKind::PrimaryKey {
+            using_index: None, ..
+        }
+        | ConstraintKind::Unique {
+            using_index: None, ..
+        }
+        | ConstraintKind::Exclude { .. } => {
+            e.lock(cx, table, AccessExclusiveLock);
+            e.scan(cx, table);
+        }
+        ConstraintKind::Unique {
+            using_index: Some(_),
+            ..
+        } => e.lock(cx, table, AccessExclusiveLock),
+        ConstraintKind::PrimaryKey {
+            using_index: Some(ix),
+            ..
+        } => {
+            e.lock(cx, table, AccessExclusiveLock);
+            // The implicit SET NOT NULL scans unless every column already is NOT NULL.
+            let ixname = QualName::new(table.schema.as_deref(), ix);
+            match cat.index(&ixname) {
+                Some(i) => {
+                    let nullable = i
+                        .columns
+                        .iter()
+                        .any(|c| cat.column(table, c).is_none_or(|c| !c.not_null));
+                    if nullable {
+                        e.scan(cx, table);
+                    }
+                }
+                None => {
+                    if cat.pre_existing(table) {
+                        e.assume(format!(
+                            "the columns of index {ix} are unknown: assuming they are nullable (a scan)"
+                        ));
+                        e.scan(cx, table);
+                    }
+                }
+            }
+        }
+    }
+}

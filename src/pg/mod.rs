@@ -1,0 +1,9 @@
+//! PostgreSQL facts: lock modes and their conflicts, what each statement locks, rewrites and scans
+//! (per server version), volatility of functions, and binary-coercible type changes.
+
+pub mod effect;
+mod lock;
+pub mod types;
+pub mod volatility;
+
+pub use lock::LockMode;
