@@ -1,26 +1,46 @@
 //! The single ordered pass: read, parse, lower, then describe every statement.
 
+use crate::catalog::{Catalog, normal};
 use crate::error::Error;
 use crate::ir::{self, ConstraintKind, Op, QualName, TxControl};
 use crate::parse;
+use crate::pg::LockMode;
+use crate::pg::effect::{self, Effect};
+use crate::pg::types::TimeZone;
 use crate::report::{
-    Finding, FindingCounts, Irreversible, Report, Reversibility, RevisionReport, Risk,
+    Finding, FindingCounts, Irreversible, LockReport, Report, Reversibility, RevisionReport, Risk,
     RollbackReport, Severity, StatementReport, Summary, TableReport, Tool, Transaction,
 };
+use crate::rules::{self, Ctx, TxState};
 use crate::source::{self, RawKind, Source, alembic};
-use std::collections::HashSet;
 
-/// What the analysis assumes about the target server.
+/// Which rules run and at what severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuleSettings {
+    /// Only these rules run (all when `None`).
+    pub only: Option<Vec<String>>,
+    /// These rules do not run.
+    pub disabled: Vec<String>,
+    /// Severity overrides per rule.
+    pub severity: Vec<(String, Severity)>,
+}
+
+/// What the analysis assumes about the target server, and which rules run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Settings {
     /// PostgreSQL major version the migration will run on (11–17).
     pub pg_version: u32,
+    pub rules: RuleSettings,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { pg_version: 15 }
+        Settings {
+            pg_version: 15,
+            rules: RuleSettings::default(),
+        }
     }
 }
 
@@ -29,22 +49,100 @@ impl Settings {
         self.pg_version = v;
         self
     }
+
+    /// Runs only the named rules.
+    pub fn only_rules<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ids: I) -> Self {
+        self.rules.only = Some(ids.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Does not run the named rule.
+    pub fn disable_rule(mut self, id: impl Into<String>) -> Self {
+        self.rules.disabled.push(id.into());
+        self
+    }
+
+    /// Reports the named rule at `severity`.
+    pub fn rule_severity(mut self, id: impl Into<String>, severity: Severity) -> Self {
+        self.rules.severity.push((id.into(), severity));
+        self
+    }
+
+    fn selected(&self, id: &str) -> bool {
+        self.rules
+            .only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|o| o == id))
+            && !self.rules.disabled.iter().any(|d| d == id)
+    }
+
+    fn severity_of(&self, id: &str, default: Severity) -> Severity {
+        self.rules
+            .severity
+            .iter()
+            .rev()
+            .find(|(r, _)| r == id)
+            .map(|(_, s)| *s)
+            .unwrap_or(default)
+    }
 }
 
 /// Analyses migrations with the given settings.
 #[derive(Debug, Clone, Default)]
 pub struct Analyzer {
     settings: Settings,
+    catalog: Option<Catalog>,
 }
 
-/// One statement after reading and lowering.
-pub(crate) struct Lowered {
-    pub(crate) op: Op,
+/// Session settings that outlive a transaction (`SET`) and those that end with it (`SET LOCAL`).
+#[derive(Debug, Clone, Default)]
+struct Gucs {
+    lock_timeout: Option<bool>,
+    statement_timeout: Option<bool>,
+    timezone: Option<TimeZone>,
+}
+
+impl Gucs {
+    fn set(&mut self, name: &str, value: &str) {
+        let v = value.trim().trim_matches('\'').trim_matches('"').trim();
+        // `0` in any unit, and DEFAULT (the server default is 0), disable a timeout.
+        let digits: String = v.chars().take_while(|c| c.is_ascii_digit()).collect();
+        let on = !(v.eq_ignore_ascii_case("default")
+            || (!digits.is_empty() && digits.chars().all(|c| c == '0')));
+        match name {
+            "lock_timeout" => self.lock_timeout = Some(on),
+            "statement_timeout" => self.statement_timeout = Some(on),
+            "timezone" | "time zone" | "time_zone" => {
+                self.timezone = Some(TimeZone::from_setting(value))
+            }
+            _ => {}
+        }
+    }
+
+    fn reset(&mut self, name: Option<&str>) {
+        match name {
+            None | Some("all") => *self = Gucs::default(),
+            Some("lock_timeout") => self.lock_timeout = None,
+            Some("statement_timeout") => self.statement_timeout = None,
+            Some("timezone") => self.timezone = None,
+            Some(_) => {}
+        }
+    }
 }
 
 impl Analyzer {
     pub fn new(settings: Settings) -> Self {
-        Analyzer { settings }
+        Analyzer {
+            settings,
+            catalog: None,
+        }
+    }
+
+    /// The schema before the migration (from [`Catalog::from_sql`] or a database). Without one,
+    /// tables the migration does not create are assumed to exist with unknown columns.
+    pub fn schema(mut self, catalog: Catalog) -> Self {
+        self.catalog = Some(catalog);
+        self
     }
 
     /// Analyses one migration. Unreadable statements become findings; this fails only for inputs
@@ -55,59 +153,138 @@ impl Analyzer {
 
     pub(crate) fn analyze_text(&self, name: &str, text: &str) -> Report {
         let read = source::read(text);
-        let lowered: Vec<Lowered> = read
+        let ops: Vec<Op> = read
             .statements
             .iter()
-            .map(|st| Lowered {
-                op: lower_statement(text, st),
-            })
+            .map(|st| lower_statement(text, st))
             .collect();
-        let transactions = transactions(&lowered);
-        let mut created: HashSet<QualName> = HashSet::new();
-        let mut statements = Vec::with_capacity(lowered.len());
-        for (index, (st, low)) in read.statements.iter().zip(&lowered).enumerate() {
-            let op = &low.op;
-            let tables = tables_of(op)
+        let transactions = transactions(&ops);
+        let mut catalog = self.catalog.clone().unwrap_or_default();
+        let mut session = Gucs::default();
+        let mut local = Gucs::default();
+        let mut tx = TxState {
+            in_transaction: false,
+            earlier: 0..0,
+            held: Vec::new(),
+            lock_timeout: false,
+            statement_timeout: false,
+            timezone: TimeZone::Unknown,
+        };
+        let mut statements = Vec::with_capacity(ops.len());
+        for (index, (st, op)) in read.statements.iter().zip(&ops).enumerate() {
+            let bookkeeping = transactions[index] == Transaction::Bookkeeping;
+            if let Op::Transaction(TxControl::Begin) = op {
+                tx.in_transaction = true;
+                tx.earlier = index + 1..index + 1;
+                tx.held.clear();
+            }
+            tx.lock_timeout = local.lock_timeout.or(session.lock_timeout).unwrap_or(false);
+            tx.statement_timeout = local
+                .statement_timeout
+                .or(session.statement_timeout)
+                .unwrap_or(false);
+            tx.timezone = local
+                .timezone
+                .clone()
+                .or_else(|| session.timezone.clone())
+                .unwrap_or(TimeZone::Unknown);
+            let cx = effect::Context {
+                catalog: &catalog,
+                pg_version: self.settings.pg_version,
+                timezone: &tx.timezone,
+            };
+            let eff = if bookkeeping {
+                Effect::default()
+            } else {
+                effect::effect(op, &cx)
+            };
+            let mut tables: Vec<TableReport> = Vec::new();
+            for t in tables_of(op)
                 .into_iter()
-                .map(|t| {
-                    let key = normal(&t);
-                    TableReport {
-                        name: t.display_qualified(),
+                .map(|t| normal(&t))
+                .chain(eff.locks.iter().map(|(t, _)| t.clone()))
+            {
+                let name = t.display_qualified();
+                if tables.iter().all(|r| r.name != name) {
+                    tables.push(TableReport {
+                        name,
                         rows: None,
                         bytes: None,
-                        created_in_migration: created.contains(&key),
-                    }
-                })
-                .collect();
-            if let Op::CreateTable { name, .. } = op {
-                created.insert(normal(name));
+                        created_in_migration: !catalog.pre_existing(&t),
+                    });
+                }
             }
+            let lock = eff.strongest();
+            let held = if tx.in_transaction {
+                tx.strongest_held()
+            } else {
+                None
+            };
+            let rewrites_table = !eff.rewrites.is_empty();
+            let full_scan = !eff.scans.is_empty();
+            let destroys_data = !eff.destroys.is_empty();
+            let lock_heavy = (rewrites_table || full_scan)
+                && lock.max(held).is_some_and(LockMode::blocks_writes);
+
             let mut findings = Vec::new();
             let mut risk = Risk::None;
-            match op {
-                Op::Unparsed { error } => {
-                    risk = Risk::Medium;
+            if !bookkeeping {
+                let ctx = Ctx {
+                    index,
+                    op,
+                    ops: &ops,
+                    effect: &eff,
+                    catalog: &catalog,
+                    tx: &tx,
+                    pg_version: self.settings.pg_version,
+                };
+                let mut used: Vec<&str> = Vec::new();
+                for (rule, hit) in rules::check(&ctx, |id| self.settings.selected(id)) {
+                    if let Some(ig) = st
+                        .ignore
+                        .iter()
+                        .find(|r| r.as_str() == rule.id || r.as_str() == "all")
+                    {
+                        used.push(ig.as_str());
+                        continue;
+                    }
+                    let severity = self.settings.severity_of(rule.id, rule.severity);
+                    risk = risk.max(hit.risk.unwrap_or(severity_risk(severity)));
+                    let mut message = hit.message;
+                    for a in &eff.assumptions {
+                        message.push_str(&format!(" (assumption: {a})"));
+                    }
                     findings.push(Finding {
-                        rule: "unparsed-statement".to_string(),
-                        severity: Severity::Warning,
-                        message: format!("migsafe cannot read this statement, so its locks and effects are unknown: {error}"),
-                        help: "Check that it is valid PostgreSQL; if it is, review it by hand and report the statement to migsafe.".to_string(),
+                        rule: rule.id.to_string(),
+                        severity,
+                        message,
+                        help: hit.help,
                         span: st.span,
                     });
                 }
-                Op::Text => {
-                    risk = Risk::Low;
-                    findings.push(Finding {
-                        rule: "not-sql".to_string(),
-                        severity: Severity::Warning,
-                        message: "this text is not SQL (output printed by migration code?): psql would fail on it".to_string(),
-                        help: "Remove print() output from the migration, or strip it from the export before running it.".to_string(),
-                        span: st.span,
-                    });
+                if self.settings.selected("unused-ignore") {
+                    for ig in &st.ignore {
+                        if used.contains(&ig.as_str()) {
+                            continue;
+                        }
+                        let message = if ig != "all" && rules::rule(ig).is_none() {
+                            format!("`-- migsafe: ignore {ig}` names no rule migsafe has")
+                        } else {
+                            format!("`-- migsafe: ignore {ig}` silences nothing on this statement")
+                        };
+                        let severity = self.settings.severity_of("unused-ignore", Severity::Info);
+                        risk = risk.max(severity_risk(severity));
+                        findings.push(Finding {
+                            rule: "unused-ignore".to_string(),
+                            severity,
+                            message,
+                            help: "Remove the directive, or correct the rule name (`migsafe rules` lists them).".to_string(),
+                            span: st.span,
+                        });
+                    }
                 }
-                _ => {}
+                risk = risk.max(effect_risk(lock, held, lock_heavy, destroys_data));
             }
-            findings.retain(|f: &Finding| !st.ignore.iter().any(|r| r == &f.rule || r == "all"));
             let reversible = match (op, transactions[index]) {
                 (_, Transaction::Bookkeeping)
                 | (
@@ -133,19 +310,63 @@ impl Analyzer {
                 kind: op.kind().to_string(),
                 parsed: op.is_parsed(),
                 transaction: transactions[index],
-                locks: Vec::new(),
-                lock: None,
-                held: None,
-                rewrites_table: false,
-                full_scan: false,
-                destroys_data: false,
-                lock_heavy: false,
+                locks: eff
+                    .locks
+                    .iter()
+                    .map(|(t, m)| LockReport {
+                        table: t.display_qualified(),
+                        mode: *m,
+                    })
+                    .collect(),
+                lock,
+                held,
+                rewrites_table,
+                full_scan,
+                destroys_data,
+                lock_heavy,
                 reversible,
                 risk,
                 tables,
                 findings,
                 rollback: Vec::new(),
             });
+
+            // The state after the statement.
+            match op {
+                Op::Transaction(TxControl::Commit | TxControl::Rollback) => {
+                    tx.in_transaction = false;
+                    tx.earlier = index + 1..index + 1;
+                    tx.held.clear();
+                    local = Gucs::default();
+                }
+                Op::Set {
+                    name,
+                    value,
+                    local: true,
+                } => {
+                    // SET LOCAL outside a transaction block has no effect (PostgreSQL warns).
+                    if tx.in_transaction {
+                        local.set(name, value);
+                    }
+                }
+                Op::Set { name, value, .. } => {
+                    session.set(name, value);
+                    // A plain SET inside a block also replaces a SET LOCAL of the same name.
+                    local.reset(Some(name.as_str()));
+                }
+                Op::Reset { name } => {
+                    session.reset(name.as_deref());
+                    local.reset(name.as_deref());
+                }
+                _ => {}
+            }
+            if tx.in_transaction {
+                tx.earlier.end = index + 1;
+                for (t, m) in &eff.locks {
+                    tx.held.push((t.clone(), *m));
+                }
+            }
+            catalog.apply(op, true);
         }
         let revisions = read
             .revisions
@@ -239,17 +460,9 @@ pub(crate) fn lower_statement(text: &str, st: &source::SourceStatement) -> Op {
     }
 }
 
-/// `public` for unqualified names, so `t` and `public.t` are one table.
-fn normal(n: &QualName) -> QualName {
-    QualName {
-        schema: Some(n.schema.clone().unwrap_or_else(|| "public".to_string())),
-        name: n.name.clone(),
-    }
-}
-
 /// The transaction state of every statement: explicit blocks from BEGIN to COMMIT/ROLLBACK (which
 /// count as inside), autocommit outside them, bookkeeping for the migration tools' version tables.
-fn transactions(ops: &[Lowered]) -> Vec<Transaction> {
+fn transactions(ops: &[Op]) -> Vec<Transaction> {
     let mut in_tx = false;
     ops.iter()
         .map(|l| {
@@ -258,7 +471,7 @@ fn transactions(ops: &[Lowered]) -> Vec<Transaction> {
             } else {
                 Transaction::Autocommit
             };
-            match &l.op {
+            match l {
                 Op::Transaction(TxControl::Begin) => {
                     in_tx = true;
                     Transaction::InTransaction
@@ -369,4 +582,33 @@ fn worst(it: impl Iterator<Item = Reversibility>) -> Reversibility {
         };
     }
     out
+}
+
+fn severity_risk(s: Severity) -> Risk {
+    match s {
+        Severity::Error => Risk::High,
+        Severity::Warning => Risk::Medium,
+        Severity::Info => Risk::Low,
+    }
+}
+
+/// The risk of what the statement does, whatever the rules say: work that grows with the table
+/// under a lock that blocks writes, or lost data, is high; both together are critical; a brief lock
+/// that blocks reads or writes is low (it still queues behind long transactions).
+fn effect_risk(
+    lock: Option<LockMode>,
+    held: Option<LockMode>,
+    lock_heavy: bool,
+    destroys_data: bool,
+) -> Risk {
+    let strongest = lock.max(held);
+    if lock_heavy && destroys_data {
+        Risk::Critical
+    } else if lock_heavy || destroys_data {
+        Risk::High
+    } else if strongest.is_some_and(LockMode::blocks_writes) {
+        Risk::Low
+    } else {
+        Risk::None
+    }
 }

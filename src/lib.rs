@@ -27,11 +27,13 @@ pub mod ir;
 mod parse;
 pub mod pg;
 pub mod report;
+pub mod rules;
 pub mod source;
 
-pub use analyze::{Analyzer, Settings, check_text};
+pub use analyze::{Analyzer, RuleSettings, Settings, check_text};
+pub use catalog::Catalog;
 pub use error::Error;
-pub use report::{Format, Report, Risk};
+pub use report::{Format, Report, Risk, Severity};
 pub use source::Source;
 
 /// Analyses `sql` with default settings (PostgreSQL 15, no schema). Never fails: statements that

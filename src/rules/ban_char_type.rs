@@ -1,0 +1,16 @@
+//! # ban-char-type
+//! TODO
+
+use super::{Ctx, Hit, Rule};
+use crate::report::Severity;
+
+pub(crate) const RULE: Rule = Rule {
+    id: "ban-char-type",
+    severity: Severity::Warning,
+    summary: "TODO",
+    check,
+};
+
+fn check(_ctx: &Ctx) -> Vec<Hit> {
+    Vec::new()
+}

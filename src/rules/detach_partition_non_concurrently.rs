@@ -1,0 +1,16 @@
+//! # detach-partition-non-concurrently
+//! TODO
+
+use super::{Ctx, Hit, Rule};
+use crate::report::Severity;
+
+pub(crate) const RULE: Rule = Rule {
+    id: "detach-partition-non-concurrently",
+    severity: Severity::Warning,
+    summary: "TODO",
+    check,
+};
+
+fn check(_ctx: &Ctx) -> Vec<Hit> {
+    Vec::new()
+}

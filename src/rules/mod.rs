@@ -1,0 +1,226 @@
+//! The rules: one file per rule. Each file's `//!` comment is the rule's documentation (What it does /
+//! Why is this bad? / Example / Use instead / References) and is what `migsafe rules RULE` prints; its
+//! `RULE` constant is the check. `tests/rules.rs` keeps this registry, the docs and the fixtures in
+//! `fixtures/rules/<rule>.sql` in step.
+//!
+//! Rules see only our IR, the catalog before the statement, the statement's [`Effect`] and the
+//! transaction state: never sqlparser.
+
+use crate::catalog::Catalog;
+use crate::ir::{Op, QualName};
+use crate::pg::LockMode;
+use crate::pg::effect::Effect;
+use crate::pg::types::TimeZone;
+use crate::report::{Risk, Severity};
+use std::ops::Range;
+
+/// The transaction state while a statement runs.
+#[derive(Debug, Clone)]
+pub struct TxState {
+    /// Inside an explicit `BEGIN … COMMIT` block.
+    pub in_transaction: bool,
+    /// The statements of the current transaction block before this one (empty outside a block).
+    pub earlier: Range<usize>,
+    /// Locks on pre-existing tables held from earlier statements of the same transaction.
+    pub held: Vec<(QualName, LockMode)>,
+    /// A non-zero `lock_timeout` is in force.
+    pub lock_timeout: bool,
+    /// A non-zero `statement_timeout` is in force.
+    pub statement_timeout: bool,
+    pub timezone: TimeZone,
+}
+
+impl TxState {
+    /// The strongest lock held on `table` from earlier statements of the transaction.
+    pub fn held_on(&self, table: &QualName) -> Option<LockMode> {
+        self.held
+            .iter()
+            .filter(|(t, _)| t == table)
+            .map(|(_, m)| *m)
+            .max()
+    }
+
+    pub fn strongest_held(&self) -> Option<LockMode> {
+        self.held.iter().map(|(_, m)| *m).max()
+    }
+}
+
+/// Everything a rule may look at for one statement.
+pub struct Ctx<'a> {
+    pub index: usize,
+    pub op: &'a Op,
+    /// All statements of the migration, in order (rules may look back or ahead).
+    pub ops: &'a [Op],
+    /// What this statement does to pre-existing tables.
+    pub effect: &'a Effect,
+    /// The schema before this statement.
+    pub catalog: &'a Catalog,
+    pub tx: &'a TxState,
+    pub pg_version: u32,
+}
+
+impl Ctx<'_> {
+    /// The statements of the same transaction block before this one.
+    pub fn earlier_in_transaction(&self) -> impl Iterator<Item = (usize, &Op)> {
+        self.tx
+            .earlier
+            .clone()
+            .filter_map(|i| self.ops.get(i).map(|op| (i, op)))
+    }
+
+    /// The strongest lock this statement takes on a pre-existing table.
+    pub fn lock(&self) -> Option<LockMode> {
+        self.effect.strongest()
+    }
+}
+
+/// One finding of a rule, before severity and span are attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    pub message: String,
+    pub help: String,
+    /// A risk above what the severity implies (e.g. the statement always fails).
+    pub risk: Option<Risk>,
+}
+
+impl Hit {
+    pub fn new(message: impl Into<String>, help: impl Into<String>) -> Hit {
+        Hit {
+            message: message.into(),
+            help: help.into(),
+            risk: None,
+        }
+    }
+
+    pub fn with_risk(mut self, risk: Risk) -> Hit {
+        self.risk = Some(risk);
+        self
+    }
+}
+
+/// A rule: its id, default severity, one-line summary and check.
+pub struct Rule {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub check: fn(&Ctx) -> Vec<Hit>,
+}
+
+/// A registered rule with its documentation.
+pub struct RuleEntry {
+    pub rule: &'static Rule,
+    /// The rule file's source; [`RuleEntry::docs`] extracts its `//!` comment.
+    source: &'static str,
+}
+
+impl RuleEntry {
+    /// The rule's documentation (Markdown), from its file's `//!` comment.
+    pub fn docs(&self) -> String {
+        let mut out = String::new();
+        for line in self.source.lines() {
+            let Some(rest) = line.trim_start().strip_prefix("//!") else {
+                if !out.is_empty() {
+                    break;
+                }
+                continue;
+            };
+            out.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+macro_rules! registry {
+    ($($module:ident),* $(,)?) => {
+        $(mod $module;)*
+        /// Every rule, in alphabetical order of id.
+        pub static RULES: &[RuleEntry] = &[
+            $(RuleEntry { rule: &$module::RULE, source: include_str!(concat!(stringify!($module), ".rs")) },)*
+        ];
+    };
+}
+
+registry!(
+    alter_column_type_rewrite,
+    ban_char_type,
+    cascade,
+    check_constraint_without_not_valid,
+    concurrently_in_transaction,
+    create_index_concurrently_pg14,
+    create_index_non_concurrently,
+    detach_partition_non_concurrently,
+    drop_column,
+    drop_index_non_concurrently,
+    drop_schema,
+    drop_table,
+    enum_value_ordering,
+    enum_value_used_in_same_transaction,
+    exclude_constraint,
+    foreign_key_without_not_valid,
+    lock_held_during_work,
+    lossy_type_change,
+    missing_lock_timeout,
+    missing_statement_timeout,
+    multiple_alter_table,
+    not_null_column_without_default,
+    not_sql,
+    prefer_bigint_primary_key,
+    prefer_jsonb,
+    prefer_timestamptz,
+    primary_key_using_index_nullable,
+    refresh_materialized_view_non_concurrently,
+    reindex_non_concurrently,
+    rename_column,
+    rename_table,
+    serial_or_identity_column_rewrite,
+    set_not_null_scan,
+    stored_generated_column,
+    table_rewrite_setting,
+    transaction_nesting,
+    truncate,
+    type_change_revalidates_check,
+    unbatched_backfill,
+    uncommitted_transaction,
+    unique_constraint_builds_index,
+    unparsed_statement,
+    unused_ignore,
+    vacuum_full_or_cluster,
+    validate_in_same_transaction,
+    volatile_default_rewrite,
+);
+
+/// Looks a rule up by id.
+pub fn rule(id: &str) -> Option<&'static RuleEntry> {
+    RULES.iter().find(|r| r.rule.id == id)
+}
+
+/// Runs every selected rule on one statement.
+pub(crate) fn check(ctx: &Ctx, selected: impl Fn(&str) -> bool) -> Vec<(&'static Rule, Hit)> {
+    let mut out = Vec::new();
+    for entry in RULES {
+        if !selected(entry.rule.id) {
+            continue;
+        }
+        for hit in (entry.rule.check)(ctx) {
+            out.push((entry.rule, hit));
+        }
+    }
+    out
+}
+
+/// Shared wording for findings.
+pub(crate) mod say {
+    use crate::ir::QualName;
+    use crate::pg::LockMode;
+
+    /// "ACCESS EXCLUSIVE lock on public.runs (blocks reads and writes)"
+    pub fn lock_on(mode: LockMode, table: &QualName) -> String {
+        format!(
+            "{} lock on {} ({})",
+            mode.sql_name(),
+            table.display_qualified(),
+            mode.blocks_what()
+        )
+    }
+}

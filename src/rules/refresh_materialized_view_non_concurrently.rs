@@ -1,0 +1,16 @@
+//! # refresh-materialized-view-non-concurrently
+//! TODO
+
+use super::{Ctx, Hit, Rule};
+use crate::report::Severity;
+
+pub(crate) const RULE: Rule = Rule {
+    id: "refresh-materialized-view-non-concurrently",
+    severity: Severity::Warning,
+    summary: "TODO",
+    check,
+};
+
+fn check(_ctx: &Ctx) -> Vec<Hit> {
+    Vec::new()
+}

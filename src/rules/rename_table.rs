@@ -1,0 +1,16 @@
+//! # rename-table
+//! TODO
+
+use super::{Ctx, Hit, Rule};
+use crate::report::Severity;
+
+pub(crate) const RULE: Rule = Rule {
+    id: "rename-table",
+    severity: Severity::Warning,
+    summary: "TODO",
+    check,
+};
+
+fn check(_ctx: &Ctx) -> Vec<Hit> {
+    Vec::new()
+}

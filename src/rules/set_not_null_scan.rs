@@ -1,0 +1,16 @@
+//! # set-not-null-scan
+//! TODO
+
+use super::{Ctx, Hit, Rule};
+use crate::report::Severity;
+
+pub(crate) const RULE: Rule = Rule {
+    id: "set-not-null-scan",
+    severity: Severity::Warning,
+    summary: "TODO",
+    check,
+};
+
+fn check(_ctx: &Ctx) -> Vec<Hit> {
+    Vec::new()
+}
