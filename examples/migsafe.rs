@@ -1,14 +1,15 @@
 //! The migsafe command line: a thin shell over the library.
 //!
 //! ```text
-//! migsafe check FILE... [--format text|json] [--fail-on low|medium|high|critical] [--pg-version N]
+//! migsafe check FILE... [--schema DUMP.sql] [--format text|json] [--fail-on low|medium|high|critical]
+//!                       [--pg-version N] [--only RULE]... [--disable RULE]...
 //! ```
 //! Exit codes: 0 nothing at or above `--fail-on` (default `high`); 1 something is; 2 usage or I/O
 //! error (one line on stderr). `-` reads standard input.
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use migsafe::{Analyzer, Format, Risk, Settings, Source};
+use migsafe::{Analyzer, Catalog, Format, Risk, Settings, Source};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -39,7 +40,27 @@ enum Command {
         /// PostgreSQL major version the migration runs on.
         #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(11..=17))]
         pg_version: u32,
+        /// The schema before the migration: `pg_dump --schema-only` output or any DDL file.
+        #[arg(long, value_name = "DUMP.sql")]
+        schema: Option<String>,
+        /// Run only this rule (repeatable).
+        #[arg(long = "only", value_name = "RULE")]
+        only: Vec<String>,
+        /// Do not run this rule (repeatable).
+        #[arg(long = "disable", value_name = "RULE")]
+        disable: Vec<String>,
     },
+}
+
+/// What `check` was asked to do.
+struct CheckArgs<'a> {
+    files: &'a [String],
+    format: &'a str,
+    fail_on: &'a str,
+    pg_version: u32,
+    schema: Option<&'a str>,
+    only: &'a [String],
+    disable: &'a [String],
 }
 
 fn main() -> ExitCode {
@@ -61,16 +82,65 @@ fn main() -> ExitCode {
             format,
             fail_on,
             pg_version,
-        } => check(&files, &format, &fail_on, pg_version),
+            schema,
+            only,
+            disable,
+        } => check(&CheckArgs {
+            files: &files,
+            format: &format,
+            fail_on: &fail_on,
+            pg_version,
+            schema: schema.as_deref(),
+            only: &only,
+            disable: &disable,
+        }),
     }
 }
 
-fn check(files: &[String], format: &str, fail_on: &str, pg_version: u32) -> ExitCode {
-    let (Some(format), Some(fail_on)) = (Format::parse(format), Risk::parse(fail_on)) else {
+/// Loads `--schema`, warning on stderr about statements it could not read.
+fn load_schema(path: &str) -> Result<Catalog> {
+    let (name, text) = read_input(path)?;
+    let catalog =
+        Catalog::from_sql(&text).with_context(|| format!("{name}: reading the schema"))?;
+    for s in catalog.skipped() {
+        eprintln!(
+            "migsafe: {name}:{}: schema statement skipped: {}",
+            s.line, s.reason
+        );
+    }
+    Ok(catalog)
+}
+
+fn check(args: &CheckArgs) -> ExitCode {
+    let (Some(format), Some(fail_on)) = (Format::parse(args.format), Risk::parse(args.fail_on))
+    else {
         eprintln!("migsafe: bad --format or --fail-on");
         return ExitCode::from(2);
     };
-    let analyzer = Analyzer::new(Settings::default().pg_version(pg_version));
+    for id in args.only.iter().chain(args.disable) {
+        if migsafe::rules::rule(id).is_none() {
+            eprintln!("migsafe: unknown rule {id} (`migsafe rules` lists them)");
+            return ExitCode::from(2);
+        }
+    }
+    let mut settings = Settings::default().pg_version(args.pg_version);
+    if !args.only.is_empty() {
+        settings = settings.only_rules(args.only.iter().cloned());
+    }
+    for d in args.disable {
+        settings = settings.disable_rule(d.clone());
+    }
+    let mut analyzer = Analyzer::new(settings);
+    if let Some(path) = args.schema {
+        match load_schema(path) {
+            Ok(c) => analyzer = analyzer.schema(c),
+            Err(e) => {
+                eprintln!("migsafe: {e:#}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let files = args.files;
     let mut failed = false;
     let mut io_error = false;
     let mut json_docs = Vec::new();

@@ -193,7 +193,11 @@ impl Analyzer {
                 pg_version: self.settings.pg_version,
                 timezone: &tx.timezone,
             };
-            let eff = if bookkeeping {
+            // A statement that cannot run in a transaction block fails there before it locks
+            // anything (concurrently-in-transaction reports it).
+            let fails_here = tx.in_transaction
+                && effect::no_transaction_block(op, self.settings.pg_version).is_some();
+            let eff = if fails_here {
                 Effect::default()
             } else {
                 effect::effect(op, &cx)
@@ -291,7 +295,7 @@ impl Analyzer {
                     Op::Transaction(_)
                     | Op::Empty
                     | Op::Text
-                    | Op::Select
+                    | Op::Select { .. }
                     | Op::Set { .. }
                     | Op::Reset { .. },
                     _,

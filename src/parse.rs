@@ -23,8 +23,8 @@ pub(crate) enum Tok {
     /// A string literal's content.
     Str(String),
     Number(String),
-    /// `$$ … $$` or `$tag$ … $tag$`.
-    Dollar,
+    /// `$$ … $$` or `$tag$ … $tag$`: the content.
+    Dollar(String),
     /// Punctuation and operators as written: `(`, `)`, `,`, `.`, `=`, `::`, …
     Punct(String),
 }
@@ -183,7 +183,7 @@ fn ours(t: &Token) -> Option<Tok> {
         | Token::NationalStringLiteral(s)
         | Token::UnicodeStringLiteral(s) => Tok::Str(s.clone()),
         Token::Number(n, _) => Tok::Number(n.clone()),
-        Token::DollarQuotedString(_) => Tok::Dollar,
+        Token::DollarQuotedString(d) => Tok::Dollar(d.value.clone()),
         other => Tok::Punct(other.to_string()),
     })
 }

@@ -1,4 +1,5 @@
-//! Snapshots of the split and revision structure of every fixture, and the no-lost-text property.
+//! Snapshots of the reading (split, revisions) and the classification (locks, rewrites, scans, data
+//! loss, risk, findings) of every fixture, and the no-lost-text property.
 
 use migsafe::source::split::split;
 use std::fmt::Write;
@@ -43,6 +44,26 @@ fn structure(path: &Path) -> String {
             s.parsed,
             first.trim_end()
         );
+        let mut facts = Vec::new();
+        if let Some(l) = s.lock {
+            facts.push(format!("lock={l:?}"));
+        }
+        if let Some(h) = s.held {
+            facts.push(format!("held={h:?}"));
+        }
+        for (flag, name) in [
+            (s.rewrites_table, "rewrites"),
+            (s.full_scan, "full_scan"),
+            (s.destroys_data, "destroys_data"),
+            (s.lock_heavy, "lock_heavy"),
+        ] {
+            if flag {
+                facts.push(name.to_string());
+            }
+        }
+        if !facts.is_empty() || s.risk != migsafe::Risk::None {
+            let _ = writeln!(out, "      [{}] risk={}", facts.join(" "), s.risk.as_str());
+        }
         for f in &s.findings {
             let _ = writeln!(out, "      {}: {}", f.rule, f.message);
         }

@@ -239,6 +239,18 @@ impl Catalog {
                     TypeDef {
                         name: normal(name),
                         enum_values: enum_values.clone(),
+                        domain_constrained: false,
+                        created_in_migration: in_migration,
+                    },
+                );
+            }
+            Op::CreateDomain { name, constrained } => {
+                self.types.insert(
+                    normal(name),
+                    TypeDef {
+                        name: normal(name),
+                        enum_values: None,
+                        domain_constrained: *constrained,
                         created_in_migration: in_migration,
                     },
                 );

@@ -82,6 +82,8 @@ pub struct Index {
 pub struct TypeDef {
     pub name: QualName,
     pub enum_values: Option<Vec<String>>,
+    /// A domain with CHECK / NOT NULL constraints.
+    pub domain_constrained: bool,
     pub created_in_migration: bool,
 }
 

@@ -538,6 +538,33 @@ fn comment_kind(t: &sq::CommentObject) -> ObjectKind {
     }
 }
 
+/// The tables and views a query reads (CTE names excluded), in order of appearance.
+fn reads(q: &sq::Query) -> Vec<QualName> {
+    let ctes: Vec<String> = q
+        .with
+        .as_ref()
+        .map(|w| w.cte_tables.iter().map(|c| fold(&c.alias.name)).collect())
+        .unwrap_or_default();
+    let mut out: Vec<QualName> = Vec::new();
+    let _ = sq::visit_relations(q, |n| {
+        let r = qual(n);
+        let cte = r.schema.is_none() && ctes.contains(&r.name);
+        if !cte && !out.contains(&r) {
+            out.push(r);
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    out
+}
+
+/// The query's top-level WHERE clause (what decides whether it reads whole tables).
+fn top_filter(q: &sq::Query) -> Option<Expr> {
+    match &*q.body {
+        sq::SetExpr::Select(s) => s.selection.as_ref().map(expr),
+        _ => None,
+    }
+}
+
 fn relation(t: &sq::TableWithJoins) -> Option<QualName> {
     match &t.relation {
         sq::TableFactor::Table { name, .. } => Some(qual(name)),
@@ -695,6 +722,11 @@ fn statement(s: &sq::Statement) -> Op {
             name: qual(&cv.name),
             materialized: cv.materialized,
             or_replace: cv.or_replace,
+            reads: reads(&cv.query),
+        },
+        S::CreateDomain(d) => Op::CreateDomain {
+            name: qual(&d.name),
+            constrained: !d.constraints.is_empty(),
         },
         S::RefreshMaterializedView(r) => Op::RefreshMaterializedView {
             name: qual(&r.name),
@@ -767,6 +799,8 @@ fn statement(s: &sq::Statement) -> Op {
                 .as_ref()
                 .is_some_and(|q| !matches!(*q.body, sq::SetExpr::Values(_))),
             returning: ins.returning.is_some(),
+            reads: ins.source.as_deref().map(reads).unwrap_or_default(),
+            filter: ins.source.as_deref().and_then(top_filter),
         },
         S::Update(u) => Op::Update {
             table: relation(&u.table).unwrap_or_else(|| QualName::new(None, "")),
@@ -793,7 +827,10 @@ fn statement(s: &sq::Statement) -> Op {
             | sq::SetExpr::Update(inner)
             | sq::SetExpr::Delete(inner)
             | sq::SetExpr::Merge(inner) => statement(inner),
-            _ => Op::Select,
+            _ => Op::Select {
+                reads: reads(q),
+                filter: top_filter(q),
+            },
         },
         S::Merge(m) => Op::Merge {
             table: match &m.table {

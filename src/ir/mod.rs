@@ -493,6 +493,13 @@ pub enum Op {
         name: QualName,
         materialized: bool,
         or_replace: bool,
+        /// Tables and views the query reads.
+        reads: Vec<QualName>,
+    },
+    /// `CREATE DOMAIN`; `constrained` when it has CHECK / NOT NULL constraints.
+    CreateDomain {
+        name: QualName,
+        constrained: bool,
     },
     RefreshMaterializedView {
         name: QualName,
@@ -531,6 +538,10 @@ pub enum Op {
         table: QualName,
         from_select: bool,
         returning: bool,
+        /// Tables the source query reads.
+        reads: Vec<QualName>,
+        /// The source query's top-level WHERE clause.
+        filter: Option<Expr>,
     },
     Update {
         table: QualName,
@@ -543,7 +554,12 @@ pub enum Op {
         has_where: bool,
         filter: Option<Expr>,
     },
-    Select,
+    Select {
+        /// Tables and views the query reads.
+        reads: Vec<QualName>,
+        /// The top-level WHERE clause.
+        filter: Option<Expr>,
+    },
     Merge {
         table: QualName,
     },
@@ -555,7 +571,11 @@ pub enum Op {
         table: Option<QualName>,
         from_stdin: bool,
     },
-    Do,
+    /// `DO $$ … $$`: the SQL statements found in its body, and how many parts were not SQL migsafe reads.
+    Do {
+        statements: Vec<Op>,
+        unread: usize,
+    },
     Vacuum {
         tables: Vec<QualName>,
         full: bool,
@@ -634,6 +654,7 @@ impl Op {
                 materialized: true, ..
             } => "create_materialized_view",
             Op::CreateView { .. } => "create_view",
+            Op::CreateDomain { .. } => "create_domain",
             Op::RefreshMaterializedView { .. } => "refresh_materialized_view",
             Op::CreateFunction {
                 kind: ObjectKind::Procedure,
@@ -648,11 +669,11 @@ impl Op {
             Op::Insert { .. } => "insert",
             Op::Update { .. } => "update",
             Op::Delete { .. } => "delete",
-            Op::Select => "select",
+            Op::Select { .. } => "select",
             Op::Merge { .. } => "merge",
             Op::Truncate { .. } => "truncate",
             Op::Copy { .. } => "copy",
-            Op::Do => "do",
+            Op::Do { .. } => "do",
             Op::Vacuum { .. } => "vacuum",
             Op::Analyze { .. } => "analyze",
             Op::Cluster { .. } => "cluster",

@@ -55,6 +55,25 @@ impl Effect {
         }
     }
 
+    fn merge(&mut self, other: Effect) {
+        for (t, m) in other.locks {
+            match self.locks.iter_mut().find(|(n, _)| *n == t) {
+                Some((_, mine)) => *mine = (*mine).max(m),
+                None => self.locks.push((t, m)),
+            }
+        }
+        for t in other.rewrites {
+            push_unique(&mut self.rewrites, t);
+        }
+        for t in other.scans {
+            push_unique(&mut self.scans, t);
+        }
+        self.destroys.extend(other.destroys);
+        for a in other.assumptions {
+            self.assume(a);
+        }
+    }
+
     fn rewrite(&mut self, cx: &Context, table: &QualName) {
         if cx.catalog.pre_existing(table) {
             push_unique(&mut self.rewrites, normal(table));
@@ -203,8 +222,10 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
         }
         Op::RefreshMaterializedView { name, concurrently } => {
             if *concurrently {
-                // Reads stay possible; the view is updated in place.
+                // Reads stay possible; the view is updated in place from a diff against the
+                // new result, which reads the whole view.
                 e.lock(cx, name, ExclusiveLock);
+                e.scan(cx, name);
             } else {
                 e.lock(cx, name, AccessExclusiveLock);
                 e.rewrite(cx, name);
@@ -228,8 +249,19 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
                 }
             }
         }
-        Op::Insert { table, .. }
-        | Op::Merge { table }
+        Op::Insert {
+            table,
+            reads,
+            filter,
+            ..
+        } => {
+            e.lock(cx, table, RowExclusiveLock);
+            for t in reads {
+                e.lock(cx, t, AccessShareLock);
+                dml_scan(&mut e, cx, t, filter.as_ref());
+            }
+        }
+        Op::Merge { table }
         | Op::Copy {
             table: Some(table),
             from_stdin: true,
@@ -298,7 +330,37 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
                 e.lock(cx, t, m);
             }
         }
-        Op::Do => e.assume("a DO block runs code migsafe does not analyse".to_string()),
+        Op::Do { statements, unread } => {
+            // The body's SQL statements run as part of this one statement.
+            for inner in statements {
+                e.merge(effect(inner, cx));
+            }
+            if *unread > 0 {
+                e.assume(format!(
+                    "{unread} part(s) of the DO block are not plain SQL and were not analysed"
+                ));
+            }
+        }
+        Op::Select { reads, filter } => {
+            for t in reads {
+                e.lock(cx, t, AccessShareLock);
+                dml_scan(&mut e, cx, t, filter.as_ref());
+            }
+        }
+        Op::CreateView {
+            reads,
+            materialized,
+            ..
+        } => {
+            // Creating a view locks what it reads; a materialized view is populated by running
+            // its query.
+            for t in reads {
+                e.lock(cx, t, AccessShareLock);
+                if *materialized {
+                    e.scan(cx, t);
+                }
+            }
+        }
         _ => {}
     }
     e
@@ -311,6 +373,11 @@ fn dml_scan(e: &mut Effect, cx: &Context, table: &QualName, filter: Option<&Expr
         return;
     };
     let cat = cx.catalog;
+    // The migration tools' version tables hold a row or two: the planner always reads them whole.
+    if crate::source::alembic::is_bookkeeping_table(&table.name) {
+        e.scan(cx, table);
+        return;
+    }
     let indexed = f.columns.iter().any(|c| cat.has_index_leading(table, c));
     if indexed {
         return;
@@ -430,6 +497,22 @@ fn column_rewrites(cx: &Context, col: &ColumnDef) -> Option<String> {
             col.name
         ));
     }
+    // A domain with constraints must be checked row by row, so even a NULL default rewrites
+    // (`ATExecAddColumn` skips the missing-value path when `DomainHasConstraints`).
+    let ty = match col.ty.base.split_once('.') {
+        Some((schema, name)) => QualName::new(Some(schema), name),
+        None => QualName::new(None, &col.ty.base),
+    };
+    if cx
+        .catalog
+        .type_def(&ty)
+        .is_some_and(|t| t.domain_constrained)
+    {
+        return Some(format!(
+            "{} has domain type {} with constraints: every row is checked and rewritten",
+            col.name, col.ty.sql
+        ));
+    }
     let d = col.default.as_ref()?;
     match volatility(&d.calls, |f| cx.catalog.function_volatile(f)) {
         Volatility::Fixed => None,
@@ -455,8 +538,19 @@ fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction)
                 }
                 e.rewrite(cx, table);
             }
+            // A new column without a default is NULL in every row: a foreign key on it has
+            // nothing to check (observed, PG 15: no scan).
+            let all_null = column.default.is_none() && rewrites.is_none();
             for c in &column.constraints {
-                add_constraint(e, cx, table, &c.kind, c.not_valid, rewrites.is_some());
+                let fk_on_nulls = all_null && matches!(c.kind, ConstraintKind::ForeignKey { .. });
+                add_constraint(
+                    e,
+                    cx,
+                    table,
+                    &c.kind,
+                    c.not_valid || fk_on_nulls,
+                    rewrites.is_some(),
+                );
             }
         }
         AlterAction::DropColumn { name, .. } => {
@@ -583,10 +677,19 @@ fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction)
             };
             e.lock(cx, table, parent);
             e.lock(cx, partition, AccessExclusiveLock);
-            if cat.pre_existing(partition) {
+            // The partition is scanned to prove the bound unless a valid CHECK constraint implies
+            // it (`PartConstraintImpliedByRelConstraint`). migsafe does not prove implication: it
+            // takes a validated CHECK on the partition as the matching one, and says so.
+            let has_check = cat.table(partition).is_some_and(|t| {
+                t.constraints
+                    .iter()
+                    .any(|c| c.validated && matches!(c.kind, ConstraintKind::Check { .. }))
+            });
+            if has_check {
                 e.assume(format!(
-                    "{partition} is scanned to check the partition bound unless a valid CHECK constraint implies it"
+                    "the CHECK constraint of {partition} is taken to imply the partition bound (no scan)"
                 ));
+            } else {
                 e.scan(cx, partition);
             }
         }
@@ -594,16 +697,26 @@ fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction)
             partition,
             concurrently,
         } => {
-            let mode = if *concurrently && cx.pg_version >= 14 {
+            // CONCURRENTLY (PG ≥ 14) lowers the parent's lock; the partition itself is still
+            // locked ACCESS EXCLUSIVE (observed, PG 15).
+            let parent = if *concurrently && cx.pg_version >= 14 {
                 ShareUpdateExclusiveLock
             } else {
                 AccessExclusiveLock
             };
-            e.lock(cx, table, mode);
-            e.lock(cx, partition, mode);
+            e.lock(cx, table, parent);
+            e.lock(cx, partition, AccessExclusiveLock);
         }
         AlterAction::EnableTrigger { .. } | AlterAction::DisableTrigger { .. } => {
             e.lock(cx, table, ShareRowExclusiveLock)
+        }
+        AlterAction::SetTablespace { tablespace } if tablespace == "pg_default" => {
+            // Moving to the tablespace a table is already in copies nothing (observed, PG 15);
+            // tables live in pg_default unless created elsewhere.
+            e.lock(cx, table, AccessExclusiveLock);
+            e.assume(format!(
+                "{table} is taken to be in pg_default already (no copy)"
+            ));
         }
         AlterAction::SetLogged
         | AlterAction::SetUnlogged
