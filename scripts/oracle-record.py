@@ -135,6 +135,40 @@ def digest(result, rows):
     return out
 
 
+# Cases whose lock label depends on a race inside the oracle: the statement takes
+# a lock for a few milliseconds in an internal transaction that the oracle's
+# lock ladder has already stopped watching, so 2 ms polling sees it in roughly
+# half of the runs.  For these the case is run at least RACY_RUNS times and the
+# run that saw the strongest lock is kept; every other field must agree.
+RACY = {
+    "partition_detach_concurrently":
+        "the 2nd transaction of DETACH ... CONCURRENTLY locks the partition ACCESS EXCLUSIVE "
+        "after the oracle released its blockers (CONCURRENTLY waits for their transactions)",
+}
+RACY_RUNS = 6
+_RANK = {m: i for i, m in enumerate(LOCK_NAMES.values(), start=1)}
+
+
+def merge_racy(digests):
+    """Keep the strongest lock per statement; everything except lock, held and
+    reasons.lock_level must be identical across the runs (else None)."""
+    def core(d):
+        return [{k: v for k, v in st.items() if k not in ("lock", "held", "reasons")} |
+                {"reasons": {k: v for k, v in st["reasons"].items() if k != "lock_level"}}
+                for st in d["statements"]]
+    if any(core(d) != core(digests[0]) for d in digests):
+        return None
+    out = json.loads(json.dumps(digests[0]))
+    for i, st in enumerate(out["statements"]):
+        best = max((d["statements"][i] for d in digests), key=lambda x: _RANK.get(x["lock"], 0))
+        st["lock"], st["held"] = best["lock"], best["held"]
+        if "lock_level" in best["reasons"]:
+            st["reasons"]["lock_level"] = best["reasons"]["lock_level"]
+        else:
+            st["reasons"].pop("lock_level", None)
+    return out
+
+
 def render(obj):
     return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -165,9 +199,17 @@ def run_oracle(args, case_dir, keep_raw=None):
 def record_case(args, name):
     case_dir = os.path.join(CASES_DIR, name)
     texts = []
-    for i in range(args.repeat):
-        res = run_oracle(args, case_dir, args.keep_raw if i == 0 else None)
-        texts.append(render(digest(res, args.rows)))
+    if name in RACY:
+        # each "run" is itself RACY_RUNS oracle runs merged by strongest lock
+        for i in range(args.repeat):
+            ds = [digest(run_oracle(args, case_dir, args.keep_raw if i == j == 0 else None), args.rows)
+                  for j in range(RACY_RUNS)]
+            m = merge_racy(ds)
+            texts.append(render(m) if m is not None else f"non-lock fields differ between runs ({i})\n")
+    else:
+        for i in range(args.repeat):
+            res = run_oracle(args, case_dir, args.keep_raw if i == 0 else None)
+            texts.append(render(digest(res, args.rows)))
     stable = all(t == texts[0] for t in texts)
     path = os.path.join(case_dir, "expected.json")
     old = open(path).read() if os.path.exists(path) else None

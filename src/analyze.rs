@@ -287,7 +287,7 @@ impl Analyzer {
                         });
                     }
                 }
-                risk = risk.max(effect_risk(lock, held, lock_heavy, destroys_data));
+                risk = risk.max(effect_risk(lock, lock_heavy, destroys_data));
             }
             let reversible = match (op, transactions[index]) {
                 (_, Transaction::Bookkeeping)
@@ -597,20 +597,19 @@ fn severity_risk(s: Severity) -> Risk {
 }
 
 /// The risk of what the statement does, whatever the rules say: work that grows with the table
-/// under a lock that blocks writes, or lost data, is high; both together are critical; a brief lock
-/// that blocks reads or writes is low (it still queues behind long transactions).
+/// under a lock that blocks writes (its own or one its transaction holds), or lost data, is high;
+/// both together are critical; taking a brief lock that blocks reads or writes is low (it still
+/// queues behind long transactions).
 fn effect_risk(
     lock: Option<LockMode>,
-    held: Option<LockMode>,
     lock_heavy: bool,
     destroys_data: bool,
 ) -> Risk {
-    let strongest = lock.max(held);
     if lock_heavy && destroys_data {
         Risk::Critical
     } else if lock_heavy || destroys_data {
         Risk::High
-    } else if strongest.is_some_and(LockMode::blocks_writes) {
+    } else if lock.is_some_and(LockMode::blocks_writes) {
         Risk::Low
     } else {
         Risk::None

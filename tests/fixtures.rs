@@ -1,16 +1,19 @@
 //! Snapshots of the reading (split, revisions) and the classification (locks, rewrites, scans, data
 //! loss, risk, findings) of every fixture, and the no-lost-text property.
 
+mod common;
+
 use migsafe::source::split::split;
 use std::fmt::Write;
 use std::path::Path;
 
 /// The reading of a file, one line per revision and per statement.
 fn structure(path: &Path) -> String {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let text =
-        migsafe::check_text(&path.display().to_string(), &bytes).unwrap_or_else(|e| panic!("{e}"));
-    let report = migsafe::analyze(text);
+    let report = common::analyze_fixture(path).unwrap_or_else(|e| panic!("{e}"));
+    describe(&report)
+}
+
+fn describe(report: &migsafe::Report) -> String {
     let mut out = String::new();
     for r in &report.revisions {
         let parents = if r.parents.is_empty() {
@@ -88,6 +91,31 @@ fn django_fixtures() {
     insta::glob!("../fixtures/django", "*.sql", |path| {
         insta::assert_snapshot!(structure(path));
     });
+}
+
+/// Realistic safe migrations: nothing at warning level or above may fire (a false alarm is a defect).
+#[test]
+fn safe_fixtures() {
+    let mut count = 0;
+    insta::glob!("../fixtures/safe", "*.sql", |path| {
+        count += 1;
+        let report = common::analyze_fixture(path).unwrap_or_else(|e| panic!("{e}"));
+        let alarms: Vec<String> = report
+            .statements
+            .iter()
+            .flat_map(|s| s.findings.iter().map(move |f| (s, f)))
+            .filter(|(_, f)| f.severity >= migsafe::Severity::Warning)
+            .map(|(s, f)| format!("line {}: {}: {}", s.span.start_line, f.rule, f.message))
+            .collect();
+        assert!(
+            alarms.is_empty(),
+            "{}: false alarms:\n{}",
+            path.display(),
+            alarms.join("\n")
+        );
+        insta::assert_snapshot!(describe(&report));
+    });
+    assert!(count >= 15, "only {count} safe fixtures");
 }
 
 #[test]

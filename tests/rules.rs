@@ -9,8 +9,9 @@
 //! - a line `-- end of schema`: the text above it is the schema before the migration (loaded with
 //!   `Catalog::from_sql`), the text below it the migration.
 
+mod common;
+
 use migsafe::rules::RULES;
-use migsafe::{Analyzer, Catalog, Settings, Source};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -113,32 +114,8 @@ fn check_fixture(path: &Path) -> Result<(), String> {
         .ok_or("bad file name")?
         .to_string();
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let mut settings = Settings::default();
-    for l in text.lines() {
-        if let Some(v) = l.trim().strip_prefix("-- pg-version:") {
-            settings = settings.pg_version(
-                v.trim()
-                    .parse()
-                    .map_err(|_| format!("bad pg-version {v}"))?,
-            );
-        }
-    }
     let lines: Vec<&str> = text.lines().collect();
-    let mut analyzer = Analyzer::new(settings);
-    let migration = match lines.iter().position(|l| l.trim() == "-- end of schema") {
-        Some(cut) => {
-            let schema = lines[..cut].join("\n");
-            analyzer = analyzer.schema(Catalog::from_sql(&schema).map_err(|e| e.to_string())?);
-            // Blank the schema so the migration keeps the file's line numbers.
-            let mut m = "\n".repeat(cut + 1);
-            m.push_str(&lines[cut + 1..].join("\n"));
-            m
-        }
-        None => text.clone(),
-    };
-    let report = analyzer
-        .analyze(Source::new(path.display().to_string(), &migration))
-        .map_err(|e| e.to_string())?;
+    let report = common::analyze_fixture(path)?;
     let mut expects = 0;
     let mut oks = 0;
     let mut problems = Vec::new();

@@ -800,3 +800,130 @@ fn add_constraint(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::catalog::Catalog;
+    use crate::pg::LockMode::{self, *};
+    use crate::report::StatementReport;
+    use crate::{Analyzer, Settings, Source};
+
+    const SCHEMA: &str = "CREATE TABLE runs (id bigint PRIMARY KEY, status varchar(20), \
+        started timestamp, note text);\n\
+        ALTER TABLE runs ADD CONSTRAINT status_nn CHECK (status IS NOT NULL);\n\
+        CREATE TABLE events (id bigint PRIMARY KEY, at date) PARTITION BY RANGE (at);\n\
+        CREATE TABLE events_2020 (id bigint, at date);\n";
+
+    fn run(pg: u32, sql: &str) -> Vec<StatementReport> {
+        let schema = Catalog::from_sql(SCHEMA).expect("schema");
+        Analyzer::new(Settings::default().pg_version(pg))
+            .schema(schema)
+            .analyze(Source::new("t.sql", sql))
+            .expect("analyze")
+            .statements
+    }
+
+    fn one(pg: u32, sql: &str) -> StatementReport {
+        run(pg, sql).remove(0)
+    }
+
+    fn facts(s: &StatementReport) -> (Option<LockMode>, bool, bool, bool) {
+        (s.lock, s.rewrites_table, s.full_scan, s.destroys_data)
+    }
+
+    #[test]
+    fn attach_partition_lock_was_reduced_in_12() {
+        let sql = "ALTER TABLE events ATTACH PARTITION events_2020 FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');";
+        let s11 = one(11, sql);
+        let s12 = one(12, sql);
+        // The partition is ACCESS EXCLUSIVE either way; the parent's lock differs.
+        assert_eq!(s11.locks[0].mode, AccessExclusiveLock);
+        assert_eq!(s12.locks[0].mode, ShareUpdateExclusiveLock);
+        assert!(s12.full_scan, "no CHECK on the partition: its rows are checked");
+    }
+
+    #[test]
+    fn set_not_null_uses_a_valid_check_from_12() {
+        let sql = "ALTER TABLE runs ALTER COLUMN status SET NOT NULL;";
+        assert_eq!(facts(&one(11, sql)), (Some(AccessExclusiveLock), false, true, false));
+        assert_eq!(facts(&one(12, sql)), (Some(AccessExclusiveLock), false, false, false));
+        let note = "ALTER TABLE runs ALTER COLUMN note SET NOT NULL;";
+        assert!(one(15, note).full_scan);
+    }
+
+    #[test]
+    fn detach_concurrently_exists_from_14() {
+        let sql = "ALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;";
+        assert_eq!(one(13, sql).locks[0].mode, AccessExclusiveLock);
+        assert_eq!(one(14, sql).locks[0].mode, ShareUpdateExclusiveLock);
+    }
+
+    #[test]
+    fn timestamp_to_timestamptz_depends_on_zone_and_version() {
+        let utc = "SET timezone = 'UTC';\nALTER TABLE runs ALTER COLUMN started TYPE timestamptz;";
+        assert!(!run(15, utc)[1].rewrites_table);
+        assert!(run(11, utc)[1].rewrites_table);
+        let unknown = one(15, "ALTER TABLE runs ALTER COLUMN started TYPE timestamptz;");
+        assert!(unknown.rewrites_table);
+        let ny = "SET timezone = 'America/New_York';\nALTER TABLE runs ALTER COLUMN started TYPE timestamptz;";
+        let s = &run(15, ny)[1];
+        assert!(s.rewrites_table && s.destroys_data);
+    }
+
+    #[test]
+    fn defaults_rewrite_only_when_volatile() {
+        let now = one(15, "ALTER TABLE runs ADD COLUMN seen timestamptz DEFAULT now() NOT NULL;");
+        assert_eq!(facts(&now), (Some(AccessExclusiveLock), false, false, false));
+        let random = one(15, "ALTER TABLE runs ADD COLUMN r float8 DEFAULT random();");
+        assert!(random.rewrites_table && random.full_scan && random.lock_heavy);
+        let serial = one(15, "ALTER TABLE runs ADD COLUMN n bigserial;");
+        assert!(serial.rewrites_table);
+    }
+
+    #[test]
+    fn unknown_schema_is_said_not_guessed() {
+        let s = crate::analyze("DROP INDEX ix_unknown;\nUPDATE things SET a = 1 WHERE id = 5;");
+        assert_eq!(s.statements[0].lock, None);
+        assert!(!s.statements[1].full_scan);
+        let typed = crate::analyze("ALTER TABLE things ALTER COLUMN a TYPE bigint;");
+        let st = &typed.statements[0];
+        assert!(st.rewrites_table);
+        assert!(
+            st.findings
+                .iter()
+                .any(|f| f.message.contains("type of a is unknown")),
+            "{:?}",
+            st.findings
+        );
+    }
+
+    #[test]
+    fn do_blocks_are_read() {
+        let s = one(
+            15,
+            "DO $$ BEGIN UPDATE runs SET note = 'x'; RAISE NOTICE 'done'; END $$;",
+        );
+        assert_eq!(s.lock, Some(RowExclusiveLock));
+        assert!(s.full_scan);
+    }
+
+    #[test]
+    fn concurrently_in_a_block_takes_nothing_because_it_fails() {
+        let s = run(15, "BEGIN;\nCREATE INDEX CONCURRENTLY ix ON runs (note);\nCOMMIT;");
+        assert_eq!(s[1].lock, None);
+        let outside = one(15, "CREATE INDEX CONCURRENTLY ix ON runs (note);");
+        assert_eq!(outside.lock, Some(ShareUpdateExclusiveLock));
+        assert!(outside.full_scan && !outside.lock_heavy);
+    }
+
+    #[test]
+    fn backfill_after_ddl_holds_the_lock() {
+        let s = run(
+            15,
+            "BEGIN;\nALTER TABLE runs ADD COLUMN flag boolean;\nUPDATE runs SET flag = true;\nCOMMIT;",
+        );
+        assert_eq!(s[2].lock, Some(RowExclusiveLock));
+        assert_eq!(s[2].held, Some(AccessExclusiveLock));
+        assert!(s[2].lock_heavy);
+    }
+}

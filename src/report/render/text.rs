@@ -38,16 +38,34 @@ pub fn render(r: &Report) -> String {
         };
         let lock = s
             .lock
-            .map(|l| format!("{l:?}"))
+            .map(|l| l.pg_name().to_string())
             .unwrap_or_else(|| "-".to_string());
+        let mut facts = Vec::new();
+        if let Some(h) = s.held {
+            facts.push(format!("held {}", h.pg_name()));
+        }
+        for (on, what) in [
+            (s.rewrites_table, "rewrite"),
+            (s.full_scan, "full scan"),
+            (s.destroys_data, "destroys data"),
+        ] {
+            if on {
+                facts.push(what.to_string());
+            }
+        }
         let _ = writeln!(
             out,
-            "  {:<8} {:<22} {:<15} lock {:<24} risk {}",
+            "  {:<8} {:<22} {:<15} lock {:<24} risk {}{}",
             format!("{}:{}", s.span.start_line, s.span.start_column),
             s.kind,
             tx,
             lock,
-            s.risk.as_str()
+            s.risk.as_str(),
+            if facts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", facts.join(", "))
+            }
         );
         for f in &s.findings {
             let sev = match f.severity {

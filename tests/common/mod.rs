@@ -1,0 +1,42 @@
+//! Shared by the integration tests: reading a fixture that may carry its schema.
+
+use migsafe::{Analyzer, Catalog, Report, Settings, Source};
+use std::path::Path;
+
+/// The line that separates a fixture's schema (above) from its migration (below).
+pub const SCHEMA_END: &str = "-- end of schema";
+
+/// Analyses a fixture file. A `-- pg-version: N` line sets the version; the text above a
+/// `-- end of schema` line is loaded as the schema, and the migration below keeps the file's line
+/// numbers (the schema part is blanked).
+pub fn analyze_fixture(path: &Path) -> Result<Report, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = migsafe::check_text(&path.display().to_string(), &bytes).map_err(|e| e.to_string())?;
+    let mut settings = Settings::default();
+    for l in text.lines() {
+        if let Some(v) = l.trim().strip_prefix("-- pg-version:") {
+            let v = v.trim().parse().map_err(|_| format!("bad pg-version {v}"))?;
+            settings = settings.pg_version(v);
+        }
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let mut analyzer = Analyzer::new(settings);
+    let migration = match lines.iter().position(|l| l.trim() == SCHEMA_END) {
+        Some(cut) => {
+            let schema = lines[..cut].join("\n");
+            analyzer = analyzer.schema(Catalog::from_sql(&schema).map_err(|e| e.to_string())?);
+            let mut m = "\n".repeat(cut + 1);
+            m.push_str(&lines[cut + 1..].join("\n"));
+            m.push('\n');
+            m
+        }
+        None => text.to_string(),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    analyzer
+        .analyze(Source::new(name, &migration))
+        .map_err(|e| e.to_string())
+}
