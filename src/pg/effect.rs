@@ -746,7 +746,10 @@ fn add_constraint(
             // SHARE ROW EXCLUSIVE on both tables, with or without NOT VALID (observed, PG 15).
             e.lock(cx, table, ShareRowExclusiveLock);
             e.lock(cx, ref_table, ShareRowExclusiveLock);
-            if !not_valid {
+            // Validation joins the referencing rows to the referenced table: nothing to read
+            // when the referencing table is new (observed with pg-oracle: no scan of the
+            // referenced table).
+            if !not_valid && cat.pre_existing(table) {
                 e.scan(cx, table);
                 e.scan(cx, ref_table);
             }
@@ -914,6 +917,22 @@ mod tests {
         let outside = one(15, "CREATE INDEX CONCURRENTLY ix ON runs (note);");
         assert_eq!(outside.lock, Some(ShareUpdateExclusiveLock));
         assert!(outside.full_scan && !outside.lock_heavy);
+    }
+
+    #[test]
+    fn foreign_key_from_a_new_table_reads_nothing() {
+        let s = run(
+            15,
+            "CREATE TABLE run_notes (id bigint PRIMARY KEY, run_id bigint);\n\
+             ALTER TABLE run_notes ADD CONSTRAINT fk FOREIGN KEY (run_id) REFERENCES runs (id);",
+        );
+        assert_eq!(s[1].lock, Some(ShareRowExclusiveLock));
+        assert!(!s[1].full_scan);
+        let existing = one(
+            15,
+            "ALTER TABLE events_2020 ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES runs (id);",
+        );
+        assert!(existing.full_scan && existing.lock_heavy);
     }
 
     #[test]
