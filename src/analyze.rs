@@ -256,7 +256,9 @@ impl Analyzer {
                     risk = risk.max(hit.risk.unwrap_or(severity_risk(severity)));
                     let mut message = hit.message;
                     for a in &eff.assumptions {
-                        message.push_str(&format!(" (assumption: {a})"));
+                        if !message.contains(a.as_str()) {
+                            message.push_str(&format!(" (assumption: {a})"));
+                        }
                     }
                     findings.push(Finding {
                         rule: rule.id.to_string(),
@@ -600,11 +602,7 @@ fn severity_risk(s: Severity) -> Risk {
 /// under a lock that blocks writes (its own or one its transaction holds), or lost data, is high;
 /// both together are critical; taking a brief lock that blocks reads or writes is low (it still
 /// queues behind long transactions).
-fn effect_risk(
-    lock: Option<LockMode>,
-    lock_heavy: bool,
-    destroys_data: bool,
-) -> Risk {
+fn effect_risk(lock: Option<LockMode>, lock_heavy: bool, destroys_data: bool) -> Risk {
     if lock_heavy && destroys_data {
         Risk::Critical
     } else if lock_heavy || destroys_data {

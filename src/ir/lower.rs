@@ -99,8 +99,26 @@ pub(super) fn expr_from_sql(sql: String, constant: bool) -> Expr {
         .collect();
     let mut calls = Vec::new();
     let mut columns = Vec::new();
+    // After `::` or `AS` come type names (`x::varchar(255)`, `CAST(x AS character varying(9))`):
+    // neither calls nor columns.
+    let mut in_type = false;
     for (i, t) in tokens.iter().enumerate() {
-        let Token::Word(w) = t else { continue };
+        let Token::Word(w) = t else {
+            in_type = matches!(t, Token::DoubleColon)
+                || (in_type
+                    && matches!(
+                        t,
+                        Token::LParen | Token::RParen | Token::Comma | Token::Number(..)
+                    ));
+            continue;
+        };
+        if in_type {
+            continue;
+        }
+        if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("as") {
+            in_type = true;
+            continue;
+        }
         let name = if w.quote_style.is_some() {
             w.value.clone()
         } else {
@@ -800,6 +818,15 @@ fn statement(s: &sq::Statement) -> Op {
                 .is_some_and(|q| !matches!(*q.body, sq::SetExpr::Values(_))),
             returning: ins.returning.is_some(),
             reads: ins.source.as_deref().map(reads).unwrap_or_default(),
+            values: match ins.source.as_deref().map(|q| &*q.body) {
+                Some(sq::SetExpr::Values(v)) => v
+                    .rows
+                    .iter()
+                    .flat_map(|r| r.content.iter())
+                    .map(expr)
+                    .collect(),
+                _ => Vec::new(),
+            },
             filter: ins.source.as_deref().and_then(top_filter),
         },
         S::Update(u) => Op::Update {
@@ -807,6 +834,7 @@ fn statement(s: &sq::Statement) -> Op {
             has_where: u.selection.is_some(),
             filter: u.selection.as_ref().map(expr),
             from: u.from.is_some(),
+            values: u.assignments.iter().map(|a| expr(&a.value)).collect(),
         },
         S::Delete(d) => {
             let tables = match &d.from {

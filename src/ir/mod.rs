@@ -542,12 +542,16 @@ pub enum Op {
         reads: Vec<QualName>,
         /// The source query's top-level WHERE clause.
         filter: Option<Expr>,
+        /// The expressions of a `VALUES` list.
+        values: Vec<Expr>,
     },
     Update {
         table: QualName,
         has_where: bool,
         filter: Option<Expr>,
         from: bool,
+        /// The assigned expressions (`SET a = <expr>`).
+        values: Vec<Expr>,
     },
     Delete {
         table: QualName,

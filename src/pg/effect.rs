@@ -570,10 +570,15 @@ fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction)
             e.lock(cx, table, AccessExclusiveLock);
             let Some(col) = cat.column(table, column) else {
                 if pre {
-                    e.assume(format!(
-                        "the type of {column} is unknown (no schema): assuming a rewrite"
-                    ));
+                    e.assume(format!("type of {column} unknown: assuming a rewrite"));
                     e.rewrite(cx, table);
+                    if !crate::pg::types::trivial_using(using.as_ref(), column) {
+                        e.destroy(
+                            cx,
+                            table,
+                            format!("the USING expression computes new values for {column}"),
+                        );
+                    }
                 }
                 return;
             };
@@ -842,14 +847,23 @@ mod tests {
         // The partition is ACCESS EXCLUSIVE either way; the parent's lock differs.
         assert_eq!(s11.locks[0].mode, AccessExclusiveLock);
         assert_eq!(s12.locks[0].mode, ShareUpdateExclusiveLock);
-        assert!(s12.full_scan, "no CHECK on the partition: its rows are checked");
+        assert!(
+            s12.full_scan,
+            "no CHECK on the partition: its rows are checked"
+        );
     }
 
     #[test]
     fn set_not_null_uses_a_valid_check_from_12() {
         let sql = "ALTER TABLE runs ALTER COLUMN status SET NOT NULL;";
-        assert_eq!(facts(&one(11, sql)), (Some(AccessExclusiveLock), false, true, false));
-        assert_eq!(facts(&one(12, sql)), (Some(AccessExclusiveLock), false, false, false));
+        assert_eq!(
+            facts(&one(11, sql)),
+            (Some(AccessExclusiveLock), false, true, false)
+        );
+        assert_eq!(
+            facts(&one(12, sql)),
+            (Some(AccessExclusiveLock), false, false, false)
+        );
         let note = "ALTER TABLE runs ALTER COLUMN note SET NOT NULL;";
         assert!(one(15, note).full_scan);
     }
@@ -866,7 +880,10 @@ mod tests {
         let utc = "SET timezone = 'UTC';\nALTER TABLE runs ALTER COLUMN started TYPE timestamptz;";
         assert!(!run(15, utc)[1].rewrites_table);
         assert!(run(11, utc)[1].rewrites_table);
-        let unknown = one(15, "ALTER TABLE runs ALTER COLUMN started TYPE timestamptz;");
+        let unknown = one(
+            15,
+            "ALTER TABLE runs ALTER COLUMN started TYPE timestamptz;",
+        );
         assert!(unknown.rewrites_table);
         let ny = "SET timezone = 'America/New_York';\nALTER TABLE runs ALTER COLUMN started TYPE timestamptz;";
         let s = &run(15, ny)[1];
@@ -875,8 +892,14 @@ mod tests {
 
     #[test]
     fn defaults_rewrite_only_when_volatile() {
-        let now = one(15, "ALTER TABLE runs ADD COLUMN seen timestamptz DEFAULT now() NOT NULL;");
-        assert_eq!(facts(&now), (Some(AccessExclusiveLock), false, false, false));
+        let now = one(
+            15,
+            "ALTER TABLE runs ADD COLUMN seen timestamptz DEFAULT now() NOT NULL;",
+        );
+        assert_eq!(
+            facts(&now),
+            (Some(AccessExclusiveLock), false, false, false)
+        );
         let random = one(15, "ALTER TABLE runs ADD COLUMN r float8 DEFAULT random();");
         assert!(random.rewrites_table && random.full_scan && random.lock_heavy);
         let serial = one(15, "ALTER TABLE runs ADD COLUMN n bigserial;");
@@ -894,7 +917,7 @@ mod tests {
         assert!(
             st.findings
                 .iter()
-                .any(|f| f.message.contains("type of a is unknown")),
+                .any(|f| f.message.contains("type of a unknown: assuming a rewrite")),
             "{:?}",
             st.findings
         );
@@ -912,7 +935,10 @@ mod tests {
 
     #[test]
     fn concurrently_in_a_block_takes_nothing_because_it_fails() {
-        let s = run(15, "BEGIN;\nCREATE INDEX CONCURRENTLY ix ON runs (note);\nCOMMIT;");
+        let s = run(
+            15,
+            "BEGIN;\nCREATE INDEX CONCURRENTLY ix ON runs (note);\nCOMMIT;",
+        );
         assert_eq!(s[1].lock, None);
         let outside = one(15, "CREATE INDEX CONCURRENTLY ix ON runs (note);");
         assert_eq!(outside.lock, Some(ShareUpdateExclusiveLock));

@@ -69,7 +69,7 @@ fn strip_serial(base: &str) -> &str {
 
 /// Whether `using` only restates the column (`col`, `col::newtype`, `CAST(col AS newtype)`): such a
 /// USING does not force a rewrite by itself.
-fn trivial_using(using: Option<&Expr>, column: &str) -> bool {
+pub fn trivial_using(using: Option<&Expr>, column: &str) -> bool {
     match using {
         None => true,
         Some(e) => e.calls.iter().all(|c| c == "cast") && e.columns.iter().all(|c| c == column),
@@ -97,6 +97,18 @@ pub fn type_change(
         may_fail: false,
         assumption: None,
     };
+    // Without USING the assignment cast fails on a value that is too long; an explicit cast in
+    // USING (`col::varchar(20)`) truncates it silently
+    // (https://www.postgresql.org/docs/current/datatype-character.html).
+    let shorten = || match using {
+        Some(_) => rewrite(
+            Some(format!(
+                "the explicit cast in USING silently truncates values of {column} longer than the new length"
+            )),
+            false,
+        ),
+        None => rewrite(None, true),
+    };
     if !trivial_using(using, column) {
         return TypeChange {
             assumption: Some("the USING expression computes new values".to_string()),
@@ -121,10 +133,10 @@ pub fn type_change(
         ("varchar", "varchar") => match (old.modifiers.first(), new.modifiers.first()) {
             (_, None) => kept,
             (Some(o), Some(n)) if n >= o => kept,
-            _ => rewrite(None, true),
+            _ => shorten(),
         },
         ("varchar", "text") | ("text", "varchar") if new.modifiers.is_empty() => kept,
-        ("text", "varchar") => rewrite(None, true),
+        ("text", "varchar") => shorten(),
         ("bpchar", "text") | ("bpchar", "varchar") => rewrite(
             Some("char(n) pads values with spaces; the padding is lost".to_string()),
             false,
