@@ -834,7 +834,17 @@ fn statement(s: &sq::Statement) -> Op {
             has_where: u.selection.is_some(),
             filter: u.selection.as_ref().map(expr),
             from: u.from.is_some(),
-            values: u.assignments.iter().map(|a| expr(&a.value)).collect(),
+            assignments: u
+                .assignments
+                .iter()
+                .map(|a| {
+                    let column = match &a.target {
+                        sq::AssignmentTarget::ColumnName(n) => last_ident(n),
+                        sq::AssignmentTarget::Tuple(_) => String::new(),
+                    };
+                    (column, expr(&a.value))
+                })
+                .collect(),
         },
         S::Delete(d) => {
             let tables = match &d.from {

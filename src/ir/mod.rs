@@ -550,8 +550,8 @@ pub enum Op {
         has_where: bool,
         filter: Option<Expr>,
         from: bool,
-        /// The assigned expressions (`SET a = <expr>`).
-        values: Vec<Expr>,
+        /// `SET column = expr` (the column is empty for a tuple target).
+        assignments: Vec<(String, Expr)>,
     },
     Delete {
         table: QualName,

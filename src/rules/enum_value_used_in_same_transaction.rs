@@ -132,6 +132,32 @@ fn column_types(
 /// The expressions of `op` that could convert a string literal to an enum value.
 fn uses<'a>(op: &'a Op, catalog: &Catalog) -> Vec<Use<'a>> {
     let mut out = Vec::new();
+    if let Op::Update {
+        table, assignments, ..
+    } = op
+    {
+        for (column, value) in assignments {
+            let types = if column.is_empty() {
+                vec![None]
+            } else {
+                column_types(catalog, table, std::slice::from_ref(column), &[])
+            };
+            out.push(Use {
+                expr: value,
+                what: "an UPDATE … SET value",
+                types,
+            });
+        }
+    }
+    if let Op::Insert { values, .. } = op {
+        for v in values {
+            out.push(Use {
+                expr: v,
+                what: "an INSERT … VALUES row",
+                types: vec![None],
+            });
+        }
+    }
     match op {
         Op::Update {
             table,
