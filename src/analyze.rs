@@ -173,7 +173,9 @@ impl Analyzer {
         let mut statements = Vec::with_capacity(ops.len());
         for (index, (st, op)) in read.statements.iter().zip(&ops).enumerate() {
             let bookkeeping = transactions[index] == Transaction::Bookkeeping;
-            if let Op::Transaction(TxControl::Begin) = op {
+            // A BEGIN inside a block is ignored by PostgreSQL (a warning): the block and its
+            // locks go on.
+            if let (Op::Transaction(TxControl::Begin), false) = (op, tx.in_transaction) {
                 tx.in_transaction = true;
                 tx.earlier = index + 1..index + 1;
                 tx.held.clear();
@@ -345,16 +347,13 @@ impl Analyzer {
                     tx.held.clear();
                     local = Gucs::default();
                 }
+                // SET LOCAL outside a transaction block has no effect (PostgreSQL warns).
                 Op::Set {
                     name,
                     value,
                     local: true,
-                } => {
-                    // SET LOCAL outside a transaction block has no effect (PostgreSQL warns).
-                    if tx.in_transaction {
-                        local.set(name, value);
-                    }
-                }
+                } if tx.in_transaction => local.set(name, value),
+                Op::Set { local: true, .. } => {}
                 Op::Set { name, value, .. } => {
                     session.set(name, value);
                     // A plain SET inside a block also replaces a SET LOCAL of the same name.

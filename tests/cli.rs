@@ -69,10 +69,16 @@ fn stdin_is_read_with_dash() {
         &["check", "--format", "json", "-"],
         Some(b"BEGIN;\nDROP INDEX CONCURRENTLY ix;\nCOMMIT;\n"),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // DROP INDEX CONCURRENTLY fails inside a transaction block: critical, so exit 1.
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(v["statements"][1]["kind"], "drop_index");
     assert_eq!(v["statements"][1]["transaction"], "in_transaction");
+    assert_eq!(v["statements"][1]["risk"], "critical");
+    assert_eq!(
+        v["statements"][1]["findings"][0]["rule"],
+        "concurrently-in-transaction"
+    );
 }
 
 #[test]

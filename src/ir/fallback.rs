@@ -573,6 +573,68 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// `DO [LANGUAGE plpgsql] $$ … $$`: the SQL statements of a PL/pgSQL body's top-level BEGIN … END,
+/// read like statements of the migration. Control structures (IF, LOOP, PERFORM, RAISE …) are not
+/// SQL: they are counted as unread, and the effects then say so.
+fn do_block(mut c: Cursor) -> Op {
+    let mut body = None;
+    let mut plpgsql = true;
+    while let Some(tok) = c.next() {
+        match tok {
+            Tok::Word { upper, .. } if upper == "LANGUAGE" => {
+                plpgsql = c.word().is_some_and(|l| l == "PLPGSQL");
+            }
+            Tok::Dollar(b) | Tok::Str(b) => body = Some(b.clone()),
+            _ => {}
+        }
+    }
+    let Some(body) = body.filter(|_| plpgsql) else {
+        return Op::Do {
+            statements: Vec::new(),
+            unread: 1,
+        };
+    };
+    let upper = body.to_uppercase();
+    let start = find_word(&upper, "BEGIN").map(|i| i + "BEGIN".len());
+    let end = upper.rfind("END");
+    let inner = match (start, end) {
+        (Some(s), Some(e)) if s <= e => &body[s..e],
+        _ => body.as_str(),
+    };
+    let read = crate::source::read(inner);
+    let mut statements = Vec::new();
+    let mut unread = 0;
+    for st in &read.statements {
+        if st.kind != crate::source::RawKind::Sql || st.tokenizer_error.is_some() {
+            unread += 1;
+            continue;
+        }
+        let parsed = crate::parse::parse(&inner[st.body.clone()], 1, 1);
+        match super::lower(&parsed) {
+            Op::Unparsed { .. } | Op::Text | Op::Empty => unread += 1,
+            op => statements.push(op),
+        }
+    }
+    Op::Do { statements, unread }
+}
+
+/// Byte offset of `word` as a whole word in `text` (both upper case).
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = text[from..].find(word).map(|i| i + from) {
+        let before = i == 0 || !bytes[i - 1].is_ascii_alphanumeric() && bytes[i - 1] != b'_';
+        let after = bytes
+            .get(i + word.len())
+            .is_none_or(|b| !b.is_ascii_alphanumeric() && *b != b'_');
+        if before && after {
+            return Some(i);
+        }
+        from = i + word.len();
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -706,66 +768,4 @@ mod tests {
             }
         );
     }
-}
-
-/// `DO [LANGUAGE plpgsql] $$ … $$`: the SQL statements of a PL/pgSQL body's top-level BEGIN … END,
-/// read like statements of the migration. Control structures (IF, LOOP, PERFORM, RAISE …) are not
-/// SQL: they are counted as unread, and the effects then say so.
-fn do_block(mut c: Cursor) -> Op {
-    let mut body = None;
-    let mut plpgsql = true;
-    while let Some(tok) = c.next() {
-        match tok {
-            Tok::Word { upper, .. } if upper == "LANGUAGE" => {
-                plpgsql = c.word().is_some_and(|l| l == "PLPGSQL");
-            }
-            Tok::Dollar(b) | Tok::Str(b) => body = Some(b.clone()),
-            _ => {}
-        }
-    }
-    let Some(body) = body.filter(|_| plpgsql) else {
-        return Op::Do {
-            statements: Vec::new(),
-            unread: 1,
-        };
-    };
-    let upper = body.to_uppercase();
-    let start = find_word(&upper, "BEGIN").map(|i| i + "BEGIN".len());
-    let end = upper.rfind("END");
-    let inner = match (start, end) {
-        (Some(s), Some(e)) if s <= e => &body[s..e],
-        _ => body.as_str(),
-    };
-    let read = crate::source::read(inner);
-    let mut statements = Vec::new();
-    let mut unread = 0;
-    for st in &read.statements {
-        if st.kind != crate::source::RawKind::Sql || st.tokenizer_error.is_some() {
-            unread += 1;
-            continue;
-        }
-        let parsed = crate::parse::parse(&inner[st.body.clone()], 1, 1);
-        match super::lower(&parsed) {
-            Op::Unparsed { .. } | Op::Text | Op::Empty => unread += 1,
-            op => statements.push(op),
-        }
-    }
-    Op::Do { statements, unread }
-}
-
-/// Byte offset of `word` as a whole word in `text` (both upper case).
-fn find_word(text: &str, word: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    while let Some(i) = text[from..].find(word).map(|i| i + from) {
-        let before = i == 0 || !bytes[i - 1].is_ascii_alphanumeric() && bytes[i - 1] != b'_';
-        let after = bytes
-            .get(i + word.len())
-            .is_none_or(|b| !b.is_ascii_alphanumeric() && *b != b'_');
-        if before && after {
-            return Some(i);
-        }
-        from = i + word.len();
-    }
-    None
 }

@@ -279,12 +279,16 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
         Op::Truncate { tables, cascade } => {
             let mut all: Vec<QualName> = tables.iter().map(normal).collect();
             if *cascade {
-                for t in tables {
-                    for (tab, _) in cat.referencing(t) {
+                // CASCADE follows foreign keys all the way down (ExecuteTruncate's
+                // heap_truncate_find_FKs loop).
+                let mut i = 0;
+                while let Some(t) = all.get(i).cloned() {
+                    for (tab, _) in cat.referencing(&t) {
                         if !all.contains(&tab.name) {
                             all.push(tab.name.clone());
                         }
                     }
+                    i += 1;
                 }
             }
             for t in &all {

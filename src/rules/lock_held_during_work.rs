@@ -1,16 +1,228 @@
 //! # lock-held-during-work
-//! TODO
+//! Long work runs while the transaction still holds a lock, from an earlier statement, that blocks the table.
+//!
+//! ## What it does
+//! Inside a `BEGIN … COMMIT` block, flags a statement whose work grows with the size of a table
+//! (a rewrite, a full scan or index build, an `UPDATE`/`DELETE` that reads the whole table or
+//! joins another table, an `INSERT … SELECT` reading a whole table, a `MERGE`) while an earlier
+//! statement of the same block took a lock that blocks writes (SHARE or stronger, above all ACCESS
+//! EXCLUSIVE) on a table that existed before the migration. The finding names the held lock, the
+//! table and the statement that took it. It is not raised when the statement itself takes the same
+//! or a stronger lock on that table anyway (its own finding covers that), nor in autocommit mode,
+//! where every statement releases its locks at once.
+//!
+//! ## Why is this bad?
+//! PostgreSQL keeps every lock until the transaction ends. An `ALTER TABLE … ADD COLUMN` on its own
+//! holds ACCESS EXCLUSIVE for milliseconds; followed in the same transaction by a backfill `UPDATE`,
+//! the lock is held for the whole backfill, and every query on the table, reads included, waits
+//! for minutes or hours. The same holds for any long statement after any blocking lock: the
+//! blocked table does not have to be the one being worked on.
+//!
+//! ## Example
+//! ```sql
+//! BEGIN;
+//! ALTER TABLE orders ADD COLUMN status_code integer;
+//! UPDATE orders SET status_code = 0;      -- runs under ACCESS EXCLUSIVE on orders
+//! COMMIT;
+//! ```
+//!
+//! ## Use instead
+//! Commit right after the short DDL and do the long work in separate transactions, in batches:
+//! ```sql
+//! BEGIN;
+//! ALTER TABLE orders ADD COLUMN status_code integer;
+//! COMMIT;
+//! -- then, batch by batch, each in its own transaction, outside the schema migration:
+//! UPDATE orders SET status_code = 0 WHERE id BETWEEN 1 AND 10000;
+//! ```
+//! In Alembic put the DDL and the backfill in separate revisions (or run the backfill inside
+//! `op.get_context().autocommit_block()`); in Django put the backfill in its own data migration
+//! (with `atomic = False` to commit per batch).
+//!
+//! ## References
+//! - https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES ("once acquired, a lock is normally held until the end of the transaction")
+//! - https://www.postgresql.org/docs/current/sql-altertable.html
+//! - https://docs.djangoproject.com/en/stable/howto/writing-migrations/#non-atomic-migrations
 
-use super::{Ctx, Hit, Rule};
+use super::{Ctx, Hit, Rule, say};
+use crate::catalog::normal;
+use crate::ir::{Op, QualName};
+use crate::pg::LockMode;
+use crate::pg::effect::{Context, effect};
 use crate::report::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "lock-held-during-work",
-    severity: Severity::Warning,
-    summary: "TODO",
+    severity: Severity::Error,
+    summary: "Long work runs while the transaction still holds a lock, from an earlier statement, that blocks the table.",
     check,
 };
 
-fn check(_ctx: &Ctx) -> Vec<Hit> {
-    Vec::new()
+fn check(ctx: &Ctx) -> Vec<Hit> {
+    if !ctx.tx.in_transaction {
+        return Vec::new();
+    }
+    let Some(work) = work(ctx) else {
+        return Vec::new();
+    };
+    // Held locks that block writes and that this statement does not take itself at the same
+    // strength: those are what the earlier statement adds to this one's blocking.
+    let mut held: Vec<(QualName, LockMode)> = Vec::new();
+    for (t, _) in &ctx.tx.held {
+        let Some(mode) = ctx.tx.held_on(t) else {
+            continue;
+        };
+        if !mode.blocks_writes() || held.iter().any(|(h, _)| h == t) {
+            continue;
+        }
+        let own = ctx
+            .effect
+            .locks
+            .iter()
+            .filter(|(n, _)| n == t)
+            .map(|(_, m)| *m)
+            .max();
+        if own.is_some_and(|m| m >= mode) {
+            continue;
+        }
+        held.push((t.clone(), mode));
+    }
+    // The strongest first (stable: statement order among equals).
+    held.sort_by_key(|h| std::cmp::Reverse(h.1));
+    let Some((table, mode)) = held.first() else {
+        return Vec::new();
+    };
+    let by = taken_by(ctx, table, *mode)
+        .map(|d| format!(" taken by the earlier {d}"))
+        .unwrap_or_default();
+    let more = match held.len() {
+        1 => String::new(),
+        n => format!(
+            " (and locks that block writes on {} more table(s))",
+            n.saturating_sub(1)
+        ),
+    };
+    vec![Hit::new(
+        format!(
+            "{work} while the transaction still holds the {}{by}{more}: {} stays blocked while it runs and until COMMIT",
+            say::lock_on(*mode, table),
+            table.display_qualified()
+        ),
+        "COMMIT right after the short DDL and run the long work in its own transactions, in batches (Alembic: a separate revision or an autocommit_block(); Django: a separate data migration).",
+    )]
+}
+
+/// What this statement does that grows with table size, in words.
+fn work(ctx: &Ctx) -> Option<String> {
+    let e = ctx.effect;
+    let kind = ctx.op.kind().replace('_', " ").to_uppercase();
+    if let Some(t) = e.rewrites.first() {
+        return Some(format!("this {kind} rewrites {}", t.display_qualified()));
+    }
+    if let Some(t) = e.scans.first() {
+        return Some(format!(
+            "this {kind} reads all of {}",
+            t.display_qualified()
+        ));
+    }
+    match ctx.op {
+        // A join touches as many rows as it matches, whatever the filter's index.
+        Op::Update {
+            table, from: true, ..
+        } if ctx.catalog.pre_existing(table) => Some(format!(
+            "this UPDATE … FROM changes every row of {} that the join matches",
+            normal(table).display_qualified()
+        )),
+        // The source of a MERGE is not modelled: it may be as large as the table.
+        Op::Merge { table, .. } if ctx.catalog.pre_existing(table) => Some(format!(
+            "this MERGE matches its whole source against {}",
+            normal(table).display_qualified()
+        )),
+        _ => None,
+    }
+}
+
+/// The earlier statement of the block that took `mode` on `table`, described ("ALTER TABLE
+/// public.orders"). Effects are recomputed against the catalog as it is now, which gives the same
+/// table locks for the statements that can precede this one.
+pub(crate) fn taken_by(ctx: &Ctx, table: &QualName, mode: LockMode) -> Option<String> {
+    let cx = Context {
+        catalog: ctx.catalog,
+        pg_version: ctx.pg_version,
+        timezone: &ctx.tx.timezone,
+    };
+    ctx.earlier_in_transaction()
+        .find(|(_, op)| {
+            effect(op, &cx)
+                .locks
+                .iter()
+                .any(|(t, m)| t == table && *m == mode)
+        })
+        .map(|(_, op)| describe(op))
+}
+
+/// "ALTER TABLE public.orders", "CREATE INDEX", "LOCK".
+pub(crate) fn describe(op: &Op) -> String {
+    let kind = op.kind().replace('_', " ").to_uppercase();
+    match op.target_table() {
+        Some(t) => format!("{kind} {}", normal(t).display_qualified()),
+        None => kind,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Analyzer, Catalog, Settings, Source};
+
+    /// This rule's messages per statement, for `sql` on `schema` (none: no schema) and PG `version`.
+    fn findings(version: u32, schema: Option<&str>, sql: &str) -> Vec<Vec<String>> {
+        let mut analyzer = Analyzer::new(Settings::default().pg_version(version));
+        if let Some(s) = schema {
+            analyzer = analyzer.schema(Catalog::from_sql(s).expect("schema loads"));
+        }
+        let report = analyzer
+            .analyze(Source::new("test.sql", sql))
+            .expect("analyses");
+        report
+            .statements
+            .iter()
+            .map(|s| {
+                s.findings
+                    .iter()
+                    .filter(|f| f.rule == super::RULE.id)
+                    .map(|f| f.message.clone())
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn fired(version: u32, schema: Option<&str>, sql: &str) -> Vec<usize> {
+        findings(version, schema, sql)
+            .iter()
+            .map(Vec::len)
+            .collect()
+    }
+
+    #[test]
+    fn a_weaker_held_lock_on_another_table_counts() {
+        // CREATE INDEX holds SHARE on customers; the later backfill of orders keeps customers'
+        // writers waiting.
+        let sql = "BEGIN;\nCREATE INDEX ix_customers_email ON customers (email);\nUPDATE orders SET note = '';\nCOMMIT;";
+        let f = findings(15, None, sql);
+        assert_eq!(f.iter().map(Vec::len).collect::<Vec<_>>(), vec![0, 0, 1, 0]);
+        assert!(f.concat().iter().any(|m| m.contains("SHARE lock on public.customers") && m.contains("CREATE INDEX")), "{f:?}");
+    }
+
+    #[test]
+    fn same_lock_again_adds_nothing() {
+        let sql =
+            "BEGIN;\nCREATE INDEX ix_a ON orders (a);\nCREATE INDEX ix_b ON orders (b);\nCOMMIT;";
+        assert_eq!(fired(15, None, sql), vec![0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn merge_into_an_existing_table() {
+        let sql = "BEGIN;\nALTER TABLE customers ADD COLUMN tier text;\nMERGE INTO orders o USING staging s ON o.id = s.id WHEN MATCHED THEN UPDATE SET note = s.note;\nCOMMIT;";
+        assert_eq!(fired(15, None, sql), vec![0, 0, 1, 0]);
+    }
 }

@@ -11,11 +11,15 @@ pub const SCHEMA_END: &str = "-- end of schema";
 /// numbers (the schema part is blanked).
 pub fn analyze_fixture(path: &Path) -> Result<Report, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let text = migsafe::check_text(&path.display().to_string(), &bytes).map_err(|e| e.to_string())?;
+    let text =
+        migsafe::check_text(&path.display().to_string(), &bytes).map_err(|e| e.to_string())?;
     let mut settings = Settings::default();
     for l in text.lines() {
         if let Some(v) = l.trim().strip_prefix("-- pg-version:") {
-            let v = v.trim().parse().map_err(|_| format!("bad pg-version {v}"))?;
+            let v = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("bad pg-version {v}"))?;
             settings = settings.pg_version(v);
         }
     }
