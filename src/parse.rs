@@ -54,8 +54,9 @@ pub(crate) fn parse(sql: &str, line: u32, column: u32) -> Parsed {
             };
         }
     };
-    let tokens = depythonize(raw, line, column);
+    let mut tokens = depythonize(raw, line, column);
     let ours = tokens.iter().filter_map(|t| ours(&t.token)).collect();
+    strip_matview_data_clause(&mut tokens);
     let statement = match Parser::new(&dialect)
         .with_tokens_with_locations(tokens)
         .parse_statements()
@@ -69,6 +70,25 @@ pub(crate) fn parse(sql: &str, line: u32, column: u32) -> Parsed {
     Parsed {
         statement,
         tokens: ours,
+    }
+}
+
+/// `CREATE MATERIALIZED VIEW … WITH [NO] DATA` (what `pg_dump --schema-only` writes) is rejected
+/// by sqlparser 0.64; the trailing clause only says whether the view is filled now, so the query
+/// is parsed without it (our own tokens keep it).
+fn strip_matview_data_clause(tokens: &mut Vec<TokenWithSpan>) {
+    let word = |t: Option<&TokenWithSpan>, kw: &str| matches!(t.map(|t| &t.token), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(kw));
+    let matview = word(tokens.first(), "CREATE")
+        && word(tokens.get(1), "MATERIALIZED")
+        && word(tokens.get(2), "VIEW");
+    let n = tokens.len();
+    if !matview || n < 3 || !word(tokens.get(n - 1), "DATA") {
+        return;
+    }
+    if word(tokens.get(n - 2), "WITH") {
+        tokens.truncate(n - 2);
+    } else if word(tokens.get(n - 2), "NO") && word(tokens.get(n - 3), "WITH") {
+        tokens.truncate(n - 3);
     }
 }
 

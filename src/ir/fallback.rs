@@ -57,9 +57,12 @@ pub(super) fn recognise(t: &[Tok]) -> Option<Op> {
             let mut full = false;
             let mut analyze = false;
             if c.peek_punct("(") {
-                for w in c.paren_words() {
-                    full |= w == "FULL";
-                    analyze |= w == "ANALYZE" || w == "ANALYSE";
+                // `(FULL false, ANALYZE)`: an option followed by FALSE/OFF/0 is switched off.
+                let words = c.paren_words();
+                let on = |i: usize| !words.get(i + 1).is_some_and(|v| v == "FALSE" || v == "OFF");
+                for (i, w) in words.iter().enumerate() {
+                    full |= w == "FULL" && on(i);
+                    analyze |= (w == "ANALYZE" || w == "ANALYSE") && on(i);
                 }
             }
             loop {
@@ -344,9 +347,11 @@ fn table_action(c: &mut Cursor) -> Option<AlterAction> {
     if c.eat_seq(&["DETACH", "PARTITION"]) {
         if let Some(partition) = c.name() {
             let concurrently = c.eat("CONCURRENTLY");
+            let finalize = c.eat("FINALIZE");
             return Some(AlterAction::DetachPartition {
                 partition,
                 concurrently,
+                finalize,
             });
         }
     }

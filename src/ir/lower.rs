@@ -474,6 +474,7 @@ fn alter_action(op: &sq::AlterTableOperation) -> AlterAction {
         A::DetachPartitionOf { partition, mode } => AlterAction::DetachPartition {
             partition: qual(partition),
             concurrently: matches!(mode, Some(sq::DetachPartitionMode::Concurrently)),
+            finalize: matches!(mode, Some(sq::DetachPartitionMode::Finalize)),
         },
         A::EnableTrigger { name }
         | A::EnableAlwaysTrigger { name }
@@ -962,6 +963,32 @@ mod tests {
 
     fn op(sql: &str) -> Op {
         lower(&parse(sql, 1, 1))
+    }
+
+    #[test]
+    fn pg_dump_matviews_and_detach_finalize() {
+        let Op::CreateView {
+            materialized,
+            reads,
+            ..
+        } = op("CREATE MATERIALIZED VIEW public.mv AS\n SELECT id FROM public.t\n  WITH NO DATA")
+        else {
+            panic!("not a view")
+        };
+        assert!(materialized);
+        assert_eq!(reads, vec![QualName::new(Some("public"), "t")]);
+        let Op::AlterTable { actions, .. } = op("ALTER TABLE m DETACH PARTITION m1 FINALIZE")
+        else {
+            panic!("not an ALTER TABLE")
+        };
+        assert!(matches!(
+            actions.as_slice(),
+            [AlterAction::DetachPartition {
+                finalize: true,
+                concurrently: false,
+                ..
+            }]
+        ));
     }
 
     #[test]

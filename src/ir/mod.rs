@@ -341,6 +341,8 @@ pub enum AlterAction {
     DetachPartition {
         partition: QualName,
         concurrently: bool,
+        /// `FINALIZE`: completes an interrupted DETACH … CONCURRENTLY.
+        finalize: bool,
     },
     EnableTrigger {
         name: String,

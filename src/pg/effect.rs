@@ -606,10 +606,12 @@ fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction)
                 }
                 Storage::Kept => {}
             }
-            // CHECK constraints that use the column are verified again.
+            // Validated CHECK constraints that use the column are verified again (NOT VALID ones
+            // are not: observed, PG 15).
             let checks = cat.table(table).is_some_and(|t| {
                 t.constraints.iter().any(|c| {
-                    matches!(&c.kind, ConstraintKind::Check { expr } if expr.columns.contains(column))
+                    c.validated
+                        && matches!(&c.kind, ConstraintKind::Check { expr } if expr.columns.contains(column))
                 })
             });
             if checks {
@@ -705,10 +707,12 @@ fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction)
         AlterAction::DetachPartition {
             partition,
             concurrently,
+            finalize,
         } => {
-            // CONCURRENTLY (PG ≥ 14) lowers the parent's lock; the partition itself is still
-            // locked ACCESS EXCLUSIVE (observed, PG 15).
-            let parent = if *concurrently && cx.pg_version >= 14 {
+            // CONCURRENTLY and FINALIZE (PG ≥ 14) lower the parent's lock
+            // (`AlterTableGetLockLevel`); the partition itself is still locked ACCESS EXCLUSIVE
+            // (observed, PG 15).
+            let parent = if (*concurrently || *finalize) && cx.pg_version >= 14 {
                 ShareUpdateExclusiveLock
             } else {
                 AccessExclusiveLock
@@ -792,10 +796,12 @@ fn add_constraint(
             let ixname = QualName::new(table.schema.as_deref(), ix);
             match cat.index(&ixname) {
                 Some(i) => {
-                    let nullable = i
-                        .columns
-                        .iter()
-                        .any(|c| cat.column(table, c).is_none_or(|c| !c.not_null));
+                    // As for SET NOT NULL, a valid CHECK (col IS NOT NULL) spares the scan on
+                    // PG ≥ 12.
+                    let nullable = i.columns.iter().any(|c| {
+                        cat.column(table, c).is_none_or(|col| !col.not_null)
+                            && !(cx.pg_version >= 12 && cat.has_not_null_check(table, c))
+                    });
                     if nullable {
                         e.scan(cx, table);
                     }

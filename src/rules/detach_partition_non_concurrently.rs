@@ -72,6 +72,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
             AlterAction::DetachPartition {
                 partition,
                 concurrently: false,
+                finalize: false,
             } => Some(Hit::new(
                 format!(
                     "detaching {partition} takes an {}: the detach is quick, but while it waits for running queries on the table every later query on any of its partitions queues behind it",
