@@ -143,10 +143,12 @@ macro_rules! registry {
 
 registry!(
     alter_column_type_rewrite,
+    attach_partition_scan,
     ban_char_type,
     cascade,
     check_constraint_without_not_valid,
     concurrently_in_transaction,
+    constrained_domain_column,
     create_index_concurrently_pg14,
     create_index_non_concurrently,
     detach_partition_non_concurrently,
