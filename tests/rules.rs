@@ -190,3 +190,17 @@ fn fixtures_match_their_markers() {
 fn covers_the_union_of_the_peers() {
     assert!(RULES.len() >= 35, "only {} rules", RULES.len());
 }
+
+#[test]
+fn readme_lists_every_rule() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    for entry in RULES {
+        let row = format!("| `{}` |", entry.rule.id);
+        assert!(
+            readme.contains(&row),
+            "README's rule table lacks {}",
+            entry.rule.id
+        );
+    }
+}
