@@ -11,6 +11,7 @@ use crate::report::{
     Finding, FindingCounts, Irreversible, LockReport, Report, Reversibility, RevisionReport, Risk,
     RollbackReport, Severity, StatementReport, Summary, TableReport, Tool, Transaction,
 };
+use crate::rollback::{self, Inverse};
 use crate::rules::{self, Ctx, TxState};
 use crate::source::{self, RawKind, Source, alembic};
 
@@ -171,6 +172,7 @@ impl Analyzer {
             timezone: TimeZone::Unknown,
         };
         let mut statements = Vec::with_capacity(ops.len());
+        let mut inverses: Vec<Inverse> = Vec::with_capacity(ops.len());
         for (index, (st, op)) in read.statements.iter().zip(&ops).enumerate() {
             let bookkeeping = transactions[index] == Transaction::Bookkeeping;
             // A BEGIN inside a block is ignored by PostgreSQL (a warning): the block and its
@@ -293,20 +295,26 @@ impl Analyzer {
                 }
                 risk = risk.max(effect_risk(lock, lock_heavy, destroys_data));
             }
-            let reversible = match (op, transactions[index]) {
-                (_, Transaction::Bookkeeping)
-                | (
-                    Op::Transaction(_)
-                    | Op::Empty
-                    | Op::Text
-                    | Op::Select { .. }
-                    | Op::Set { .. }
-                    | Op::Reset { .. },
-                    _,
-                ) => Reversibility::Exact,
-                // Rollback generation is not built yet: claim nothing.
-                _ => Reversibility::Impossible,
+            // The inverse is computed against the catalog before the statement.
+            let inverse = if bookkeeping {
+                rollback::bookkeeping_inverse(op)
+            } else {
+                rollback::inverse(
+                    op,
+                    &rollback::Context {
+                        catalog: &catalog,
+                        timezone: &tx.timezone,
+                        pg_version: self.settings.pg_version,
+                    },
+                )
             };
+            let reversible = match &inverse {
+                Inverse::Exact(_) => Reversibility::Exact,
+                Inverse::Lossy { .. } => Reversibility::Lossy,
+                Inverse::Impossible { .. } => Reversibility::Impossible,
+            };
+            let rollback_sql: Vec<String> = inverse.steps().iter().map(|s| s.sql.clone()).collect();
+            inverses.push(inverse);
             statements.push(StatementReport {
                 index,
                 revision: st
@@ -336,7 +344,7 @@ impl Analyzer {
                 risk,
                 tables,
                 findings,
-                rollback: Vec::new(),
+                rollback: rollback_sql,
             });
 
             // The state after the statement.
@@ -389,14 +397,43 @@ impl Analyzer {
                 ),
             })
             .collect();
-        let irreversible: Vec<Irreversible> = statements
+        let irreversible: Vec<Irreversible> = inverses
             .iter()
-            .filter(|s| s.reversible == Reversibility::Impossible)
-            .map(|s| Irreversible {
-                statement: s.index,
-                reason: "no rollback is generated for this statement yet".to_string(),
+            .enumerate()
+            .filter_map(|(i, inv)| match inv {
+                Inverse::Impossible { reason } => Some(Irreversible {
+                    statement: i,
+                    reason: reason.clone(),
+                }),
+                _ => None,
             })
             .collect();
+        let units: Vec<rollback::Unit> = read
+            .statements
+            .iter()
+            .zip(&inverses)
+            .enumerate()
+            .map(|(index, (st, inverse))| rollback::Unit {
+                index,
+                line: st.span.start_line,
+                revision: st.revision,
+                inverse,
+                first_line: text[st.span.start_byte..st.span.end_byte]
+                    .lines()
+                    .next()
+                    .unwrap_or(""),
+            })
+            .collect();
+        let infos: Vec<rollback::RevisionInfo> = read
+            .revisions
+            .iter()
+            .map(|r| rollback::RevisionInfo {
+                id: &r.marker.id,
+                parents: &r.marker.parents,
+                upgrade: r.marker.direction == source::Direction::Upgrade,
+            })
+            .collect();
+        let script = rollback::script(name, &units, &infos);
         let mut counts = FindingCounts::default();
         for f in statements.iter().flat_map(|s| &s.findings) {
             match f.severity {
@@ -426,7 +463,7 @@ impl Analyzer {
             revisions,
             rollback: RollbackReport {
                 complete: irreversible.is_empty(),
-                script: String::new(),
+                script,
                 irreversible,
             },
             statements,

@@ -27,6 +27,7 @@ pub mod ir;
 mod parse;
 pub mod pg;
 pub mod report;
+pub mod rollback;
 pub mod rules;
 pub mod source;
 

@@ -1,6 +1,8 @@
 //! Evolving the catalog by one statement.
 
-use super::{Catalog, Column, ConstraintInfo, Index, RelKind, Table, TypeDef, normal};
+use super::{
+    Catalog, Column, ConstraintInfo, Index, IndexDefinition, RelKind, Table, TypeDef, normal,
+};
 use crate::ir::{
     AlterAction, ColumnDef, Constraint, ConstraintKind, Expr, ObjectKind, Op, QualName,
 };
@@ -84,11 +86,14 @@ impl Catalog {
         if let Some((mut columns, using)) = index_columns {
             let index_name =
                 QualName::new(key.schema.as_deref(), using.as_deref().unwrap_or(&name));
-            if let Some(ix) = self.indexes.get_mut(&normal(&index_name)) {
+            if let Some(mut ix) = self.indexes.remove(&normal(&index_name)) {
+                // ADD CONSTRAINT … USING INDEX renames the index to the constraint's name.
                 ix.constraint = Some(name.clone());
+                ix.name = normal(&QualName::new(key.schema.as_deref(), &name));
                 if columns.is_empty() {
                     columns = ix.columns.clone();
                 }
+                self.indexes.insert(ix.name.clone(), ix);
             } else {
                 self.indexes.insert(
                     normal(&index_name),
@@ -98,6 +103,7 @@ impl Catalog {
                         unique: true,
                         columns: columns.clone(),
                         partial: false,
+                        definition: None,
                         constraint: Some(name.clone()),
                         created_in_migration: in_migration,
                     },
@@ -218,6 +224,13 @@ impl Catalog {
                         unique: ix.unique,
                         columns: plain_prefix(&ix.keys, &ix.columns),
                         partial: ix.predicate.is_some(),
+                        definition: Some(IndexDefinition {
+                            unique: ix.unique,
+                            method: ix.method.clone(),
+                            keys: ix.keys.clone(),
+                            include: ix.include.clone(),
+                            predicate: ix.predicate.as_ref().map(|p| p.sql.clone()),
+                        }),
                         constraint: None,
                         created_in_migration: in_migration,
                     },

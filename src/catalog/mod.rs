@@ -7,6 +7,7 @@
 mod apply;
 mod from_sql;
 
+pub(crate) use apply::constraint_name;
 pub use from_sql::Skipped;
 
 use crate::ir::{ConstraintKind, Expr, Identity, QualName, TypeName};
@@ -73,9 +74,22 @@ pub struct Index {
     pub columns: Vec<String>,
     /// Partial index (has a WHERE clause).
     pub partial: bool,
+    /// The definition, to re-create the index (`None` for an index only known as a constraint's).
+    pub definition: Option<IndexDefinition>,
     /// Backs a PRIMARY KEY or UNIQUE constraint.
     pub constraint: Option<String>,
     pub created_in_migration: bool,
+}
+
+/// What `CREATE INDEX` said, to say it again.
+#[derive(Debug, Clone)]
+pub struct IndexDefinition {
+    pub unique: bool,
+    pub method: Option<String>,
+    /// Key parts as SQL.
+    pub keys: Vec<String>,
+    pub include: Vec<String>,
+    pub predicate: Option<String>,
 }
 
 #[derive(Debug, Clone)]

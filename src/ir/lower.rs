@@ -261,6 +261,10 @@ fn foreign_key(fk: &sq::ForeignKeyConstraint, columns: Vec<String>) -> Constrain
             .as_ref()
             .and_then(|c| c.deferrable)
             .unwrap_or(false),
+        initially_deferred: fk
+            .characteristics
+            .as_ref()
+            .is_some_and(|c| matches!(c.initially, Some(sq::DeferrableInitial::Deferred))),
     }
 }
 
@@ -813,6 +817,7 @@ fn statement(s: &sq::Statement) -> Op {
                 sq::TableObject::TableName(n) => qual(n),
                 other => QualName::new(None, &other.to_string()),
             },
+            columns: ins.columns.iter().map(last_ident).collect(),
             from_select: ins
                 .source
                 .as_ref()

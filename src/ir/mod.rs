@@ -252,6 +252,8 @@ pub enum ConstraintKind {
         on_delete: Option<RefAction>,
         on_update: Option<RefAction>,
         deferrable: bool,
+        /// `INITIALLY DEFERRED`.
+        initially_deferred: bool,
     },
     Check {
         expr: Expr,
@@ -538,6 +540,8 @@ pub enum Op {
     },
     Insert {
         table: QualName,
+        /// The column list, folded (empty when not given).
+        columns: Vec<String>,
         from_select: bool,
         returning: bool,
         /// Tables the source query reads.

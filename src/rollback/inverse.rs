@@ -1,0 +1,1102 @@
+//! The inverse of one statement.
+
+use crate::catalog::{Catalog, ConstraintInfo, Index, RelKind, Table, normal};
+use crate::ir::{
+    AlterAction, ConstraintKind, Expr, Identity, ObjectKind, Op, QualName, RefAction, quote_ident,
+};
+use crate::pg::types::{TimeZone, type_change};
+
+/// One statement of a rollback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub sql: String,
+    /// Can run inside a transaction block (false for the CONCURRENTLY forms).
+    pub transactional: bool,
+}
+
+impl Step {
+    fn tx(sql: impl Into<String>) -> Step {
+        Step {
+            sql: sql.into(),
+            transactional: true,
+        }
+    }
+
+    fn no_tx(sql: impl Into<String>) -> Step {
+        Step {
+            sql: sql.into(),
+            transactional: false,
+        }
+    }
+}
+
+/// How a statement is undone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inverse {
+    /// These statements restore the schema and data exactly (often none: SET, SELECT, VACUUM).
+    Exact(Vec<Step>),
+    /// These statements restore the schema, but `loses` is gone for good.
+    Lossy { steps: Vec<Step>, loses: String },
+    /// Nothing migsafe can generate undoes it.
+    Impossible { reason: String },
+}
+
+impl Inverse {
+    fn none() -> Inverse {
+        Inverse::Exact(Vec::new())
+    }
+
+    fn impossible(reason: impl Into<String>) -> Inverse {
+        Inverse::Impossible {
+            reason: reason.into(),
+        }
+    }
+
+    pub fn steps(&self) -> &[Step] {
+        match self {
+            Inverse::Exact(s) | Inverse::Lossy { steps: s, .. } => s,
+            Inverse::Impossible { .. } => &[],
+        }
+    }
+
+    /// Runs `self` after `other`: the worse verdict wins, steps in order.
+    fn then(self, other: Inverse) -> Inverse {
+        match (self, other) {
+            (Inverse::Impossible { reason }, _) | (_, Inverse::Impossible { reason }) => {
+                Inverse::Impossible { reason }
+            }
+            (Inverse::Exact(mut a), Inverse::Exact(b)) => {
+                a.extend(b);
+                Inverse::Exact(a)
+            }
+            (a, b) => {
+                let mut losses = Vec::new();
+                let mut steps = Vec::new();
+                for x in [a, b] {
+                    match x {
+                        Inverse::Exact(s) => steps.extend(s),
+                        Inverse::Lossy { steps: s, loses } => {
+                            steps.extend(s);
+                            losses.push(loses);
+                        }
+                        Inverse::Impossible { .. } => {}
+                    }
+                }
+                Inverse::Lossy {
+                    steps,
+                    loses: losses.join("; "),
+                }
+            }
+        }
+    }
+}
+
+/// What the inverse is computed against.
+pub struct Context<'a> {
+    pub catalog: &'a Catalog,
+    pub timezone: &'a TimeZone,
+    pub pg_version: u32,
+}
+
+fn q(n: &QualName) -> String {
+    n.to_string()
+}
+
+fn id(s: &str) -> String {
+    quote_ident(s)
+}
+
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A name in the table's schema (indexes and constraints live there).
+fn sibling(table: &QualName, name: &str) -> QualName {
+    QualName::new(table.schema.as_deref(), name)
+}
+
+fn ref_action(a: &RefAction) -> &'static str {
+    match a {
+        RefAction::NoAction => "NO ACTION",
+        RefAction::Restrict => "RESTRICT",
+        RefAction::Cascade => "CASCADE",
+        RefAction::SetNull => "SET NULL",
+        RefAction::SetDefault => "SET DEFAULT",
+    }
+}
+
+fn cols(c: &[String]) -> String {
+    c.iter().map(|c| id(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// The body of a constraint as `ADD CONSTRAINT name <body>` takes it.
+pub(crate) fn constraint_body(kind: &ConstraintKind) -> Option<String> {
+    Some(match kind {
+        ConstraintKind::PrimaryKey { columns, .. } if !columns.is_empty() => {
+            format!("PRIMARY KEY ({})", cols(columns))
+        }
+        ConstraintKind::Unique { columns, .. } if !columns.is_empty() => {
+            format!("UNIQUE ({})", cols(columns))
+        }
+        ConstraintKind::ForeignKey {
+            columns,
+            ref_table,
+            ref_columns,
+            on_delete,
+            on_update,
+            deferrable,
+            initially_deferred,
+        } => {
+            let mut s = format!(
+                "FOREIGN KEY ({}) REFERENCES {}",
+                cols(columns),
+                q(ref_table)
+            );
+            if !ref_columns.is_empty() {
+                s.push_str(&format!(" ({})", cols(ref_columns)));
+            }
+            if let Some(a) = on_update {
+                s.push_str(&format!(" ON UPDATE {}", ref_action(a)));
+            }
+            if let Some(a) = on_delete {
+                s.push_str(&format!(" ON DELETE {}", ref_action(a)));
+            }
+            if *deferrable {
+                s.push_str(" DEFERRABLE");
+                if *initially_deferred {
+                    s.push_str(" INITIALLY DEFERRED");
+                }
+            }
+            s
+        }
+        ConstraintKind::Check { expr } => format!("CHECK ({})", expr.sql),
+        ConstraintKind::Exclude { sql } => {
+            // Kept as written, possibly with its CONSTRAINT name in front.
+            let upper = sql.to_uppercase();
+            match upper.find("EXCLUDE") {
+                Some(i) => sql[i..].to_string(),
+                None => return None,
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// `ALTER TABLE t ADD CONSTRAINT …` re-creating a constraint as it was (NOT VALID then VALIDATE
+/// for a validated CHECK or foreign key, so the re-check does not block writes).
+fn re_add_constraint(table: &QualName, c: &ConstraintInfo) -> Option<Vec<Step>> {
+    let body = constraint_body(&c.kind)?;
+    let t = q(table);
+    let name = id(&c.name);
+    let validatable = matches!(
+        c.kind,
+        ConstraintKind::Check { .. } | ConstraintKind::ForeignKey { .. }
+    );
+    Some(if validatable {
+        let mut steps = vec![Step::tx(format!(
+            "ALTER TABLE {t} ADD CONSTRAINT {name} {body} NOT VALID;"
+        ))];
+        if c.validated {
+            steps.push(Step::tx(format!(
+                "ALTER TABLE {t} VALIDATE CONSTRAINT {name};"
+            )));
+        }
+        steps
+    } else {
+        vec![Step::tx(format!(
+            "ALTER TABLE {t} ADD CONSTRAINT {name} {body};"
+        ))]
+    })
+}
+
+/// `CREATE INDEX` re-creating an index from its definition.
+fn re_create_index(ix: &Index, concurrently: bool) -> Option<Step> {
+    let d = ix.definition.as_ref()?;
+    let mut s = format!(
+        "CREATE {}INDEX {}{} ON {}",
+        if d.unique { "UNIQUE " } else { "" },
+        if concurrently { "CONCURRENTLY " } else { "" },
+        id(&ix.name.name),
+        q(&ix.table)
+    );
+    if let Some(m) = &d.method {
+        s.push_str(&format!(" USING {m}"));
+    }
+    s.push_str(&format!(" ({})", d.keys.join(", ")));
+    if !d.include.is_empty() {
+        s.push_str(&format!(" INCLUDE ({})", cols(&d.include)));
+    }
+    if let Some(p) = &d.predicate {
+        s.push_str(&format!(" WHERE {p}"));
+    }
+    s.push(';');
+    Some(if concurrently {
+        Step::no_tx(s)
+    } else {
+        Step::tx(s)
+    })
+}
+
+/// A column definition as CREATE TABLE / ADD COLUMN take it.
+fn column_sql(c: &crate::catalog::Column) -> String {
+    let serial = c.ty.base.ends_with("(serial)");
+    let mut s = format!("{} {}", id(&c.name), c.ty.sql);
+    if let Some(g) = &c.generated {
+        s.push_str(&format!(" GENERATED ALWAYS AS ({}) STORED", g.sql));
+    } else if let Some(i) = &c.identity {
+        s.push_str(match i {
+            Identity::Always => " GENERATED ALWAYS AS IDENTITY",
+            Identity::ByDefault => " GENERATED BY DEFAULT AS IDENTITY",
+        });
+    } else if let (Some(d), false) = (&c.default, serial) {
+        s.push_str(&format!(" DEFAULT {}", d.sql));
+    }
+    if c.not_null && !serial && c.identity.is_none() {
+        s.push_str(" NOT NULL");
+    }
+    s
+}
+
+/// Re-creates a dropped table: columns, constraints, indexes.
+fn re_create_table(t: &Table) -> Option<Vec<Step>> {
+    if !t.complete || t.kind != RelKind::Table {
+        return None;
+    }
+    let columns: Vec<String> = t.columns.iter().map(column_sql).collect();
+    let mut steps = vec![Step::tx(format!(
+        "CREATE TABLE {} (\n    {}\n);",
+        q(&t.name),
+        columns.join(",\n    ")
+    ))];
+    for c in &t.constraints {
+        steps.extend(re_add_constraint(&t.name, c)?);
+    }
+    Some(steps)
+}
+
+/// Indexes of `table` not backing a constraint, re-created.
+fn plain_indexes(cat: &Catalog, table: &QualName, only_with_column: Option<&str>) -> Vec<Step> {
+    cat.indexes_of(table)
+        .filter(|i| i.constraint.is_none())
+        .filter(|i| {
+            only_with_column.is_none_or(|c| {
+                i.columns.iter().any(|x| x == c)
+                    || i.definition.as_ref().is_some_and(|d| {
+                        d.keys.iter().any(|k| mentions(k, c))
+                            || d.predicate.as_deref().is_some_and(|p| mentions(p, c))
+                    })
+            })
+        })
+        .filter_map(|i| re_create_index(i, false))
+        .collect()
+}
+
+/// Whether SQL text mentions the column as a word.
+fn mentions(sql: &str, column: &str) -> bool {
+    sql.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|w| w == column)
+}
+
+fn constraint_columns(kind: &ConstraintKind) -> Vec<String> {
+    match kind {
+        ConstraintKind::PrimaryKey { columns, .. }
+        | ConstraintKind::Unique { columns, .. }
+        | ConstraintKind::ForeignKey { columns, .. } => columns.clone(),
+        ConstraintKind::Check { expr } => expr.columns.clone(),
+        ConstraintKind::Exclude { .. } => Vec::new(),
+    }
+}
+
+/// The inverse of `op`, given the catalog before it.
+pub fn inverse(op: &Op, cx: &Context) -> Inverse {
+    let cat = cx.catalog;
+    match op {
+        // Statements that change no schema object: nothing to undo.
+        Op::Transaction(_)
+        | Op::Set { .. }
+        | Op::Reset { .. }
+        | Op::Select { .. }
+        | Op::Empty
+        | Op::Text
+        | Op::SetConstraints { .. }
+        | Op::Lock { .. }
+        | Op::Vacuum { .. }
+        | Op::Analyze { .. }
+        | Op::Cluster { .. }
+        | Op::Reindex { .. }
+        | Op::RefreshMaterializedView { .. } => Inverse::none(),
+        Op::CreateTable {
+            name,
+            if_not_exists,
+            temporary,
+            ..
+        } => {
+            if *temporary || (*if_not_exists && cat.table(name).is_some()) {
+                Inverse::none()
+            } else {
+                Inverse::Exact(vec![Step::tx(format!("DROP TABLE {};", q(name)))])
+            }
+        }
+        Op::CreateIndex(ix) => {
+            let table = normal(&ix.table);
+            let Some(name) = &ix.name else {
+                return Inverse::impossible(
+                    "the index has no name: PostgreSQL picks one, so migsafe cannot name it to drop it",
+                );
+            };
+            let qn = sibling(&table, name);
+            if ix.if_not_exists && cat.index(&qn).is_some() {
+                return Inverse::none();
+            }
+            let step = if ix.concurrently {
+                Step::no_tx(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", q(&qn)))
+            } else {
+                Step::tx(format!("DROP INDEX IF EXISTS {};", q(&qn)))
+            };
+            Inverse::Exact(vec![step])
+        }
+        Op::CreateType { name, .. } => {
+            Inverse::Exact(vec![Step::tx(format!("DROP TYPE {};", q(name)))])
+        }
+        Op::CreateDomain { name, .. } => {
+            Inverse::Exact(vec![Step::tx(format!("DROP DOMAIN {};", q(name)))])
+        }
+        Op::CreateSequence {
+            name,
+            if_not_exists,
+        } => {
+            if *if_not_exists && !cat.schema_loaded() {
+                Inverse::Lossy {
+                    steps: vec![Step::tx(format!("DROP SEQUENCE IF EXISTS {};", q(name)))],
+                    loses: format!("{name}, should it have existed before (IF NOT EXISTS)"),
+                }
+            } else {
+                Inverse::Exact(vec![Step::tx(format!("DROP SEQUENCE {};", q(name)))])
+            }
+        }
+        Op::CreateView {
+            name,
+            materialized,
+            or_replace,
+            ..
+        } => {
+            let kind = if *materialized {
+                "MATERIALIZED VIEW"
+            } else {
+                "VIEW"
+            };
+            let existed = cat.table(name).is_some();
+            if *or_replace && (existed || !cat.schema_loaded()) {
+                if existed {
+                    Inverse::impossible(format!(
+                        "CREATE OR REPLACE VIEW {name}: the previous definition is not known to migsafe"
+                    ))
+                } else {
+                    Inverse::Lossy {
+                        steps: vec![Step::tx(format!("DROP {kind} IF EXISTS {};", q(name)))],
+                        loses: format!(
+                            "the previous definition of {name}, if OR REPLACE replaced one"
+                        ),
+                    }
+                }
+            } else {
+                Inverse::Exact(vec![Step::tx(format!("DROP {kind} {};", q(name)))])
+            }
+        }
+        Op::CreateFunction {
+            name,
+            or_replace,
+            kind,
+            ..
+        } => {
+            let what = if *kind == ObjectKind::Procedure {
+                "PROCEDURE"
+            } else {
+                "FUNCTION"
+            };
+            let drop = Step::tx(format!("DROP {what} {};", q(name)));
+            if *or_replace {
+                if cat.function_volatile(&name.name).is_some() {
+                    Inverse::impossible(format!(
+                        "CREATE OR REPLACE {what} {name}: the previous body is not known to migsafe"
+                    ))
+                } else {
+                    Inverse::Lossy {
+                        steps: vec![drop],
+                        loses: format!("the previous body of {name}, if OR REPLACE replaced one"),
+                    }
+                }
+            } else {
+                Inverse::Exact(vec![drop])
+            }
+        }
+        Op::CreateTrigger {
+            name,
+            table,
+            or_replace,
+        } => {
+            let drop = Step::tx(format!("DROP TRIGGER {} ON {};", id(name), q(table)));
+            if *or_replace {
+                Inverse::Lossy {
+                    steps: vec![drop],
+                    loses: format!(
+                        "the previous definition of trigger {name}, if one was replaced"
+                    ),
+                }
+            } else {
+                Inverse::Exact(vec![drop])
+            }
+        }
+        Op::CreateExtension {
+            name,
+            if_not_exists,
+        } => {
+            let drop = Step::tx(format!("DROP EXTENSION IF EXISTS {};", id(name)));
+            if *if_not_exists {
+                Inverse::Lossy {
+                    steps: vec![drop],
+                    loses: format!(
+                        "extension {name}, should it have been installed before the migration (IF NOT EXISTS)"
+                    ),
+                }
+            } else {
+                Inverse::Exact(vec![drop])
+            }
+        }
+        Op::CreateSchema {
+            name,
+            if_not_exists,
+        } => {
+            if *if_not_exists && !cat.schema_loaded() {
+                Inverse::Lossy {
+                    steps: vec![Step::tx(format!("DROP SCHEMA IF EXISTS {};", id(name)))],
+                    loses: format!("schema {name}, should it have existed before (IF NOT EXISTS)"),
+                }
+            } else {
+                Inverse::Exact(vec![Step::tx(format!("DROP SCHEMA {};", id(name)))])
+            }
+        }
+        Op::AlterTable { name, actions, .. } => {
+            // Undo the actions last to first; all are computed against the catalog before the
+            // statement, with the table name as each action sees it.
+            let mut table = normal(name);
+            let mut names = Vec::new();
+            for a in actions {
+                names.push(table.clone());
+                match a {
+                    AlterAction::RenameTable { to } => table = sibling(&table, to),
+                    AlterAction::SetSchema { schema } => {
+                        table = QualName::new(Some(schema), &table.name)
+                    }
+                    _ => {}
+                }
+            }
+            let mut out = Inverse::none();
+            for (a, t) in actions.iter().zip(names).rev() {
+                out = out.then(alter_inverse(a, &normal(name), &t, cx));
+            }
+            out
+        }
+        Op::Drop {
+            kind,
+            names,
+            cascade,
+            concurrently,
+            if_exists,
+        } => {
+            let mut out = Inverse::none();
+            for n in names.iter().rev() {
+                out = out.then(drop_inverse(
+                    kind,
+                    n,
+                    *cascade,
+                    *concurrently,
+                    *if_exists,
+                    cat,
+                ));
+            }
+            out
+        }
+        Op::AlterIndex {
+            name,
+            rename_to: Some(to),
+            ..
+        } => Inverse::Exact(vec![Step::tx(format!(
+            "ALTER INDEX {} RENAME TO {};",
+            q(&sibling(&normal(name), to)),
+            id(&name.name)
+        ))]),
+        Op::AlterIndex { name, .. } => Inverse::impossible(format!(
+            "ALTER INDEX {name}: the previous settings are not known to migsafe"
+        )),
+        Op::AlterTypeAddValue { name, value, .. } => Inverse::impossible(format!(
+            "ALTER TYPE {name} ADD VALUE {}: PostgreSQL cannot remove a value from an enum (before PostgreSQL 18 not even by hand without rebuilding the type and every column using it)",
+            lit(value)
+        )),
+        Op::AlterTypeRenameValue { name, from, to } => Inverse::Exact(vec![Step::tx(format!(
+            "ALTER TYPE {} RENAME VALUE {} TO {};",
+            q(name),
+            lit(to),
+            lit(from)
+        ))]),
+        Op::AlterTypeRename { name, to } => Inverse::Exact(vec![Step::tx(format!(
+            "ALTER TYPE {} RENAME TO {};",
+            q(&sibling(name, to)),
+            id(&name.name)
+        ))]),
+        Op::AlterSequence { name, .. } => Inverse::impossible(format!(
+            "ALTER SEQUENCE {name}: its previous settings are not known to migsafe"
+        )),
+        Op::Comment { target, name } => {
+            let what = match target {
+                ObjectKind::Table => "TABLE",
+                ObjectKind::View => "VIEW",
+                ObjectKind::MaterializedView => "MATERIALIZED VIEW",
+                ObjectKind::Index => "INDEX",
+                ObjectKind::Type => "TYPE",
+                ObjectKind::Schema => "SCHEMA",
+                ObjectKind::Sequence => "SEQUENCE",
+                ObjectKind::Other if name.schema.is_some() => "COLUMN",
+                _ => {
+                    return Inverse::impossible(
+                        "COMMENT ON this kind of object: the previous comment is not known",
+                    );
+                }
+            };
+            let target = if what == "COLUMN" {
+                format!(
+                    "{}.{}",
+                    id(name.schema.as_deref().unwrap_or_default()),
+                    id(&name.name)
+                )
+            } else {
+                q(name)
+            };
+            Inverse::Lossy {
+                steps: vec![Step::tx(format!("COMMENT ON {what} {target} IS NULL;"))],
+                loses: "the previous comment, if there was one".to_string(),
+            }
+        }
+        Op::Insert { table, .. } => Inverse::impossible(format!(
+            "INSERT INTO {table}: migsafe cannot tell which rows to delete again"
+        )),
+        Op::Update { table, .. } => {
+            Inverse::impossible(format!("UPDATE {table}: the previous values are gone"))
+        }
+        Op::Delete { table, .. } => {
+            Inverse::impossible(format!("DELETE FROM {table}: the deleted rows are gone"))
+        }
+        Op::Merge { table } => {
+            Inverse::impossible(format!("MERGE INTO {table}: the previous rows are gone"))
+        }
+        Op::Truncate { tables, .. } => Inverse::impossible(format!(
+            "TRUNCATE {}: the rows are gone",
+            tables.iter().map(q).collect::<Vec<_>>().join(", ")
+        )),
+        Op::Copy { table, .. } => Inverse::impossible(format!(
+            "COPY {}: migsafe cannot tell which rows to delete again",
+            table.as_ref().map(q).unwrap_or_default()
+        )),
+        Op::Do { .. } => {
+            Inverse::impossible("a DO block runs procedural code whose effects migsafe cannot undo")
+        }
+        Op::Grant | Op::Revoke => {
+            Inverse::impossible("GRANT/REVOKE: the previous privileges are not known to migsafe")
+        }
+        Op::DropTrigger { name, .. } => Inverse::impossible(format!(
+            "DROP TRIGGER {name}: its definition is not known to migsafe"
+        )),
+        Op::Other { what } => Inverse::impossible(format!("{what}: migsafe does not model it")),
+        Op::Unparsed { .. } => Inverse::impossible("migsafe could not read this statement"),
+    }
+}
+
+fn drop_inverse(
+    kind: &ObjectKind,
+    n: &QualName,
+    cascade: bool,
+    concurrently: bool,
+    if_exists: bool,
+    cat: &Catalog,
+) -> Inverse {
+    let cascade_note = if cascade {
+        " and whatever CASCADE dropped with it"
+    } else {
+        ""
+    };
+    match kind {
+        ObjectKind::Table => match cat.table(n) {
+            Some(t) => {
+                let created_here = t.created_in_migration;
+                match re_create_table(t) {
+                    Some(mut steps) => {
+                        steps.extend(plain_indexes(cat, n, None));
+                        if created_here && !cascade {
+                            Inverse::Exact(steps)
+                        } else {
+                            Inverse::Lossy {
+                                steps,
+                                loses: format!("the rows of {n}{cascade_note}"),
+                            }
+                        }
+                    }
+                    None => Inverse::impossible(format!(
+                        "DROP TABLE {n}: its columns are not fully known (give --schema)"
+                    )),
+                }
+            }
+            None if if_exists && cat.schema_loaded() => Inverse::none(),
+            None => Inverse::impossible(format!(
+                "DROP TABLE {n}: its definition is not known (give --schema)"
+            )),
+        },
+        ObjectKind::Index => match cat.index(n) {
+            Some(ix) if ix.constraint.is_none() => match re_create_index(ix, concurrently) {
+                Some(s) => Inverse::Exact(vec![s]),
+                None => Inverse::impossible(format!(
+                    "DROP INDEX {n}: its definition is not known (give --schema)"
+                )),
+            },
+            Some(_) => Inverse::impossible(format!(
+                "DROP INDEX {n}: it backs a constraint and cannot be dropped by itself"
+            )),
+            None if if_exists && cat.schema_loaded() => Inverse::none(),
+            None => Inverse::impossible(format!(
+                "DROP INDEX {n}: its definition is not known (give --schema)"
+            )),
+        },
+        ObjectKind::Type => match cat.type_def(n).and_then(|t| t.enum_values.as_ref()) {
+            Some(values) if !cascade => Inverse::Exact(vec![Step::tx(format!(
+                "CREATE TYPE {} AS ENUM ({});",
+                q(n),
+                values.iter().map(|v| lit(v)).collect::<Vec<_>>().join(", ")
+            ))]),
+            _ => Inverse::impossible(format!(
+                "DROP TYPE {n}: its definition is not known{cascade_note}"
+            )),
+        },
+        ObjectKind::View | ObjectKind::MaterializedView => Inverse::impossible(format!(
+            "DROP VIEW {n}: its query is not known to migsafe{cascade_note}"
+        )),
+        _ => Inverse::impossible(format!(
+            "DROP of {n}: its definition is not known to migsafe{cascade_note}"
+        )),
+    }
+}
+
+fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context) -> Inverse {
+    let cat = cx.catalog;
+    let tq = q(t);
+    let tab = |sql: String| Inverse::Exact(vec![Step::tx(format!("ALTER TABLE {tq} {sql};"))]);
+    let col = |c: &str| cat.column(before, c);
+    match a {
+        AlterAction::AddColumn {
+            column,
+            if_not_exists,
+        } => {
+            if *if_not_exists && col(&column.name).is_some() {
+                Inverse::none()
+            } else {
+                // Dropping the column also drops its indexes and constraints.
+                tab(format!("DROP COLUMN {}", id(&column.name)))
+            }
+        }
+        AlterAction::DropColumn {
+            name,
+            if_exists,
+            cascade,
+        } => {
+            let Some(c) = col(name) else {
+                if *if_exists && cat.schema_loaded() {
+                    return Inverse::none();
+                }
+                return Inverse::impossible(format!(
+                    "DROP COLUMN {name}: its type is not known (give --schema)"
+                ));
+            };
+            let mut steps = vec![Step::tx(format!(
+                "ALTER TABLE {tq} ADD COLUMN {};",
+                column_sql(c)
+            ))];
+            if let Some(table) = cat.table(before) {
+                for k in table
+                    .constraints
+                    .iter()
+                    .filter(|k| constraint_columns(&k.kind).iter().any(|x| x == name))
+                {
+                    match re_add_constraint(t, k) {
+                        Some(s) => steps.extend(s),
+                        None => {
+                            return Inverse::impossible(format!(
+                                "DROP COLUMN {name}: constraint {} on it cannot be re-created",
+                                k.name
+                            ));
+                        }
+                    }
+                }
+            }
+            steps.extend(plain_indexes(cat, before, Some(name)));
+            let mut loses = if c.created_in_migration {
+                String::new()
+            } else {
+                format!("the values of {t}.{name}")
+            };
+            if c.not_null
+                && c.default.is_none()
+                && c.identity.is_none()
+                && c.generated.is_none()
+                && !loses.is_empty()
+            {
+                loses.push_str(
+                    " (NOT NULL without a default: re-adding it fails on a table with rows until the values are restored)",
+                );
+            }
+            if *cascade {
+                if !loses.is_empty() {
+                    loses.push_str("; ");
+                }
+                loses.push_str("objects CASCADE dropped with the column");
+            }
+            if loses.is_empty() {
+                Inverse::Exact(steps)
+            } else {
+                Inverse::Lossy { steps, loses }
+            }
+        }
+        AlterAction::AlterColumnType { column, ty, using } => {
+            let Some(c) = col(column) else {
+                return Inverse::impossible(format!(
+                    "ALTER COLUMN {column} TYPE: the previous type is not known (give --schema)"
+                ));
+            };
+            let change = type_change(
+                &c.ty,
+                ty,
+                using.as_ref(),
+                column,
+                cx.timezone,
+                cx.pg_version,
+            );
+            let back = format!(
+                "ALTER TABLE {tq} ALTER COLUMN {} TYPE {} USING {}::{};",
+                id(column),
+                c.ty.sql,
+                id(column),
+                c.ty.sql
+            );
+            match change.lossy {
+                Some(l) if !c.created_in_migration => Inverse::Lossy {
+                    steps: vec![Step::tx(back)],
+                    loses: l,
+                },
+                _ => Inverse::Exact(vec![Step::tx(back)]),
+            }
+        }
+        AlterAction::SetDefault { column, .. } | AlterAction::DropDefault { column } => {
+            match col(column) {
+                Some(c) => match (&c.default, c.ty.base.ends_with("(serial)")) {
+                    (Some(d), false) => {
+                        tab(format!("ALTER COLUMN {} SET DEFAULT {}", id(column), d.sql))
+                    }
+                    (Some(_), true) => Inverse::impossible(format!(
+                        "the default of serial column {column} (its sequence's name) is not known"
+                    )),
+                    (None, _) => tab(format!("ALTER COLUMN {} DROP DEFAULT", id(column))),
+                },
+                None => Inverse::impossible(format!(
+                    "the previous default of {column} is not known (give --schema)"
+                )),
+            }
+        }
+        // Written only for a column that was nullable (or NOT NULL): without a schema, that is
+        // what the statement implies.
+        AlterAction::SetNotNull { column } => match col(column) {
+            Some(c) if c.not_null => Inverse::none(),
+            _ => tab(format!("ALTER COLUMN {} DROP NOT NULL", id(column))),
+        },
+        AlterAction::DropNotNull { column } => match col(column) {
+            Some(c) if !c.not_null => Inverse::none(),
+            _ => tab(format!("ALTER COLUMN {} SET NOT NULL", id(column))),
+        },
+        AlterAction::AddIdentity { column, .. } => {
+            tab(format!("ALTER COLUMN {} DROP IDENTITY", id(column)))
+        }
+        AlterAction::DropIdentity { column, .. } => {
+            match col(column).and_then(|c| c.identity.clone()) {
+                Some(i) => Inverse::Lossy {
+                    steps: vec![Step::tx(format!(
+                        "ALTER TABLE {tq} ALTER COLUMN {} ADD GENERATED {} AS IDENTITY;",
+                        id(column),
+                        match i {
+                            Identity::Always => "ALWAYS",
+                            Identity::ByDefault => "BY DEFAULT",
+                        }
+                    ))],
+                    loses: format!(
+                        "the position of {column}'s identity sequence: the new one starts at 1 (setval it past the largest value)"
+                    ),
+                },
+                None => Inverse::impossible(format!(
+                    "DROP IDENTITY on {column}: its identity kind is not known (give --schema)"
+                )),
+            }
+        }
+        AlterAction::AddConstraint { constraint } => {
+            let name = crate::catalog::constraint_name(&before.name, constraint);
+            let mut steps = vec![Step::tx(format!(
+                "ALTER TABLE {tq} DROP CONSTRAINT {};",
+                id(&name)
+            ))];
+            // USING INDEX turned an index into the constraint's: dropping the constraint drops
+            // it, so it is built again as it was.
+            let using = match &constraint.kind {
+                ConstraintKind::PrimaryKey { using_index, .. }
+                | ConstraintKind::Unique { using_index, .. } => using_index.as_ref(),
+                _ => None,
+            };
+            if let Some(ix) = using {
+                match cat
+                    .index(&sibling(before, ix))
+                    .and_then(|i| re_create_index(i, false))
+                {
+                    Some(s) => steps.push(s),
+                    None => {
+                        return Inverse::impossible(format!(
+                            "ADD CONSTRAINT … USING INDEX {ix}: the index's definition is not known"
+                        ));
+                    }
+                }
+            }
+            Inverse::Exact(steps)
+        }
+        AlterAction::DropConstraint { name, .. } => {
+            let found = cat
+                .table(before)
+                .and_then(|t| t.constraints.iter().find(|c| &c.name == name));
+            match found.and_then(|c| re_add_constraint(t, c)) {
+                Some(steps) => Inverse::Exact(steps),
+                None => Inverse::impossible(format!(
+                    "DROP CONSTRAINT {name}: its definition is not known (give --schema)"
+                )),
+            }
+        }
+        AlterAction::ValidateConstraint { name } => {
+            let found = cat
+                .table(before)
+                .and_then(|t| t.constraints.iter().find(|c| &c.name == name));
+            match found {
+                // Added NOT VALID by this migration: undoing the ADD drops it anyway.
+                Some(_) if !cat.pre_existing(before) => Inverse::none(),
+                Some(c) => {
+                    let unvalidated = ConstraintInfo {
+                        validated: false,
+                        ..c.clone()
+                    };
+                    let mut steps = vec![Step::tx(format!(
+                        "ALTER TABLE {tq} DROP CONSTRAINT {};",
+                        id(name)
+                    ))];
+                    match re_add_constraint(t, &unvalidated) {
+                        Some(s) => {
+                            steps.extend(s);
+                            Inverse::Exact(steps)
+                        }
+                        None => Inverse::impossible(format!(
+                            "VALIDATE CONSTRAINT {name}: the constraint cannot be re-created NOT VALID"
+                        )),
+                    }
+                }
+                None => Inverse::impossible(format!(
+                    "VALIDATE CONSTRAINT {name}: the constraint is not known (give --schema)"
+                )),
+            }
+        }
+        AlterAction::RenameColumn { from, to } => {
+            tab(format!("RENAME COLUMN {} TO {}", id(to), id(from)))
+        }
+        AlterAction::RenameConstraint { from, to } => {
+            tab(format!("RENAME CONSTRAINT {} TO {}", id(to), id(from)))
+        }
+        AlterAction::RenameTable { to } => Inverse::Exact(vec![Step::tx(format!(
+            "ALTER TABLE {} RENAME TO {};",
+            q(&sibling(t, to)),
+            id(&t.name)
+        ))]),
+        AlterAction::SetSchema { schema } => Inverse::Exact(vec![Step::tx(format!(
+            "ALTER TABLE {} SET SCHEMA {};",
+            q(&QualName::new(Some(schema), &t.name)),
+            id(t.schema.as_deref().unwrap_or("public"))
+        ))]),
+        AlterAction::AttachPartition { partition } => {
+            tab(format!("DETACH PARTITION {}", q(partition)))
+        }
+        AlterAction::DetachPartition { partition, .. } => Inverse::impossible(format!(
+            "DETACH PARTITION {partition}: its partition bound is not known to migsafe"
+        )),
+        AlterAction::EnableTrigger { name } => tab(format!("DISABLE TRIGGER {}", id(name))),
+        AlterAction::DisableTrigger { name } => tab(format!("ENABLE TRIGGER {}", id(name))),
+        AlterAction::SetLogged => tab("SET UNLOGGED".to_string()),
+        AlterAction::SetUnlogged => tab("SET LOGGED".to_string()),
+        AlterAction::RowLevelSecurity { enable } => tab(format!(
+            "{} ROW LEVEL SECURITY",
+            if *enable { "DISABLE" } else { "ENABLE" }
+        )),
+        AlterAction::SetTablespace { .. } => {
+            Inverse::impossible("SET TABLESPACE: the previous tablespace is not known to migsafe")
+        }
+        AlterAction::SetAccessMethod => Inverse::impossible(
+            "SET ACCESS METHOD: the previous access method is not known to migsafe",
+        ),
+        AlterAction::SetStorageParams { sql } => Inverse::impossible(format!(
+            "{sql}: the previous storage parameters are not known to migsafe"
+        )),
+        AlterAction::SetColumnStatistics { column } => Inverse::Lossy {
+            steps: vec![Step::tx(format!(
+                "ALTER TABLE {tq} ALTER COLUMN {} SET STATISTICS -1;",
+                id(column)
+            ))],
+            loses: format!("the previous statistics target of {column}, if it was not the default"),
+        },
+        AlterAction::ClusterOn => Inverse::impossible(
+            "CLUSTER ON / SET WITHOUT CLUSTER: the previous clustering index is not known",
+        ),
+        AlterAction::ReplicaIdentity => {
+            Inverse::impossible("REPLICA IDENTITY: the previous setting is not known to migsafe")
+        }
+        AlterAction::Other { sql } => {
+            Inverse::impossible(format!("{sql}: migsafe does not model this action"))
+        }
+    }
+}
+
+/// The single-quoted literals of an expression, unescaped.
+fn literals(e: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = e.sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\'' {
+            continue;
+        }
+        let mut v = String::new();
+        loop {
+            match chars.next() {
+                None => break,
+                Some('\'') if chars.peek() == Some(&'\'') => {
+                    chars.next();
+                    v.push('\'');
+                }
+                Some('\'') => break,
+                Some(ch) => v.push(ch),
+            }
+        }
+        out.push(v);
+    }
+    out
+}
+
+/// The inverse of a migration tool's bookkeeping statement (`alembic_version`,
+/// `django_migrations`), read from the statement itself so that merges and un-merges reverse too.
+pub fn bookkeeping_inverse(op: &Op) -> Inverse {
+    let table_is = |t: &QualName, n: &str| t.name == n;
+    match op {
+        Op::CreateTable { name, .. } => {
+            Inverse::Exact(vec![Step::tx(format!("DROP TABLE {};", q(name)))])
+        }
+        Op::Drop {
+            kind: ObjectKind::Table,
+            names,
+            ..
+        } if names.iter().all(|n| table_is(n, "alembic_version")) => {
+            Inverse::Exact(vec![Step::tx(
+                "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));",
+            )])
+        }
+        Op::Insert {
+            table,
+            columns,
+            values,
+            ..
+        } if table_is(table, "alembic_version") => {
+            let rows: Vec<String> = values.iter().flat_map(literals).collect();
+            if rows.is_empty() {
+                return Inverse::impossible(
+                    "INSERT INTO alembic_version without a literal version",
+                );
+            }
+            let _ = columns;
+            Inverse::Exact(vec![Step::tx(format!(
+                "DELETE FROM {} WHERE version_num IN ({});",
+                q(table),
+                rows.iter().map(|r| lit(r)).collect::<Vec<_>>().join(", ")
+            ))])
+        }
+        Op::Insert {
+            table,
+            columns,
+            values,
+            ..
+        } if table_is(table, "django_migrations") => {
+            let get = |c: &str| {
+                columns
+                    .iter()
+                    .position(|x| x == c)
+                    .and_then(|i| values.get(i))
+                    .and_then(|e| literals(e).into_iter().next())
+            };
+            match (get("app"), get("name")) {
+                (Some(app), Some(name)) => Inverse::Exact(vec![Step::tx(format!(
+                    "DELETE FROM {} WHERE app = {} AND name = {};",
+                    q(table),
+                    lit(&app),
+                    lit(&name)
+                ))]),
+                _ => Inverse::impossible("INSERT INTO django_migrations without app and name"),
+            }
+        }
+        Op::Update {
+            table,
+            assignments,
+            filter,
+            ..
+        } if table_is(table, "alembic_version") => {
+            let new = assignments
+                .first()
+                .and_then(|(_, e)| literals(e).into_iter().next());
+            let old = filter.as_ref().and_then(|f| literals(f).into_iter().next());
+            match (new, old) {
+                (Some(new), Some(old)) => Inverse::Exact(vec![Step::tx(format!(
+                    "UPDATE {} SET version_num={} WHERE {}.version_num = {};",
+                    q(table),
+                    lit(&old),
+                    id(&table.name),
+                    lit(&new)
+                ))]),
+                _ => Inverse::impossible("UPDATE alembic_version without literal versions"),
+            }
+        }
+        Op::Delete {
+            table,
+            filter: Some(f),
+            ..
+        } if table_is(table, "alembic_version") => {
+            let rows = literals(f);
+            if rows.is_empty() {
+                return Inverse::impossible(
+                    "DELETE FROM alembic_version without a literal version",
+                );
+            }
+            Inverse::Exact(vec![Step::tx(format!(
+                "INSERT INTO {} (version_num) VALUES {};",
+                q(table),
+                rows.iter()
+                    .map(|r| format!("({})", lit(r)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))])
+        }
+        Op::Delete { table, .. } if table_is(table, "django_migrations") => {
+            Inverse::impossible("DELETE FROM django_migrations: the rows are not known")
+        }
+        _ => Inverse::none(),
+    }
+}

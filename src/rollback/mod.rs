@@ -1,0 +1,11 @@
+//! Rollback generation: the inverse of every statement, computed from the catalog *before* it
+//! (`inverse.rs`), and a script per revision in reverse order (`script.rs`).
+//!
+//! The script never pretends: a statement that cannot be undone is a comment block that stops the
+//! reader, and the report's `rollback.complete` is false.
+
+mod inverse;
+mod script;
+
+pub use inverse::{Context, Inverse, Step, bookkeeping_inverse, inverse};
+pub(crate) use script::{RevisionInfo, Unit, script};
