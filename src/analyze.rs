@@ -605,6 +605,7 @@ fn tables_of(op: &Op) -> Vec<QualName> {
         Op::Comment {
             target: ir::ObjectKind::Table,
             name,
+            ..
         } => add(name),
         Op::RefreshMaterializedView { name, .. } | Op::CreateView { name, .. } => add(name),
         _ => {}

@@ -206,3 +206,40 @@ fn no_text_is_lost_in_edge_cases() {
         assert_no_lost_text(&format!("{text:?}"), text);
     }
 }
+
+/// A statement that destroys data is never claimed exactly reversible, in any fixture.
+#[test]
+fn data_loss_is_never_claimed_exact() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for dir in ["alembic", "django", "plain", "safe", "rules", "history"] {
+        if let Ok(rd) = std::fs::read_dir(root.join(dir)) {
+            files.extend(
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "sql")),
+            );
+        }
+    }
+    if let Ok(rd) = std::fs::read_dir(root.join("oracle")) {
+        files.extend(
+            rd.filter_map(|e| e.ok().map(|e| e.path().join("migration.sql")))
+                .filter(|p| p.is_file()),
+        );
+    }
+    let mut destroying = 0;
+    for f in &files {
+        let report = common::analyze_fixture(f).unwrap_or_else(|e| panic!("{e}"));
+        for s in report.statements.iter().filter(|s| s.destroys_data) {
+            destroying += 1;
+            assert_ne!(
+                s.reversible,
+                migsafe::report::Reversibility::Exact,
+                "{}:{}: destroys data but is claimed exactly reversible: {}",
+                f.display(),
+                s.span.start_line,
+                s.sql
+            );
+        }
+    }
+    assert!(destroying >= 20, "only {destroying} data-destroying statements seen");
+}

@@ -139,20 +139,46 @@ pub(super) fn recognise(t: &[Tok]) -> Option<Op> {
             if !c.eat("ON") {
                 return None;
             }
-            let target = match c.word()?.as_str() {
-                "TABLE" | "COLUMN" | "CONSTRAINT" | "TRIGGER" | "POLICY" | "RULE" => {
-                    ObjectKind::Table
-                }
+            let word = c.word()?;
+            let target = match word.as_str() {
+                "TABLE" | "COLUMN" => ObjectKind::Table,
+                "TRIGGER" => ObjectKind::Trigger,
                 "INDEX" => ObjectKind::Index,
                 "VIEW" => ObjectKind::View,
                 "TYPE" => ObjectKind::Type,
                 "FUNCTION" => ObjectKind::Function,
                 _ => ObjectKind::Other,
             };
+            if word == "COLUMN" {
+                // [schema.]table.column
+                let mut parts = Vec::new();
+                while let Some(Tok::Word { ident, .. }) = c.t.get(c.i) {
+                    parts.push(ident.clone());
+                    c.i += 1;
+                    if !c.eat_punct(".") {
+                        break;
+                    }
+                }
+                let column = parts.pop()?;
+                let name = match parts.as_slice() {
+                    [.., s, t] => QualName::new(Some(s), t),
+                    [t] => QualName::new(None, t),
+                    [] => return None,
+                };
+                return Some(Op::Comment {
+                    target,
+                    name,
+                    column: Some(column),
+                });
+            }
             let name = c.name()?;
-            // COMMENT ON CONSTRAINT c ON t / TRIGGER x ON t: the object is the table.
+            // COMMENT ON CONSTRAINT c ON t / TRIGGER x ON t: named by its table.
             let name = if c.eat("ON") { c.name()? } else { name };
-            Some(Op::Comment { target, name })
+            Some(Op::Comment {
+                target,
+                name,
+                column: None,
+            })
         }
         "GRANT" => Some(Op::Grant),
         "REVOKE" => Some(Op::Revoke),

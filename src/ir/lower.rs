@@ -799,9 +799,12 @@ fn statement(s: &sq::Statement) -> Op {
             ..
         } => {
             let mut name = qual(object_name);
+            let mut column = None;
             if matches!(object_type, sq::CommentObject::Column) {
                 // COMMENT ON COLUMN [schema.]table.column: the object is the table.
-                name = match name_parts(object_name).as_slice() {
+                let parts = name_parts(object_name);
+                column = parts.last().cloned();
+                name = match parts.as_slice() {
                     [.., s, t, _] => QualName::new(Some(s), t),
                     [t, _] => QualName::new(None, t),
                     _ => name,
@@ -810,6 +813,7 @@ fn statement(s: &sq::Statement) -> Op {
             Op::Comment {
                 target: comment_kind(object_type),
                 name,
+                column,
             }
         }
         S::Insert(ins) => Op::Insert {

@@ -536,7 +536,10 @@ pub enum Op {
     },
     Comment {
         target: ObjectKind,
+        /// The object; for a column, constraint or trigger comment, its table.
         name: QualName,
+        /// `COMMENT ON COLUMN t.c`: the column.
+        column: Option<String>,
     },
     Insert {
         table: QualName,

@@ -233,22 +233,12 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
         }
         Op::CreateTrigger { table, .. } => e.lock(cx, table, ShareRowExclusiveLock),
         Op::DropTrigger { table: Some(t), .. } => e.lock(cx, t, AccessExclusiveLock),
+        // COMMENT ON a table, view or one of their columns (observed, PG 15).
         Op::Comment {
             target: ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView,
             name,
+            ..
         } => e.lock(cx, name, ShareUpdateExclusiveLock),
-        Op::Comment {
-            target: ObjectKind::Other,
-            name,
-        } if name.schema.is_some() => {
-            // COMMENT ON COLUMN t.c: the column's table.
-            if let Some(schema) = &name.schema {
-                let table = QualName::new(None, schema);
-                if cat.table(&table).is_some() || !cat.schema_loaded() {
-                    e.lock(cx, &table, ShareUpdateExclusiveLock);
-                }
-            }
-        }
         Op::Insert {
             table,
             reads,

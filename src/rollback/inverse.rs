@@ -547,30 +547,29 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
         Op::AlterSequence { name, .. } => Inverse::impossible(format!(
             "ALTER SEQUENCE {name}: its previous settings are not known to migsafe"
         )),
-        Op::Comment { target, name } => {
-            let what = match target {
-                ObjectKind::Table => "TABLE",
-                ObjectKind::View => "VIEW",
-                ObjectKind::MaterializedView => "MATERIALIZED VIEW",
-                ObjectKind::Index => "INDEX",
-                ObjectKind::Type => "TYPE",
-                ObjectKind::Schema => "SCHEMA",
-                ObjectKind::Sequence => "SEQUENCE",
-                ObjectKind::Other if name.schema.is_some() => "COLUMN",
+        Op::Comment {
+            target,
+            name,
+            column,
+        } => {
+            let what = match (target, column) {
+                (ObjectKind::Table, Some(_)) => "COLUMN",
+                (ObjectKind::Table, None) => "TABLE",
+                (ObjectKind::View, _) => "VIEW",
+                (ObjectKind::MaterializedView, _) => "MATERIALIZED VIEW",
+                (ObjectKind::Index, _) => "INDEX",
+                (ObjectKind::Type, _) => "TYPE",
+                (ObjectKind::Schema, _) => "SCHEMA",
+                (ObjectKind::Sequence, _) => "SEQUENCE",
                 _ => {
                     return Inverse::impossible(
-                        "COMMENT ON this kind of object: the previous comment is not known",
+                        "COMMENT ON this kind of object: migsafe does not restore it",
                     );
                 }
             };
-            let target = if what == "COLUMN" {
-                format!(
-                    "{}.{}",
-                    id(name.schema.as_deref().unwrap_or_default()),
-                    id(&name.name)
-                )
-            } else {
-                q(name)
+            let target = match column {
+                Some(c) => format!("{}.{}", q(name), id(c)),
+                None => q(name),
             };
             Inverse::Lossy {
                 steps: vec![Step::tx(format!("COMMENT ON {what} {target} IS NULL;"))],
@@ -885,8 +884,7 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
                 .table(before)
                 .and_then(|t| t.constraints.iter().find(|c| &c.name == name));
             match found {
-                // Added NOT VALID by this migration: undoing the ADD drops it anyway.
-                Some(_) if !cat.pre_existing(before) => Inverse::none(),
+                Some(c) if c.validated => Inverse::none(),
                 Some(c) => {
                     let unvalidated = ConstraintInfo {
                         validated: false,

@@ -1,0 +1,295 @@
+//! Round trips on a real PostgreSQL: apply a migration, apply migsafe's generated rollback, and check
+//! that the schema is what it was whenever the rollback claims to restore it.
+//!
+//! Each test works in its own scratch database on `MIGSAFE_TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) and drops it. Without a server the tests say so
+//! loudly and pass, except under `CI=true`, where they fail.
+
+mod common;
+
+use migsafe::report::{Report, Reversibility, StatementReport};
+use migsafe::{Analyzer, Catalog, Settings, Source};
+use postgres::{Client, NoTls};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn base_url() -> String {
+    std::env::var("MIGSAFE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A connection to the server's maintenance database, or `None` (test skipped) when no server
+/// answers outside CI.
+fn admin() -> Option<Client> {
+    match Client::connect(&base_url(), NoTls) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "PostgreSQL is required under CI=true: {e}"
+            );
+            eprintln!("SKIPPED: no PostgreSQL at {} ({e})", base_url());
+            None
+        }
+    }
+}
+
+static SEQ: AtomicUsize = AtomicUsize::new(0);
+
+/// A scratch database, dropped with the value.
+struct Scratch {
+    name: String,
+}
+
+impl Scratch {
+    fn new(admin: &mut Client, template: Option<&str>) -> Scratch {
+        let name = format!(
+            "migsafe_t_{}_{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::SeqCst)
+        );
+        let sql = match template {
+            Some(t) => format!("CREATE DATABASE {name} TEMPLATE {t}"),
+            None => format!("CREATE DATABASE {name}"),
+        };
+        admin
+            .batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        Scratch { name }
+    }
+
+    fn connect(&self) -> Client {
+        let url = match base_url().rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{}", self.name),
+            None => panic!("bad MIGSAFE_TEST_DATABASE_URL"),
+        };
+        Client::connect(&url, NoTls).unwrap_or_else(|e| panic!("{}: {e}", self.name))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Ok(mut a) = Client::connect(&base_url(), NoTls) {
+            let _ = a.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+/// The schema as comparable lines: relations, columns (sorted by name: column order aside),
+/// indexes, constraints with validity, enum types, views, triggers, functions, extensions, comments.
+fn snapshot(c: &mut Client) -> Vec<String> {
+    const USER: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')";
+    let queries = [
+        format!("SELECT 'rel ' || n.nspname || '.' || c.relname || ' ' || c.relkind::text || c.relpersistence::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER} AND c.relkind IN ('r','p','v','m','S','f')"),
+        format!("SELECT 'col ' || n.nspname || '.' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '') || CASE WHEN a.attidentity <> '' THEN ' identity ' || a.attidentity::text ELSE '' END || CASE WHEN a.attgenerated <> '' THEN ' generated' ELSE '' END FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE {USER} AND c.relkind IN ('r','p','v','m','f') AND a.attnum > 0 AND NOT a.attisdropped"),
+        format!("SELECT 'idx ' || indexdef FROM pg_indexes i JOIN pg_namespace n ON n.nspname = i.schemaname WHERE {USER}"),
+        format!("SELECT 'con ' || n.nspname || '.' || c.relname || ' ' || k.conname || ' ' || pg_get_constraintdef(k.oid) || CASE WHEN k.convalidated THEN '' ELSE ' (not validated)' END FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER}"),
+        format!("SELECT 'enum ' || n.nspname || '.' || t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace WHERE {USER} GROUP BY n.nspname, t.typname"),
+        format!("SELECT 'type ' || n.nspname || '.' || t.typname || ' ' || t.typtype::text FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE {USER} AND t.typtype IN ('d','e','c') AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.reltype = t.oid)"),
+        format!("SELECT 'view ' || n.nspname || '.' || c.relname || ' ' || pg_get_viewdef(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER} AND c.relkind IN ('v','m')"),
+        "SELECT 'trigger ' || tgrelid::regclass::text || ' ' || pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text FROM pg_trigger t WHERE NOT t.tgisinternal".to_string(),
+        format!("SELECT 'fn ' || n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"),
+        "SELECT 'ext ' || extname FROM pg_extension".to_string(),
+        format!("SELECT 'schema ' || n.nspname FROM pg_namespace n WHERE {USER} AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE 'pg_toast_temp%'"),
+        "SELECT 'comment ' || classoid::regclass::text || ' ' || objoid::regclass::text || ' ' || objsubid || ' ' || description FROM pg_description WHERE classoid = 'pg_class'::regclass AND objoid >= 16384".to_string(),
+    ];
+    let mut out = Vec::new();
+    for sql in &queries {
+        let rows = c
+            .query(sql.as_str(), &[])
+            .unwrap_or_else(|e| panic!("{sql}: {}", db_error(&e)));
+        for row in rows {
+            out.push(row.get::<_, Option<String>>(0).unwrap_or_default());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs statements one by one in autocommit (transaction control left out: each statement is then
+/// its own transaction, which also lets CONCURRENTLY forms run).
+fn run_all<'a>(c: &mut Client, sqls: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
+    for sql in sqls {
+        let head = sql.trim_start().to_uppercase();
+        if ["BEGIN", "COMMIT", "ROLLBACK", "START TRANSACTION", "END"]
+            .iter()
+            .any(|k| head.starts_with(k) && head[k.len()..].trim_start_matches(';').trim().is_empty())
+        {
+            continue;
+        }
+        c.batch_execute(sql)
+            .map_err(|e| format!("{}: {}", sql.lines().next().unwrap_or(""), db_error(&e)))?;
+    }
+    Ok(())
+}
+
+fn db_error(e: &postgres::Error) -> String {
+    e.as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_else(|| e.to_string())
+}
+
+/// The forward statements of a report (by statement index).
+fn forward<'a>(r: &'a Report, which: &[usize]) -> Vec<&'a str> {
+    which
+        .iter()
+        .filter_map(|&i| r.statements.get(i))
+        .filter(|s| s.parsed && s.kind != "empty")
+        .map(|s| s.sql.as_str())
+        .collect()
+}
+
+/// The rollback of the given statements: each statement's inverse, last statement first.
+fn backward<'a>(r: &'a Report, which: &[usize]) -> Vec<&'a str> {
+    which
+        .iter()
+        .rev()
+        .filter_map(|&i| r.statements.get(i))
+        .flat_map(|s| s.rollback.iter().map(String::as_str))
+        .collect()
+}
+
+fn worst<'a>(it: impl Iterator<Item = &'a StatementReport>) -> Reversibility {
+    let mut out = Reversibility::Exact;
+    for s in it {
+        out = match (out, s.reversible) {
+            (Reversibility::Impossible, _) | (_, Reversibility::Impossible) => {
+                Reversibility::Impossible
+            }
+            (Reversibility::Lossy, _) | (_, Reversibility::Lossy) => Reversibility::Lossy,
+            _ => Reversibility::Exact,
+        };
+    }
+    out
+}
+
+fn diff(before: &[String], after: &[String]) -> String {
+    let gone: Vec<&String> = before.iter().filter(|l| !after.contains(l)).collect();
+    let new: Vec<&String> = after.iter().filter(|l| !before.contains(l)).collect();
+    format!("missing after rollback: {gone:#?}\nleft over by rollback: {new:#?}")
+}
+
+/// The revision history: every revision applied on the state after the previous ones, then its
+/// rollback; the schema must come back whenever the revision is claimed exact or lossy (lossy
+/// loses data, never structure).
+#[test]
+fn history_round_trips_revision_by_revision() {
+    let Some(mut admin) = admin() else { return };
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/history/upgrade.sql");
+    let text = std::fs::read_to_string(&path).expect("history fixture");
+    let report = migsafe::analyze(&text);
+    assert!(report.revisions.len() >= 30, "{} revisions", report.revisions.len());
+    // Groups: statements before the first revision, then each revision.
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for s in &report.statements {
+        let key = s.revision.clone().unwrap_or_else(|| "(setup)".to_string());
+        match groups.last_mut() {
+            Some((k, v)) if *k == key => v.push(s.index),
+            _ => groups.push((key, vec![s.index])),
+        }
+    }
+    let state = Scratch::new(&mut admin, None);
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (rev, stmts) in &groups {
+        let claimed = worst(stmts.iter().filter_map(|&i| report.statements.get(i)));
+        if claimed != Reversibility::Impossible {
+            // Round trip on a copy of the current state.
+            let copy = Scratch::new(&mut admin, Some(&state.name));
+            let mut c = copy.connect();
+            let before = snapshot(&mut c);
+            run_all(&mut c, forward(&report, stmts))
+                .unwrap_or_else(|e| panic!("revision {rev}: forward: {e}"));
+            match run_all(&mut c, backward(&report, stmts)) {
+                Ok(()) => {
+                    let after = snapshot(&mut c);
+                    if before != after {
+                        failures.push(format!("revision {rev} ({claimed:?}):\n{}", diff(&before, &after)));
+                    }
+                }
+                Err(e) => failures.push(format!("revision {rev}: rollback failed: {e}")),
+            }
+            checked += 1;
+            drop(c);
+        }
+        let mut c = state.connect();
+        run_all(&mut c, forward(&report, stmts))
+            .unwrap_or_else(|e| panic!("revision {rev}: forward on the main state: {e}"));
+    }
+    assert!(checked >= 20, "only {checked} revisions were claimed reversible");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Fixture migrations with their schema: the whole migration, then the whole rollback.
+#[test]
+fn fixtures_round_trip() {
+    let Some(mut admin) = admin() else { return };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for dir in ["safe", "alembic", "django", "plain"] {
+        if let Ok(rd) = std::fs::read_dir(root.join(dir)) {
+            paths.extend(
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "sql")),
+            );
+        }
+    }
+    paths.sort();
+    let mut checked = 0;
+    let mut not_runnable = Vec::new();
+    let mut failures = Vec::new();
+    for path in &paths {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let (schema, migration) = match lines.iter().position(|l| l.trim() == common::SCHEMA_END) {
+            Some(cut) => (
+                lines[..cut].join("\n"),
+                format!("{}{}", "\n".repeat(cut + 1), lines[cut + 1..].join("\n")),
+            ),
+            None => (String::new(), text.clone()),
+        };
+        let catalog = Catalog::from_sql(&schema).expect("schema");
+        let mut analyzer = Analyzer::new(Settings::default());
+        if !schema.is_empty() {
+            analyzer = analyzer.schema(catalog);
+        }
+        let report = analyzer
+            .analyze(Source::new(path.display().to_string(), &migration))
+            .expect("analyze");
+        let claimed = worst(report.statements.iter());
+        let db = Scratch::new(&mut admin, None);
+        let mut c = db.connect();
+        let schema_stmts: Vec<String> = migsafe::source::read(&schema)
+            .statements
+            .iter()
+            .map(|s| schema[s.span.start_byte..s.span.end_byte].to_string())
+            .collect();
+        if let Err(e) = run_all(&mut c, schema_stmts.iter().map(String::as_str)) {
+            failures.push(format!("{}: schema: {e}", path.display()));
+            continue;
+        }
+        let all: Vec<usize> = (0..report.statements.len()).collect();
+        let before = snapshot(&mut c);
+        if let Err(e) = run_all(&mut c, forward(&report, &all)) {
+            // Reading fixtures that touch tables they do not create cannot run on their own.
+            not_runnable.push(format!("{}: {e}", path.display()));
+            continue;
+        }
+        if claimed == Reversibility::Impossible {
+            continue;
+        }
+        checked += 1;
+        match run_all(&mut c, backward(&report, &all)) {
+            Ok(()) => {
+                let after = snapshot(&mut c);
+                if before != after {
+                    failures.push(format!("{} ({claimed:?}):\n{}", path.display(), diff(&before, &after)));
+                }
+            }
+            Err(e) => failures.push(format!("{}: rollback failed: {e}", path.display())),
+        }
+    }
+    eprintln!("round-tripped {checked} fixtures; not runnable on their own: {not_runnable:#?}");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(checked >= 15, "only {checked} fixtures round-tripped");
+}
