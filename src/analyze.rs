@@ -93,6 +93,8 @@ impl Settings {
 pub struct Analyzer {
     settings: Settings,
     catalog: Option<Catalog>,
+    /// The author's own downgrade export (name, text), compared with the generated rollback.
+    downgrade: Option<(String, String)>,
 }
 
 /// Session settings that outlive a transaction (`SET`) and those that end with it (`SET LOCAL`).
@@ -136,6 +138,7 @@ impl Analyzer {
         Analyzer {
             settings,
             catalog: None,
+            downgrade: None,
         }
     }
 
@@ -143,6 +146,14 @@ impl Analyzer {
     /// tables the migration does not create are assumed to exist with unknown columns.
     pub fn schema(mut self, catalog: Catalog) -> Self {
         self.catalog = Some(catalog);
+        self
+    }
+
+    /// The author's own downgrade (`alembic downgrade B:A --sql`): every revision's downgrade is
+    /// compared with the schema before the upgrade and with the generated rollback, and what it
+    /// misses or adds becomes a `downgrade-mismatch` finding.
+    pub fn downgrade(mut self, source: Source<'_>) -> Self {
+        self.downgrade = Some((source.name, source.text.to_string()));
         self
     }
 
@@ -173,7 +184,20 @@ impl Analyzer {
         };
         let mut statements = Vec::with_capacity(ops.len());
         let mut inverses: Vec<Inverse> = Vec::with_capacity(ops.len());
+        // The catalog at the start and end of every revision, for the downgrade comparison.
+        let mut revision_catalogs: Vec<(Option<Catalog>, Option<Catalog>)> =
+            vec![(None, None); read.revisions.len()];
+        let mut current_revision: Option<usize> = None;
         for (index, (st, op)) in read.statements.iter().zip(&ops).enumerate() {
+            if self.downgrade.is_some() && st.revision != current_revision {
+                if let Some(slot) = current_revision.and_then(|r| revision_catalogs.get_mut(r)) {
+                    slot.1 = Some(catalog.clone());
+                }
+                if let Some(slot) = st.revision.and_then(|r| revision_catalogs.get_mut(r)) {
+                    slot.0 = Some(catalog.clone());
+                }
+                current_revision = st.revision;
+            }
             let bookkeeping = transactions[index] == Transaction::Bookkeeping;
             // A BEGIN inside a block is ignored by PostgreSQL (a warning): the block and its
             // locks go on.
@@ -201,11 +225,16 @@ impl Analyzer {
             // anything (concurrently-in-transaction reports it).
             let fails_here = tx.in_transaction
                 && effect::no_transaction_block(op, self.settings.pg_version).is_some();
-            let eff = if fails_here {
+            let mut eff = if fails_here {
                 Effect::default()
             } else {
                 effect::effect(op, &cx)
             };
+            if bookkeeping {
+                // The version rows are the migration tool's, and the rollback writes them back
+                // exactly: not application data.
+                eff.destroys.clear();
+            }
             let mut tables: Vec<TableReport> = Vec::new();
             for t in tables_of(op)
                 .into_iter()
@@ -381,6 +410,20 @@ impl Analyzer {
             }
             catalog.apply(op, true);
         }
+        if let Some(slot) = current_revision.and_then(|r| revision_catalogs.get_mut(r)) {
+            slot.1 = Some(catalog.clone());
+        }
+        if let Some((_, down)) = &self.downgrade {
+            self.compare_downgrade(
+                down,
+                &read,
+                &ops,
+                &inverses,
+                &revision_catalogs,
+                &transactions,
+                &mut statements,
+            );
+        }
         let revisions = read
             .revisions
             .iter()
@@ -472,6 +515,128 @@ impl Analyzer {
     }
 }
 
+impl Analyzer {
+    /// Adds `downgrade-mismatch` findings: per upgrade revision, what the author's downgrade leaves
+    /// different from the schema before the upgrade, and how its statements differ from the
+    /// generated rollback.
+    #[allow(clippy::too_many_arguments)]
+    fn compare_downgrade(
+        &self,
+        down: &str,
+        read: &source::Read,
+        ops: &[Op],
+        inverses: &[Inverse],
+        catalogs: &[(Option<Catalog>, Option<Catalog>)],
+        transactions: &[Transaction],
+        statements: &mut [StatementReport],
+    ) {
+        if !self.settings.selected("downgrade-mismatch") {
+            return;
+        }
+        let severity = self
+            .settings
+            .severity_of("downgrade-mismatch", Severity::Warning);
+        let dread = source::read(down);
+        let dops: Vec<Op> = dread
+            .statements
+            .iter()
+            .map(|st| lower_statement(down, st))
+            .collect();
+        let dtx = transactions_of(&dops);
+        for (r, rev) in read.revisions.iter().enumerate() {
+            if rev.marker.direction != source::Direction::Upgrade {
+                continue;
+            }
+            let Some((Some(before), Some(after))) = catalogs.get(r) else {
+                continue;
+            };
+            // The statement findings attach to: the revision's first real statement.
+            let Some(&target) = rev.statements.iter().find(|&&i| {
+                transactions.get(i) != Some(&Transaction::Bookkeeping)
+                    && !matches!(
+                        ops.get(i),
+                        Some(Op::Transaction(_) | Op::Empty | Op::Text | Op::Set { .. })
+                    )
+            }) else {
+                continue;
+            };
+            let generated: Vec<String> = rev
+                .statements
+                .iter()
+                .rev()
+                .filter(|&&i| transactions.get(i) != Some(&Transaction::Bookkeeping))
+                .filter_map(|&i| inverses.get(i))
+                .flat_map(|inv| inv.steps().iter().map(|s| s.sql.clone()))
+                .collect();
+            let mut messages = Vec::new();
+            let mut help = String::new();
+            match dread.revisions.iter().find(|d| {
+                d.marker.direction == source::Direction::Downgrade && d.marker.id == rev.marker.id
+            }) {
+                None => {
+                    if generated.is_empty() {
+                        continue;
+                    }
+                    messages.push(format!(
+                        "the downgrade has no step for revision {}",
+                        rev.marker.id
+                    ));
+                }
+                Some(d) => {
+                    let real: Vec<usize> = d
+                        .statements
+                        .iter()
+                        .copied()
+                        .filter(|&i| dtx.get(i) != Some(&Transaction::Bookkeeping))
+                        .collect();
+                    let mine: Vec<Op> = real.iter().filter_map(|&i| dops.get(i).cloned()).collect();
+                    messages.extend(rollback::downgrade_differences(before, after, &mine));
+                    let theirs: Vec<String> = real
+                        .iter()
+                        .filter(|&&i| {
+                            !matches!(dops.get(i), Some(Op::Transaction(_) | Op::Empty | Op::Text))
+                        })
+                        .filter_map(|&i| dread.statements.get(i))
+                        .map(|st| down[st.span.start_byte..st.span.end_byte].to_string())
+                        .collect();
+                    let (only_generated, only_downgrade) =
+                        rollback::statement_diff(&generated, &theirs);
+                    if messages.is_empty() {
+                        continue;
+                    }
+                    if !only_generated.is_empty() {
+                        help.push_str(&format!(
+                            "The generated rollback has, and the downgrade has not: {}. ",
+                            only_generated.join("; ")
+                        ));
+                    }
+                    if !only_downgrade.is_empty() {
+                        help.push_str(&format!(
+                            "The downgrade has, and the generated rollback has not: {}. ",
+                            only_downgrade.join("; ")
+                        ));
+                    }
+                }
+            }
+            if help.is_empty() {
+                help = "Compare the revision's downgrade() with the generated rollback (`migsafe rollback`).".to_string();
+            }
+            if let Some(s) = statements.get_mut(target) {
+                for m in messages {
+                    s.risk = s.risk.max(severity_risk(severity));
+                    s.findings.push(Finding {
+                        rule: "downgrade-mismatch".to_string(),
+                        severity,
+                        message: format!("revision {}: {m}", rev.marker.id),
+                        help: help.trim_end().to_string(),
+                        span: s.span,
+                    });
+                }
+            }
+        }
+    }
+}
+
 /// Rejects input that is not text: NUL bytes (binary) or invalid UTF-8, naming the byte offset.
 pub fn check_text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, Error> {
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
@@ -505,6 +670,10 @@ pub(crate) fn lower_statement(text: &str, st: &source::SourceStatement) -> Op {
 /// The transaction state of every statement: explicit blocks from BEGIN to COMMIT/ROLLBACK (which
 /// count as inside), autocommit outside them, bookkeeping for the migration tools' version tables.
 fn transactions(ops: &[Op]) -> Vec<Transaction> {
+    transactions_of(ops)
+}
+
+fn transactions_of(ops: &[Op]) -> Vec<Transaction> {
     let mut in_tx = false;
     ops.iter()
         .map(|l| {

@@ -241,5 +241,8 @@ fn data_loss_is_never_claimed_exact() {
             );
         }
     }
-    assert!(destroying >= 20, "only {destroying} data-destroying statements seen");
+    assert!(
+        destroying >= 20,
+        "only {destroying} data-destroying statements seen"
+    );
 }

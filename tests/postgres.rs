@@ -70,7 +70,10 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         if let Ok(mut a) = Client::connect(&base_url(), NoTls) {
-            let _ = a.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            let _ = a.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
@@ -113,7 +116,9 @@ fn run_all<'a>(c: &mut Client, sqls: impl IntoIterator<Item = &'a str>) -> Resul
         let head = sql.trim_start().to_uppercase();
         if ["BEGIN", "COMMIT", "ROLLBACK", "START TRANSACTION", "END"]
             .iter()
-            .any(|k| head.starts_with(k) && head[k.len()..].trim_start_matches(';').trim().is_empty())
+            .any(|k| {
+                head.starts_with(k) && head[k.len()..].trim_start_matches(';').trim().is_empty()
+            })
         {
             continue;
         }
@@ -178,7 +183,11 @@ fn history_round_trips_revision_by_revision() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/history/upgrade.sql");
     let text = std::fs::read_to_string(&path).expect("history fixture");
     let report = migsafe::analyze(&text);
-    assert!(report.revisions.len() >= 30, "{} revisions", report.revisions.len());
+    assert!(
+        report.revisions.len() >= 30,
+        "{} revisions",
+        report.revisions.len()
+    );
     // Groups: statements before the first revision, then each revision.
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     for s in &report.statements {
@@ -204,7 +213,10 @@ fn history_round_trips_revision_by_revision() {
                 Ok(()) => {
                     let after = snapshot(&mut c);
                     if before != after {
-                        failures.push(format!("revision {rev} ({claimed:?}):\n{}", diff(&before, &after)));
+                        failures.push(format!(
+                            "revision {rev} ({claimed:?}):\n{}",
+                            diff(&before, &after)
+                        ));
                     }
                 }
                 Err(e) => failures.push(format!("revision {rev}: rollback failed: {e}")),
@@ -216,7 +228,10 @@ fn history_round_trips_revision_by_revision() {
         run_all(&mut c, forward(&report, stmts))
             .unwrap_or_else(|e| panic!("revision {rev}: forward on the main state: {e}"));
     }
-    assert!(checked >= 20, "only {checked} revisions were claimed reversible");
+    assert!(
+        checked >= 20,
+        "only {checked} revisions were claimed reversible"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
@@ -283,7 +298,11 @@ fn fixtures_round_trip() {
             Ok(()) => {
                 let after = snapshot(&mut c);
                 if before != after {
-                    failures.push(format!("{} ({claimed:?}):\n{}", path.display(), diff(&before, &after)));
+                    failures.push(format!(
+                        "{} ({claimed:?}):\n{}",
+                        path.display(),
+                        diff(&before, &after)
+                    ));
                 }
             }
             Err(e) => failures.push(format!("{}: rollback failed: {e}", path.display())),

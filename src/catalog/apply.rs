@@ -195,6 +195,9 @@ impl Catalog {
                         ObjectKind::Type | ObjectKind::Domain => {
                             self.types.remove(&normal(n));
                         }
+                        ObjectKind::Function | ObjectKind::Procedure => {
+                            self.functions.remove(&n.name);
+                        }
                         ObjectKind::Schema => {
                             let schema = n.name.clone();
                             self.tables

@@ -142,8 +142,17 @@ impl Catalog {
         self.indexes.values().filter(move |i| i.table == t)
     }
 
+    pub fn types(&self) -> impl Iterator<Item = &TypeDef> {
+        self.types.values()
+    }
+
     pub fn type_def(&self, name: &QualName) -> Option<&TypeDef> {
         self.types.get(&normal(name))
+    }
+
+    /// Names of the functions the schema or migration created.
+    pub fn functions(&self) -> impl Iterator<Item = &String> {
+        self.functions.keys()
     }
 
     /// Volatility of a function the schema or migration declared: `Some(true)` for VOLATILE.

@@ -4,8 +4,10 @@
 //! The script never pretends: a statement that cannot be undone is a comment block that stops the
 //! reader, and the report's `rollback.complete` is false.
 
+mod compare;
 mod inverse;
 mod script;
 
+pub(crate) use compare::{downgrade_differences, statement_diff};
 pub use inverse::{Context, Inverse, Step, bookkeeping_inverse, inverse};
 pub(crate) use script::{RevisionInfo, Unit, script};

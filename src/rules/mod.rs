@@ -152,6 +152,7 @@ registry!(
     create_index_concurrently_pg14,
     create_index_non_concurrently,
     detach_partition_non_concurrently,
+    downgrade_mismatch,
     drop_column,
     drop_index_non_concurrently,
     drop_schema,

@@ -36,6 +36,12 @@ pub fn analyze_fixture(path: &Path) -> Result<Report, String> {
         }
         None => text.to_string(),
     };
+    // `x.sql` may come with the author's downgrade in `x.downgrade.sql`.
+    let down_path = path.with_extension("downgrade.sql");
+    let down = std::fs::read_to_string(&down_path).ok();
+    if let Some(d) = &down {
+        analyzer = analyzer.downgrade(Source::new(down_path.display().to_string(), d));
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
