@@ -122,8 +122,26 @@ fn run_all<'a>(c: &mut Client, sqls: impl IntoIterator<Item = &'a str>) -> Resul
         {
             continue;
         }
-        c.batch_execute(sql)
-            .map_err(|e| format!("{}: {}", sql.lines().next().unwrap_or(""), db_error(&e)))?;
+        let first = sql.lines().next().unwrap_or("");
+        let err = |e: postgres::Error| format!("{first}: {}", db_error(&e));
+        if head.starts_with("COPY ") && head.contains("FROM STDIN") {
+            // The export carries the data after the statement, up to `\.`.
+            let data: String = sql
+                .lines()
+                .skip(1)
+                .take_while(|l| *l != "\\.")
+                .map(|l| format!("{l}\n"))
+                .collect();
+            let mut w = c.copy_in(first.trim_end_matches(';')).map_err(err)?;
+            std::io::Write::write_all(&mut w, data.as_bytes()).map_err(|e| e.to_string())?;
+            w.finish().map_err(err)?;
+        } else if head.starts_with("LOCK ") {
+            // LOCK TABLE only exists inside a transaction block.
+            c.batch_execute(&format!("BEGIN; {sql}; COMMIT;"))
+                .map_err(err)?;
+        } else {
+            c.batch_execute(sql).map_err(err)?;
+        }
     }
     Ok(())
 }
@@ -140,6 +158,8 @@ fn forward<'a>(r: &'a Report, which: &[usize]) -> Vec<&'a str> {
         .iter()
         .filter_map(|&i| r.statements.get(i))
         .filter(|s| s.parsed && s.kind != "empty")
+        // Unbound `%(name)s` parameters: Alembic fills them in only when it runs the migration.
+        .filter(|s| !s.sql.contains("%("))
         .map(|s| s.sql.as_str())
         .collect()
 }
@@ -308,7 +328,11 @@ fn fixtures_round_trip() {
             Err(e) => failures.push(format!("{}: rollback failed: {e}", path.display())),
         }
     }
-    eprintln!("round-tripped {checked} fixtures; not runnable on their own: {not_runnable:#?}");
+    eprintln!("round-tripped {checked} fixtures");
+    assert!(
+        not_runnable.is_empty(),
+        "fixtures whose migration does not run on their schema: {not_runnable:#?}"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     assert!(checked >= 15, "only {checked} fixtures round-tripped");
 }
