@@ -270,17 +270,20 @@ fn fixtures_round_trip() {
         }
     }
     paths.sort();
+    // Roles belong to the server, not the scratch database: drop any a fixture creates.
+    let roles = |a: &mut Client| -> Vec<String> {
+        a.query("SELECT rolname FROM pg_roles", &[])
+            .map(|rows| rows.iter().map(|r| r.get::<_, String>(0)).collect())
+            .unwrap_or_default()
+    };
+    let roles_before = roles(&mut admin);
     let mut checked = 0;
     let mut not_runnable = Vec::new();
     let mut failures = Vec::new();
     for path in &paths {
         let text = std::fs::read_to_string(path).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let (schema, migration) = match lines.iter().position(|l| l.trim() == common::SCHEMA_END) {
-            Some(cut) => (
-                lines[..cut].join("\n"),
-                format!("{}{}", "\n".repeat(cut + 1), lines[cut + 1..].join("\n")),
-            ),
+        let (schema, migration) = match common::split_schema(&text) {
+            Some((s, m)) => (s.to_string(), m),
             None => (String::new(), text.clone()),
         };
         let catalog = Catalog::from_sql(&schema).expect("schema");
@@ -326,6 +329,14 @@ fn fixtures_round_trip() {
                 }
             }
             Err(e) => failures.push(format!("{}: rollback failed: {e}", path.display())),
+        }
+    }
+    for r in roles(&mut admin) {
+        if !roles_before.contains(&r) {
+            let _ = admin.batch_execute(&format!(
+                "DROP ROLE IF EXISTS \"{}\"",
+                r.replace('"', "\"\"")
+            ));
         }
     }
     eprintln!("round-tripped {checked} fixtures");

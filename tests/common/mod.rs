@@ -23,16 +23,11 @@ pub fn analyze_fixture(path: &Path) -> Result<Report, String> {
             settings = settings.pg_version(v);
         }
     }
-    let lines: Vec<&str> = text.lines().collect();
     let mut analyzer = Analyzer::new(settings);
-    let migration = match lines.iter().position(|l| l.trim() == SCHEMA_END) {
-        Some(cut) => {
-            let schema = lines[..cut].join("\n");
-            analyzer = analyzer.schema(Catalog::from_sql(&schema).map_err(|e| e.to_string())?);
-            let mut m = "\n".repeat(cut + 1);
-            m.push_str(&lines[cut + 1..].join("\n"));
-            m.push('\n');
-            m
+    let migration = match split_schema(text) {
+        Some((schema, migration)) => {
+            analyzer = analyzer.schema(Catalog::from_sql(schema).map_err(|e| e.to_string())?);
+            migration
         }
         None => text.to_string(),
     };
@@ -49,4 +44,19 @@ pub fn analyze_fixture(path: &Path) -> Result<Report, String> {
     analyzer
         .analyze(Source::new(name, &migration))
         .map_err(|e| e.to_string())
+}
+
+/// Splits a fixture at its `-- end of schema` line: the schema text, and the migration with the
+/// schema's lines blanked (so line numbers stay the file's) and every other byte kept, CRLF included.
+pub fn split_schema(text: &str) -> Option<(&str, String)> {
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if line.trim() == SCHEMA_END {
+            let rest = &text[offset + line.len()..];
+            let newline = if line.ends_with("\r\n") { "\r\n" } else { "\n" };
+            return Some((&text[..offset], format!("{}{rest}", newline.repeat(i + 1))));
+        }
+        offset += line.len();
+    }
+    None
 }
