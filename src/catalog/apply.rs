@@ -198,6 +198,9 @@ impl Catalog {
                         ObjectKind::Function | ObjectKind::Procedure => {
                             self.functions.remove(&n.name);
                         }
+                        ObjectKind::Extension => {
+                            self.extensions.remove(&n.name);
+                        }
                         ObjectKind::Schema => {
                             let schema = n.name.clone();
                             self.tables
@@ -315,6 +318,9 @@ impl Catalog {
             } => {
                 self.functions.insert(name.name.clone(), *v);
             }
+            Op::CreateExtension { name, .. } => {
+                self.extensions.insert(name.clone());
+            }
             _ => {}
         }
     }
@@ -410,9 +416,47 @@ impl Catalog {
                     c.name = to.clone();
                 }
                 let k = key.clone();
+                // Index and constraint definitions follow the column's new name, and so do the
+                // foreign keys of other tables that reference it.
                 for i in self.indexes.values_mut().filter(|i| i.table == k) {
-                    for c in i.columns.iter_mut().filter(|c| *c == from) {
-                        c.clone_from(to);
+                    rename_in(&mut i.columns, from, to);
+                    if let Some(d) = &mut i.definition {
+                        for key in &mut d.keys {
+                            *key = rename_word(key, from, to);
+                        }
+                        rename_in(&mut d.include, from, to);
+                        d.predicate = d.predicate.as_deref().map(|p| rename_word(p, from, to));
+                    }
+                }
+                for t in self.tables.values_mut() {
+                    let own = t.name == k;
+                    for c in &mut t.constraints {
+                        match &mut c.kind {
+                            ConstraintKind::PrimaryKey { columns, .. }
+                            | ConstraintKind::Unique { columns, .. }
+                                if own =>
+                            {
+                                rename_in(columns, from, to)
+                            }
+                            ConstraintKind::ForeignKey {
+                                columns,
+                                ref_table,
+                                ref_columns,
+                                ..
+                            } => {
+                                if own {
+                                    rename_in(columns, from, to);
+                                }
+                                if normal(ref_table) == k {
+                                    rename_in(ref_columns, from, to);
+                                }
+                            }
+                            ConstraintKind::Check { expr } if own => {
+                                expr.sql = rename_word(&expr.sql, from, to);
+                                rename_in(&mut expr.columns, from, to);
+                            }
+                            _ => {}
+                        }
                     }
                 }
             }
@@ -445,6 +489,16 @@ impl Catalog {
         }
         for i in self.indexes.values_mut().filter(|i| i.table == *key) {
             i.table = new.clone();
+        }
+        // Foreign keys name the table they reference.
+        for t in self.tables.values_mut() {
+            for c in &mut t.constraints {
+                if let ConstraintKind::ForeignKey { ref_table, .. } = &mut c.kind {
+                    if normal(ref_table) == *key {
+                        *ref_table = new.clone();
+                    }
+                }
+            }
         }
         *key = new;
     }
@@ -479,4 +533,45 @@ fn plain_prefix(keys: &[String], columns: &[String]) -> Vec<String> {
         })
         .map(|(_, c)| c.clone())
         .collect()
+}
+
+fn rename_in(names: &mut [String], from: &str, to: &str) {
+    for n in names.iter_mut().filter(|n| *n == from) {
+        *n = to.to_string();
+    }
+}
+
+/// Replaces `from` as a whole identifier (bare or double-quoted) in SQL text.
+fn rename_word(sql: &str, from: &str, to: &str) -> String {
+    let quoted = format!("\"{from}\"");
+    let sql = sql.replace(&quoted, &crate::ir::quote_ident(to));
+    let mut out = String::with_capacity(sql.len());
+    let mut word = String::new();
+    let mut in_string = false;
+    let flush = |word: &mut String, out: &mut String| {
+        if word.eq_ignore_ascii_case(from) {
+            out.push_str(&crate::ir::quote_ident(to));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for ch in sql.chars() {
+        if in_string {
+            out.push(ch);
+            if ch == '\'' {
+                in_string = false;
+            }
+        } else if ch.is_alphanumeric() || ch == '_' {
+            word.push(ch);
+        } else {
+            flush(&mut word, &mut out);
+            if ch == '\'' {
+                in_string = true;
+            }
+            out.push(ch);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }

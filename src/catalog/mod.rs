@@ -21,6 +21,7 @@ pub struct Catalog {
     indexes: BTreeMap<QualName, Index>,
     types: BTreeMap<QualName, TypeDef>,
     functions: BTreeMap<String, bool>,
+    extensions: std::collections::BTreeSet<String>,
     /// A schema was loaded: a table it does not list did not exist before the migration.
     schema_loaded: bool,
     skipped: Vec<Skipped>,
@@ -148,6 +149,11 @@ impl Catalog {
 
     pub fn type_def(&self, name: &QualName) -> Option<&TypeDef> {
         self.types.get(&normal(name))
+    }
+
+    /// Whether the schema or migration installed this extension.
+    pub fn has_extension(&self, name: &str) -> bool {
+        self.extensions.contains(name)
     }
 
     /// Names of the functions the schema or migration created.

@@ -451,6 +451,9 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
             name,
             if_not_exists,
         } => {
+            if *if_not_exists && cat.has_extension(name) {
+                return Inverse::none();
+            }
             let drop = Step::tx(format!("DROP EXTENSION IF EXISTS {};", id(name)));
             if *if_not_exists {
                 Inverse::Lossy {
@@ -1196,6 +1199,40 @@ mod tests {
                 .contains("-- migsafe: cannot reverse statement 1")
         );
         assert!(r.rollback.script.contains("NOT COMPLETE"));
+    }
+
+    #[test]
+    fn renames_earlier_in_the_migration_are_followed() {
+        // prefect d38c5e6a9115: a foreign key dropped after its tables and column were renamed is
+        // re-created with the new names.
+        let schema = "CREATE TABLE block_spec (id uuid PRIMARY KEY);\n\
+            CREATE TABLE block (id uuid PRIMARY KEY, block_spec_id uuid, name text);\n\
+            ALTER TABLE block ADD CONSTRAINT fk_block FOREIGN KEY (block_spec_id) REFERENCES block_spec (id) ON DELETE CASCADE;\n\
+            CREATE INDEX ix_block_name ON block (name);\n\
+            CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;\n";
+        let r = Analyzer::new(Settings::default())
+            .schema(Catalog::from_sql(schema).expect("schema"))
+            .analyze(Source::new(
+                "t.sql",
+                "ALTER TABLE block_spec RENAME TO block_schema;\n\
+                 ALTER TABLE block RENAME block_spec_id TO block_schema_id;\n\
+                 ALTER TABLE block RENAME name TO title;\n\
+                 ALTER TABLE block DROP CONSTRAINT fk_block;\n\
+                 DROP INDEX ix_block_name;\n\
+                 CREATE EXTENSION IF NOT EXISTS pg_trgm;",
+            ))
+            .expect("analyze");
+        assert_eq!(
+            r.statements[3].rollback[0],
+            "ALTER TABLE public.block ADD CONSTRAINT fk_block FOREIGN KEY (block_schema_id) REFERENCES public.block_schema (id) ON DELETE CASCADE NOT VALID;"
+        );
+        assert_eq!(
+            r.statements[4].rollback[0],
+            "CREATE INDEX ix_block_name ON public.block (title);"
+        );
+        // The extension was there already: nothing to undo.
+        assert!(r.statements[5].rollback.is_empty());
+        assert_eq!(r.statements[5].reversible, Reversibility::Exact);
     }
 
     /// Every generated rollback statement of every fixture parses again.
