@@ -1,16 +1,29 @@
 //! The migsafe command line: a thin shell over the library.
 //!
 //! ```text
-//! migsafe check FILE... [--schema DUMP.sql] [--format text|json] [--fail-on low|medium|high|critical]
-//!                       [--pg-version N] [--only RULE]... [--disable RULE]...
+//! migsafe check FILE... [--format text|markdown|json|sarif|github] [--fail-on low|medium|high|critical]
+//!                       [--rollback-out FILE] [--schema DUMP.sql] [--pg-version N]
+//!                       [--only RULE]... [--disable RULE]...
+//! migsafe rollback FILE [--schema DUMP.sql] [--pg-version N]
+//! migsafe rules [RULE]
+//! migsafe snapshot [--check] FILE... [--schema DUMP.sql] [--pg-version N]
 //! ```
-//! Exit codes: 0 nothing at or above `--fail-on` (default `high`); 1 something is; 2 usage or I/O
-//! error (one line on stderr). `-` reads standard input.
+//! Exit codes: 0 nothing at or above `--fail-on` (default `high`); 1 something is (for `snapshot
+//! --check`: a stored report differs or is missing); 2 usage or I/O error (one line on stderr). `-`
+//! reads standard input (not for `snapshot`, which writes next to each file).
+//!
+//! Several files in one `check`: one report each, one exit code (the worst). JSON prints an array;
+//! SARIF one log with one run holding every file's results; `--rollback-out` writes one script that
+//! undoes the files in reverse order (the last migration is undone first).
+//!
+//! Colour (text format only) when stdout is a terminal and `NO_COLOR` is unset (`anstream`'s
+//! detection, which also honours `CLICOLOR=0` and `CLICOLOR_FORCE`).
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand};
-use migsafe::{Analyzer, Catalog, Format, Risk, Settings, Source};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use migsafe::{Analyzer, Catalog, Format, RenderOptions, Report, Risk, Settings, Source};
 use std::io::{Read, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -24,6 +37,72 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// rustc-style diagnostics and a summary, for a terminal.
+    Text,
+    /// A PR comment: summary table, findings, collapsed rollback.
+    Markdown,
+    /// The JSON report (schema/report.schema.json); an array for several files.
+    Json,
+    /// SARIF 2.1.0 for code scanning (one run for all files).
+    Sarif,
+    /// GitHub Actions annotations (`::error file=…::…`).
+    Github,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Text => Format::Text,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Json => Format::Json,
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Github => Format::Github,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<FailOn> for Risk {
+    fn from(f: FailOn) -> Risk {
+        match f {
+            FailOn::Low => Risk::Low,
+            FailOn::Medium => Risk::Medium,
+            FailOn::High => Risk::High,
+            FailOn::Critical => Risk::Critical,
+        }
+    }
+}
+
+/// What the analysis knows and which rules run (shared by check, rollback and snapshot).
+#[derive(Args)]
+struct AnalyzeArgs {
+    /// PostgreSQL major version the migration runs on.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(11..=17))]
+    pg_version: u32,
+    /// The schema before the migration: `pg_dump --schema-only` output or any DDL file.
+    #[arg(long, value_name = "DUMP.sql")]
+    schema: Option<String>,
+    /// Run only this rule (repeatable).
+    #[arg(long = "only", value_name = "RULE")]
+    only: Vec<String>,
+    /// Do not run this rule (repeatable).
+    #[arg(long = "disable", value_name = "RULE")]
+    disable: Vec<String>,
+    /// The author's own downgrade export (`alembic downgrade B:A --sql`): what it fails to restore
+    /// becomes `downgrade-mismatch` findings.
+    #[arg(long, value_name = "DOWNGRADE.sql")]
+    downgrade: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Analyse migration files (Alembic `--sql` exports, Django `sqlmigrate` output, plain SQL).
@@ -32,35 +111,42 @@ enum Command {
         #[arg(required = true)]
         files: Vec<String>,
         /// Output format.
-        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
-        format: String,
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
         /// Exit with 1 when a statement's risk reaches this level.
-        #[arg(long, default_value = "high", value_parser = ["low", "medium", "high", "critical"])]
-        fail_on: String,
-        /// PostgreSQL major version the migration runs on.
-        #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(11..=17))]
-        pg_version: u32,
-        /// The schema before the migration: `pg_dump --schema-only` output or any DDL file.
-        #[arg(long, value_name = "DUMP.sql")]
-        schema: Option<String>,
-        /// Run only this rule (repeatable).
-        #[arg(long = "only", value_name = "RULE")]
-        only: Vec<String>,
-        /// Do not run this rule (repeatable).
-        #[arg(long = "disable", value_name = "RULE")]
-        disable: Vec<String>,
+        #[arg(long, value_enum, default_value_t = FailOn::High)]
+        fail_on: FailOn,
+        /// Also write the rollback script here (several files: one script undoing them in reverse
+        /// order).
+        #[arg(long, value_name = "FILE")]
+        rollback_out: Option<String>,
+        #[command(flatten)]
+        analyze: AnalyzeArgs,
     },
-}
-
-/// What `check` was asked to do.
-struct CheckArgs<'a> {
-    files: &'a [String],
-    format: &'a str,
-    fail_on: &'a str,
-    pg_version: u32,
-    schema: Option<&'a str>,
-    only: &'a [String],
-    disable: &'a [String],
+    /// Print the rollback script of a migration.
+    Rollback {
+        /// The migration; `-` is standard input.
+        file: String,
+        #[command(flatten)]
+        analyze: AnalyzeArgs,
+    },
+    /// List the rules, or print one rule's documentation.
+    Rules {
+        /// A rule id, e.g. `create-index-non-concurrently`.
+        rule: Option<String>,
+    },
+    /// Write FILE.migsafe.md (Markdown report and rollback) next to each migration, or with
+    /// `--check` compare them and print a unified diff.
+    Snapshot {
+        /// Compare instead of writing: exit 1 when a stored report differs or is missing.
+        #[arg(long)]
+        check: bool,
+        /// Migration files.
+        #[arg(required = true)]
+        files: Vec<String>,
+        #[command(flatten)]
+        analyze: AnalyzeArgs,
+    },
 }
 
 fn main() -> ExitCode {
@@ -76,25 +162,61 @@ fn main() -> ExitCode {
             };
         }
     };
-    match cli.command {
+    let result = match cli.command {
         Command::Check {
             files,
             format,
             fail_on,
-            pg_version,
-            schema,
-            only,
-            disable,
-        } => check(&CheckArgs {
-            files: &files,
-            format: &format,
-            fail_on: &fail_on,
-            pg_version,
-            schema: schema.as_deref(),
-            only: &only,
-            disable: &disable,
-        }),
+            rollback_out,
+            analyze,
+        } => check(
+            &files,
+            format.into(),
+            fail_on.into(),
+            rollback_out.as_deref(),
+            &analyze,
+        ),
+        Command::Rollback { file, analyze } => rollback(&file, &analyze),
+        Command::Rules { rule } => rules(rule.as_deref()),
+        Command::Snapshot {
+            check,
+            files,
+            analyze,
+        } => snapshot(&files, check, &analyze),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("migsafe: {e:#}");
+            ExitCode::from(2)
+        }
     }
+}
+
+/// Builds the analyzer from the shared options; unknown rules and unreadable schemas are usage or
+/// I/O errors.
+fn analyzer(args: &AnalyzeArgs) -> Result<Analyzer> {
+    for id in args.only.iter().chain(&args.disable) {
+        if migsafe::rules::rule(id).is_none() {
+            bail!("unknown rule {id} (`migsafe rules` lists them)");
+        }
+    }
+    let mut settings = Settings::default().pg_version(args.pg_version);
+    if !args.only.is_empty() {
+        settings = settings.only_rules(args.only.iter().cloned());
+    }
+    for d in &args.disable {
+        settings = settings.disable_rule(d.clone());
+    }
+    let mut analyzer = Analyzer::new(settings);
+    if let Some(path) = &args.schema {
+        analyzer = analyzer.schema(load_schema(path)?);
+    }
+    if let Some(path) = &args.downgrade {
+        let (name, text) = read_input(path)?;
+        analyzer = analyzer.downgrade(Source::new(name, &text));
+    }
+    Ok(analyzer)
 }
 
 /// Loads `--schema`, warning on stderr about statements it could not read.
@@ -111,81 +233,219 @@ fn load_schema(path: &str) -> Result<Catalog> {
     Ok(catalog)
 }
 
-fn check(args: &CheckArgs) -> ExitCode {
-    let (Some(format), Some(fail_on)) = (Format::parse(args.format), Risk::parse(args.fail_on))
-    else {
-        eprintln!("migsafe: bad --format or --fail-on");
-        return ExitCode::from(2);
-    };
-    for id in args.only.iter().chain(args.disable) {
-        if migsafe::rules::rule(id).is_none() {
-            eprintln!("migsafe: unknown rule {id} (`migsafe rules` lists them)");
-            return ExitCode::from(2);
-        }
-    }
-    let mut settings = Settings::default().pg_version(args.pg_version);
-    if !args.only.is_empty() {
-        settings = settings.only_rules(args.only.iter().cloned());
-    }
-    for d in args.disable {
-        settings = settings.disable_rule(d.clone());
-    }
-    let mut analyzer = Analyzer::new(settings);
-    if let Some(path) = args.schema {
-        match load_schema(path) {
-            Ok(c) => analyzer = analyzer.schema(c),
-            Err(e) => {
-                eprintln!("migsafe: {e:#}");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let files = args.files;
-    let mut failed = false;
+fn analyze_file(analyzer: &Analyzer, file: &str) -> Result<Report> {
+    let (name, text) = read_input(file)?;
+    Ok(analyzer.analyze(Source::new(name, &text))?)
+}
+
+fn check(
+    files: &[String],
+    format: Format,
+    fail_on: Risk,
+    rollback_out: Option<&str>,
+    args: &AnalyzeArgs,
+) -> Result<ExitCode> {
+    let analyzer = analyzer(args)?;
+    let mut reports = Vec::new();
     let mut io_error = false;
-    let mut json_docs = Vec::new();
-    let mut stdout = std::io::stdout().lock();
     for file in files {
-        let report = match read_input(file).and_then(|(name, text)| {
-            analyzer
-                .analyze(Source::new(name, &text))
-                .map_err(anyhow::Error::from)
-        }) {
-            Ok(r) => r,
+        match analyze_file(&analyzer, file) {
+            Ok(r) => reports.push(r),
             Err(e) => {
+                // Report the other files anyway; the exit code says something went wrong.
                 eprintln!("migsafe: {e:#}");
                 io_error = true;
-                continue;
-            }
-        };
-        failed |= report.fails_at(fail_on);
-        match format {
-            Format::Json if files.len() > 1 => json_docs.push(report.render(format)),
-            _ => {
-                if stdout.write_all(report.render(format).as_bytes()).is_err() {
-                    return ExitCode::from(2);
-                }
             }
         }
     }
-    if !json_docs.is_empty() {
-        // Several files: one JSON array of reports.
-        let body = json_docs
-            .iter()
-            .map(|d| d.trim_end())
-            .collect::<Vec<_>>()
-            .join(",\n");
-        if writeln!(stdout, "[\n{body}\n]").is_err() {
-            return ExitCode::from(2);
-        }
+    let color = format == Format::Text
+        && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
+    let options = RenderOptions::default().color(color);
+    // Several files as JSON are an array even when only one could be read, so tools see one shape.
+    let out = if format == Format::Json && files.len() > 1 {
+        migsafe::report::render::json::render_array(&reports)
+    } else {
+        migsafe::report::render::render_many(&reports, format, options)
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(out.as_bytes())
+        .context("cannot write to standard output")?;
+    if let Some(path) = rollback_out {
+        write_rollback(path, &reports)?;
     }
-    if io_error {
+    let failed = reports.iter().any(|r| r.fails_at(fail_on));
+    Ok(if io_error {
         ExitCode::from(2)
     } else if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// Warns on stderr about what a rollback cannot undo.
+fn warn_incomplete(r: &Report) {
+    if r.rollback.complete {
+        return;
     }
+    if r.rollback.irreversible.is_empty() {
+        eprintln!("migsafe: {}: rollback incomplete", r.source);
+    }
+    for i in &r.rollback.irreversible {
+        let line = r
+            .statements
+            .get(i.statement)
+            .map_or(0, |s| s.span.start_line);
+        eprintln!(
+            "migsafe: {}:{line}: rollback incomplete: {}",
+            r.source, i.reason
+        );
+    }
+}
+
+/// `--rollback-out`: one file's script as is; several files' scripts in reverse order (the last
+/// migration runs first when going back), each under a comment naming its file.
+fn write_rollback(path: &str, reports: &[Report]) -> Result<()> {
+    let mut script = String::new();
+    if let [one] = reports {
+        script.push_str(one.rollback_script());
+    } else {
+        for r in reports.iter().rev() {
+            if !script.is_empty() && !script.ends_with("\n\n") {
+                script.push('\n');
+            }
+            script.push_str(&format!("-- migsafe: rollback of {}\n", r.source));
+            if r.rollback_script().trim().is_empty() {
+                script.push_str("-- (no rollback generated)\n");
+            } else {
+                script.push_str(r.rollback_script());
+                if !script.ends_with('\n') {
+                    script.push('\n');
+                }
+            }
+        }
+    }
+    reports.iter().for_each(warn_incomplete);
+    std::fs::write(path, script).with_context(|| format!("cannot write {path}"))
+}
+
+fn rollback(file: &str, args: &AnalyzeArgs) -> Result<ExitCode> {
+    let report = analyze_file(&analyzer(args)?, file)?;
+    warn_incomplete(&report);
+    std::io::stdout()
+        .lock()
+        .write_all(report.rollback_script().as_bytes())
+        .context("cannot write to standard output")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rules(id: Option<&str>) -> Result<ExitCode> {
+    let mut out = String::new();
+    match id {
+        None => {
+            let width = migsafe::rules::RULES
+                .iter()
+                .map(|e| e.rule.id.len())
+                .max()
+                .unwrap_or(0);
+            for e in migsafe::rules::RULES {
+                let severity = match e.rule.severity {
+                    migsafe::Severity::Error => "error",
+                    migsafe::Severity::Warning => "warning",
+                    migsafe::Severity::Info => "info",
+                };
+                out.push_str(&format!(
+                    "{:<width$}  {severity:<7}  {}\n",
+                    e.rule.id, e.rule.summary
+                ));
+            }
+        }
+        Some(id) => match migsafe::rules::rule(id) {
+            Some(e) => out.push_str(&e.docs()),
+            None => {
+                let near: Vec<&str> = migsafe::rules::RULES
+                    .iter()
+                    .map(|e| e.rule.id)
+                    .filter(|r| r.contains(id) || id.contains(r))
+                    .collect();
+                if near.is_empty() {
+                    bail!("unknown rule {id} (`migsafe rules` lists them)");
+                }
+                bail!(
+                    "unknown rule {id}; did you mean {}? (`migsafe rules` lists them)",
+                    near.join(", ")
+                );
+            }
+        },
+    }
+    std::io::stdout()
+        .lock()
+        .write_all(out.as_bytes())
+        .context("cannot write to standard output")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `snapshot`: FILE.migsafe.md holds the Markdown report (with the rollback) of FILE, named as given
+/// on the command line, so the text is the same on every machine.
+fn snapshot(files: &[String], check: bool, args: &AnalyzeArgs) -> Result<ExitCode> {
+    if files.iter().any(|f| f == "-") {
+        bail!("snapshot needs files (it writes FILE.migsafe.md next to each), not `-`");
+    }
+    let analyzer = analyzer(args)?;
+    let mut stale = Vec::new();
+    let mut stdout = std::io::stdout().lock();
+    for file in files {
+        let report = analyze_file(&analyzer, file)?;
+        let new = report.render(Format::Markdown);
+        let path = format!("{file}.migsafe.md");
+        let old = match std::fs::read_to_string(&path) {
+            Ok(s) => Some(s),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("cannot read {path}")),
+        };
+        if old.as_deref() == Some(new.as_str()) {
+            continue;
+        }
+        if check {
+            // git-style a/ b/ prefixes only for relative paths, where they read as in `git diff`.
+            let (a, b) = if Path::new(&path).is_absolute() {
+                (path.clone(), path.clone())
+            } else {
+                (format!("a/{path}"), format!("b/{path}"))
+            };
+            let a = if old.is_some() {
+                a
+            } else {
+                "/dev/null".to_string()
+            };
+            let diff = similar::TextDiff::from_lines(old.as_deref().unwrap_or(""), new.as_str());
+            let text = diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&a, &b)
+                .to_string();
+            stdout
+                .write_all(text.as_bytes())
+                .context("cannot write to standard output")?;
+            stale.push((path, old.is_none()));
+        } else {
+            std::fs::write(&path, &new).with_context(|| format!("cannot write {path}"))?;
+            eprintln!("migsafe: wrote {path}");
+        }
+    }
+    for (path, missing) in &stale {
+        let file = path.trim_end_matches(".migsafe.md");
+        eprintln!(
+            "migsafe: {path} {}: run `migsafe snapshot {file}` and commit it",
+            if *missing { "is missing" } else { "differs" }
+        );
+    }
+    Ok(if stale.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Reads a file (or stdin for `-`) as UTF-8 text; binary or non-UTF-8 input is an error naming the

@@ -42,6 +42,9 @@ if ! start_postgres && [ "${CI:-}" = "true" ]; then
 fi
 
 cargo fmt --all -- --check
-cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets --all-features -- -D warnings
 # Plain `cargo test` builds the example as a binary (tests/cli.rs runs it) and runs the doc tests.
 cargo test
+# The `insta` feature's snapshot macro and its doc examples.
+cargo test --features insta --test snapshot_macro
+cargo test --features insta --doc

@@ -404,8 +404,13 @@ impl Analyzer {
             }
             if tx.in_transaction {
                 tx.earlier.end = index + 1;
+                // One entry per table, the strongest mode: the list stays as small as the set of
+                // tables the transaction touched, however long it is.
                 for (t, m) in &eff.locks {
-                    tx.held.push((t.clone(), *m));
+                    match tx.held.iter_mut().find(|(h, _)| h == t) {
+                        Some((_, held)) => *held = (*held).max(*m),
+                        None => tx.held.push((t.clone(), *m)),
+                    }
                 }
             }
             catalog.apply(op, true);

@@ -30,11 +30,13 @@ pub mod report;
 pub mod rollback;
 pub mod rules;
 pub mod source;
+#[cfg(feature = "insta")]
+pub mod testing;
 
 pub use analyze::{Analyzer, RuleSettings, Settings, check_text};
 pub use catalog::Catalog;
 pub use error::Error;
-pub use report::{Format, Report, Risk, Severity};
+pub use report::{Format, RenderOptions, Report, Risk, Severity};
 pub use source::Source;
 
 /// Analyses `sql` with default settings (PostgreSQL 15, no schema). Never fails: statements that

@@ -2,15 +2,17 @@
 //! this module's types.
 
 pub mod render;
+pub mod schema;
 
 use crate::source::{Direction, Span};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
 pub use crate::pg::LockMode;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Risk {
     None,
@@ -44,7 +46,7 @@ impl Risk {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -52,7 +54,7 @@ pub enum Severity {
     Error,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reversibility {
     Exact,
@@ -62,7 +64,7 @@ pub enum Reversibility {
 
 /// Where a statement runs: inside an explicit transaction block, on its own (autocommit), or as
 /// migration-tool bookkeeping (`alembic_version`, `django_migrations`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Transaction {
     InTransaction,
@@ -70,101 +72,148 @@ pub enum Transaction {
     Bookkeeping,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The program that wrote the report.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Tool {
+    /// Always `migsafe`.
     pub name: String,
+    /// The crate version.
     pub version: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One Alembic revision (or Django migration) found in the file.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RevisionReport {
+    /// The revision id, e.g. `7ac759974ad8`.
     pub id: String,
+    /// The revisions it follows (several for a merge, none for the first).
     pub parents: Vec<String>,
+    #[schemars(with = "schema::DirectionSchema")]
     pub direction: Direction,
+    /// Indexes into `statements`.
     pub statements: Vec<usize>,
     pub reversible: Reversibility,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A relation lock a statement requests.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct LockReport {
+    /// Schema-qualified name of a table, view or matview that existed before the migration.
     pub table: String,
+    #[schemars(with = "schema::LockModeSchema")]
     pub mode: LockMode,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A table a statement touches.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TableReport {
     pub name: String,
+    /// Estimated rows, when a database or schema dump says so.
     pub rows: Option<u64>,
+    /// Size on disk in bytes, when a database says so.
     pub bytes: Option<u64>,
     pub created_in_migration: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One rule's finding on one statement.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Finding {
+    /// The rule id (`migsafe rules` lists them).
     pub rule: String,
     pub severity: Severity,
     pub message: String,
+    /// What to do instead.
     pub help: String,
+    #[schemars(with = "schema::SpanSchema")]
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Everything known about one statement of the migration.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StatementReport {
+    /// Position in `statements`, from 0.
     pub index: usize,
+    /// The revision the statement belongs to, if the file names revisions.
     pub revision: Option<String>,
+    /// The statement exactly as written (cut from the file by byte range).
     pub sql: String,
+    #[schemars(with = "schema::SpanSchema")]
     pub span: Span,
+    /// What the statement is, e.g. `alter_table`, `create_index`, `unparsed`.
     pub kind: String,
+    /// Whether the SQL parser read it (otherwise a keyword fallback or nothing did).
     pub parsed: bool,
     pub transaction: Transaction,
+    /// The relation locks the statement itself requests on tables that existed before the migration.
     pub locks: Vec<LockReport>,
+    /// The strongest of `locks`; null for none.
+    #[schemars(with = "Option<schema::LockModeSchema>")]
     pub lock: Option<LockMode>,
+    /// The strongest lock already held by the transaction from earlier statements while this one runs.
+    #[schemars(with = "Option<schema::LockModeSchema>")]
     pub held: Option<LockMode>,
+    /// The table (or matview) gets new storage.
     pub rewrites_table: bool,
+    /// The statement reads (at least half of) a pre-existing table sequentially.
     pub full_scan: bool,
+    /// Rows, columns or tables holding data are dropped or emptied, or a type change loses values.
     pub destroys_data: bool,
+    /// Blocks reads or writes for work that grows with the table's size.
     pub lock_heavy: bool,
     pub reversible: Reversibility,
     pub risk: Risk,
     pub tables: Vec<TableReport>,
     pub findings: Vec<Finding>,
+    /// The statements that undo this one, in the order to run them.
     pub rollback: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A statement the rollback script cannot undo.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Irreversible {
+    /// Index into `statements`.
     pub statement: usize,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The generated rollback of the whole file.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RollbackReport {
+    /// Every statement is undone (exactly or lossily) by `script`.
     pub complete: bool,
+    /// The rollback SQL: per revision, in reverse order, with migration bookkeeping.
     pub script: String,
     pub irreversible: Vec<Irreversible>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// Findings by severity.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct FindingCounts {
     pub error: usize,
     pub warning: usize,
     pub info: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The file at a glance.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Summary {
     pub statements: usize,
+    /// Statements nothing could read.
     pub unparsed: usize,
     pub findings: FindingCounts,
+    /// The highest statement risk.
     pub risk: Risk,
 }
 
-/// Everything migsafe found about one migration file.
-#[derive(Debug, Clone, Serialize)]
+/// Everything migsafe found about one migration file: the JSON report of DESIGN.md (schema_version 1).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Report {
+    /// Version of this JSON layout; changes only when a field changes meaning or disappears.
     pub schema_version: u32,
     pub tool: Tool,
+    /// The PostgreSQL major version the analysis assumed.
     pub pg_version: u32,
+    /// The file name as given (relative paths stay relative), or `<stdin>`.
     pub source: String,
     pub revisions: Vec<RevisionReport>,
     pub statements: Vec<StatementReport>,
@@ -173,29 +222,71 @@ pub struct Report {
 }
 
 /// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
+    /// rustc-style diagnostics for a terminal.
     Text,
+    /// A PR comment: summary table, findings, collapsed rollback script.
+    Markdown,
+    /// The JSON contract (schema in `schema/report.schema.json`).
     Json,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=…::…`), shown as annotations on the PR.
+    Github,
 }
 
 impl Format {
-    pub fn parse(s: &str) -> Option<Format> {
-        match s {
-            "text" => Some(Format::Text),
-            "json" => Some(Format::Json),
-            _ => None,
+    /// Every format, in the order the CLI lists them.
+    pub const ALL: [Format; 5] = [
+        Format::Text,
+        Format::Markdown,
+        Format::Json,
+        Format::Sarif,
+        Format::Github,
+    ];
+
+    /// The name the CLI uses (`--format NAME`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Markdown => "markdown",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
         }
+    }
+
+    /// Parses a [`Format::name`].
+    pub fn parse(s: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == s)
+    }
+}
+
+/// How to render: options that do not change what a report says, only how it looks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// ANSI colours (text format only). The library never guesses: the caller knows whether its
+    /// output is a terminal and whether `NO_COLOR` is set.
+    pub color: bool,
+}
+
+impl RenderOptions {
+    pub fn color(mut self, on: bool) -> Self {
+        self.color = on;
+        self
     }
 }
 
 impl Report {
-    /// Renders the report in `format`.
+    /// Renders the report in `format`, without colour.
     pub fn render(&self, format: Format) -> String {
-        match format {
-            Format::Text => render::text::render(self),
-            Format::Json => render::json::render(self),
-        }
+        self.render_with(format, RenderOptions::default())
+    }
+
+    /// Renders the report in `format` with `options`.
+    pub fn render_with(&self, format: Format, options: RenderOptions) -> String {
+        render::render_many(std::slice::from_ref(self), format, options)
     }
 
     /// The generated rollback script.

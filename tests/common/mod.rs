@@ -1,4 +1,6 @@
 //! Shared by the integration tests: reading a fixture that may carry its schema.
+// Each test crate uses a different part of this module.
+#![allow(dead_code)]
 
 use migsafe::{Analyzer, Catalog, Report, Settings, Source};
 use std::path::Path;

@@ -1,4 +1,105 @@
-//! Renderers: each turns a [`Report`](super::Report) into text for one audience.
+//! Renderers: each turns [`Report`]s into text for one audience. They see only the report (never the
+//! migration file), so a report read back from JSON renders the same.
 
+pub mod github;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 pub mod text;
+
+use crate::report::{Format, RenderOptions, Report, Severity, StatementReport, Transaction};
+use crate::source::Direction;
+
+/// Renders several reports (one per migration file) as one document:
+/// - `json`: one object for one report, an array for several;
+/// - `sarif`: one log with one run holding every file's results (GitHub code scanning rejects
+///   several runs of one tool in one upload);
+/// - `text`, `markdown`, `github`: the reports one after the other.
+pub fn render_many(reports: &[Report], format: Format, options: RenderOptions) -> String {
+    match format {
+        Format::Json => json::render_many(reports),
+        Format::Sarif => sarif::render(reports),
+        Format::Text => join(reports, "\n", |r| text::render(r, options)),
+        Format::Markdown => join(reports, "\n", markdown::render),
+        Format::Github => join(reports, "", github::render),
+    }
+}
+
+fn join(reports: &[Report], sep: &str, f: impl Fn(&Report) -> String) -> String {
+    let mut out = String::new();
+    for (i, r) in reports.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(&f(r));
+    }
+    out
+}
+
+pub(crate) fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+pub(crate) fn transaction_name(t: Transaction) -> &'static str {
+    match t {
+        Transaction::InTransaction => "in transaction",
+        Transaction::Autocommit => "autocommit",
+        Transaction::Bookkeeping => "bookkeeping",
+    }
+}
+
+pub(crate) fn direction_name(d: Direction) -> &'static str {
+    match d {
+        Direction::Upgrade => "upgrade",
+        Direction::Downgrade => "downgrade",
+    }
+}
+
+/// `AccessExclusiveLock on public.tags` (the tables that get the strongest mode), or `None`.
+pub(crate) fn lock_text(s: &StatementReport) -> Option<String> {
+    let mode = s.lock?;
+    let tables: Vec<&str> = s
+        .locks
+        .iter()
+        .filter(|l| l.mode == mode)
+        .map(|l| l.table.as_str())
+        .collect();
+    Some(if tables.is_empty() {
+        mode.pg_name().to_string()
+    } else {
+        format!("{} on {}", mode.pg_name(), tables.join(", "))
+    })
+}
+
+/// What the statement does to existing tables, in words: `rewrites the table`, `full scan`, ….
+pub(crate) fn effects(s: &StatementReport) -> Vec<&'static str> {
+    [
+        (s.rewrites_table, "rewrites the table"),
+        (s.full_scan, "full scan"),
+        (s.destroys_data, "destroys data"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, what)| what)
+    .collect()
+}
+
+/// The first line of a statement, cut to `max` characters (with `…`) for tables and titles.
+pub(crate) fn first_line(sql: &str, max: usize) -> String {
+    let line = sql.lines().next().unwrap_or("").trim_end();
+    let more = sql.trim_end().contains('\n');
+    let mut out: String = line.chars().take(max).collect();
+    if more || line.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Plural helper: `1 error`, `2 errors`.
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -1,102 +1,383 @@
-//! Plain text report: one line per statement, findings under it, a summary at the end.
+//! The terminal report: rustc-style diagnostics (via `annotate-snippets`, the layout rustc and ruff
+//! use) for every finding, then one line of facts per statement, the rollback and a summary.
+//!
+//! Linear in the report's size: each finding renders only its own statement's text (the report
+//! carries it), revisions are looked up in a map, and nothing scans the whole file per finding.
 
-use crate::report::{Report, Severity, Transaction};
+use super::{count, direction_name, effects, lock_text, transaction_name};
+use crate::report::{Finding, RenderOptions, Report, Risk, Severity, StatementReport};
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+use anstyle::{AnsiColor, Effects, Style};
+use std::collections::HashMap;
 use std::fmt::Write;
+use std::ops::Range;
 
-pub fn render(r: &Report) -> String {
+/// Renders `r` for a terminal; ANSI colours only when `options.color`.
+pub fn render(r: &Report, options: RenderOptions) -> String {
+    let paint = Paint(options.color);
+    let renderer = if options.color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{}: {} statements, {} revisions",
-        r.source,
-        r.summary.statements,
-        r.revisions.len()
+        "{}: {}, {} (PostgreSQL {})",
+        paint.bold(&clean(&r.source)),
+        count(r.summary.statements, "statement", "statements"),
+        count(r.revisions.len(), "revision", "revisions"),
+        r.pg_version
     );
-    let mut revision: Option<&str> = None;
+    let source = clean(&r.source);
     for s in &r.statements {
-        if s.revision.as_deref() != revision {
-            revision = s.revision.as_deref();
-            if let Some(id) = revision
-                && let Some(rev) = r.revisions.iter().find(|x| x.id == id)
-            {
-                let dir = match rev.direction {
-                    crate::source::Direction::Upgrade => "upgrade",
-                    crate::source::Direction::Downgrade => "downgrade",
-                };
-                let _ = writeln!(
-                    out,
-                    "\n{dir} {} (parents: {})",
-                    rev.id,
-                    parents(&rev.parents)
-                );
-            }
-        }
-        let tx = match s.transaction {
-            Transaction::InTransaction => "in transaction",
-            Transaction::Autocommit => "autocommit",
-            Transaction::Bookkeeping => "bookkeeping",
-        };
-        let lock = s
-            .lock
-            .map(|l| l.pg_name().to_string())
-            .unwrap_or_else(|| "-".to_string());
-        let mut facts = Vec::new();
-        if let Some(h) = s.held {
-            facts.push(format!("held {}", h.pg_name()));
-        }
-        for (on, what) in [
-            (s.rewrites_table, "rewrite"),
-            (s.full_scan, "full scan"),
-            (s.destroys_data, "destroys data"),
-        ] {
-            if on {
-                facts.push(what.to_string());
-            }
-        }
-        let _ = writeln!(
-            out,
-            "  {:<8} {:<22} {:<15} lock {:<24} risk {}{}",
-            format!("{}:{}", s.span.start_line, s.span.start_column),
-            s.kind,
-            tx,
-            lock,
-            s.risk.as_str(),
-            if facts.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", facts.join(", "))
-            }
-        );
-        for f in &s.findings {
-            let sev = match f.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-                Severity::Info => "info",
-            };
-            let _ = writeln!(out, "      {sev}[{}]: {}", f.rule, f.message);
-            if !f.help.is_empty() {
-                let _ = writeln!(out, "        help: {}", f.help);
-            }
+        // Most severe first; the statement's lines and the note are shown once, with the first
+        // finding, and the others point at the same place.
+        let mut findings: Vec<&Finding> = s.findings.iter().collect();
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        for (i, f) in findings.into_iter().enumerate() {
+            out.push('\n');
+            out.push_str(&renderer.render(&[diagnostic(&source, s, f, i == 0)]));
+            out.push('\n');
         }
     }
-    let f = &r.summary.findings;
-    let _ = writeln!(
-        out,
-        "\nsummary: {} statements ({} unparsed), {} errors, {} warnings, {} info, risk {}",
-        r.summary.statements,
-        r.summary.unparsed,
-        f.error,
-        f.warning,
-        f.info,
-        r.summary.risk.as_str()
-    );
+    statements(&mut out, r, paint);
+    rollback(&mut out, r, paint);
+    summary(&mut out, r, paint);
     out
 }
 
-fn parents(p: &[String]) -> String {
-    if p.is_empty() {
-        "base".to_string()
+/// One finding as a rustc-style diagnostic: title, the statement's lines with a caret under the
+/// flagged part and a note with what the statement does (`full`), or only where it is, and the help.
+fn diagnostic<'a>(
+    source: &'a str,
+    s: &'a StatementReport,
+    f: &'a Finding,
+    full: bool,
+) -> Group<'a> {
+    let level = match f.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Info => Level::INFO,
+    };
+    if !full {
+        let origin = Origin::path(source)
+            .line(f.span.start_line as usize)
+            .char_column(f.span.start_column as usize);
+        let mut group = level
+            .primary_title(clean(&f.message))
+            .id(f.rule.as_str())
+            .element(origin);
+        if !f.help.is_empty() {
+            group = group.element(Level::HELP.message(clean(&f.help)));
+        }
+        return group;
+    }
+    // The statement's first line may start after other text on that line (two statements on one
+    // line); spaces keep the caret and the reported column where they are in the file.
+    let pad = (s.span.start_column as usize).saturating_sub(1);
+    let mut text = String::with_capacity(pad + s.sql.len());
+    text.extend(std::iter::repeat_n(' ', pad));
+    text.push_str(&s.sql);
+    let range = relative(s, f);
+    let label = lock_text(s).unwrap_or_else(|| s.kind.clone());
+    let snippet = Snippet::source(text)
+        .line_start(s.span.start_line as usize)
+        .path(source)
+        .annotation(
+            AnnotationKind::Primary
+                .span(range.start + pad..range.end + pad)
+                .label(label),
+        );
+    let mut group = level
+        .primary_title(clean(&f.message))
+        .id(f.rule.as_str())
+        .element(snippet)
+        .element(Level::NOTE.message(note(s)));
+    if !f.help.is_empty() {
+        group = group.element(Level::HELP.message(clean(&f.help)));
+    }
+    group
+}
+
+/// The finding's range inside the statement's text; the whole statement when the finding's span is
+/// not inside it (a report edited by hand, or a finding about the statement as a whole).
+fn relative(s: &StatementReport, f: &Finding) -> Range<usize> {
+    let whole = 0..s.sql.len();
+    let (Some(start), Some(end)) = (
+        f.span.start_byte.checked_sub(s.span.start_byte),
+        f.span.end_byte.checked_sub(s.span.start_byte),
+    ) else {
+        return whole;
+    };
+    if start < end
+        && end <= s.sql.len()
+        && s.sql.is_char_boundary(start)
+        && s.sql.is_char_boundary(end)
+    {
+        start..end
     } else {
-        p.join(", ")
+        whole
+    }
+}
+
+/// `alter_table in transaction; lock AccessExclusiveLock on public.tags (blocks reads and writes);
+/// held …; rewrites the table; risk high`.
+fn note(s: &StatementReport) -> String {
+    let mut parts = vec![format!("{} {}", s.kind, transaction_name(s.transaction))];
+    match (lock_text(s), s.lock) {
+        (Some(text), Some(mode)) => parts.push(format!("lock {text} ({})", mode.blocks_what())),
+        _ => parts.push("no lock on an existing table".to_string()),
+    }
+    if let Some(h) = s.held {
+        parts.push(format!("held {} ({})", h.pg_name(), h.blocks_what()));
+    }
+    parts.extend(effects(s).into_iter().map(str::to_string));
+    parts.push(format!("risk {}", s.risk.as_str()));
+    parts.join("; ")
+}
+
+/// One line per statement, grouped under its revision.
+fn statements(out: &mut String, r: &Report, paint: Paint) {
+    let revisions: HashMap<&str, _> = r.revisions.iter().map(|x| (x.id.as_str(), x)).collect();
+    let _ = writeln!(out, "\n{}", paint.bold("statements:"));
+    let mut current: Option<&str> = None;
+    for s in &r.statements {
+        if s.revision.as_deref() != current {
+            current = s.revision.as_deref();
+            if let Some(rev) = current.and_then(|id| revisions.get(id)) {
+                let parents = if rev.parents.is_empty() {
+                    "base".to_string()
+                } else {
+                    rev.parents.join(", ")
+                };
+                let _ = writeln!(
+                    out,
+                    "  {} {} (parents: {parents})",
+                    direction_name(rev.direction),
+                    paint.bold(&rev.id)
+                );
+            }
+        }
+        let mut details = Vec::new();
+        if let Some(l) = lock_text(s) {
+            details.push(l);
+        }
+        if let Some(h) = s.held {
+            details.push(format!("held {}", h.pg_name()));
+        }
+        details.extend(effects(s).into_iter().map(str::to_string));
+        let n = s.findings.len();
+        if n > 0 {
+            details.push(count(n, "finding", "findings"));
+        }
+        let _ = writeln!(
+            out,
+            "    {:<9} {} {:<22} {:<14}  {}",
+            format!("{}:{}", s.span.start_line, s.span.start_column),
+            paint.risk(s.risk, &format!("{:<8}", s.risk.as_str())),
+            s.kind,
+            transaction_name(s.transaction),
+            if details.is_empty() {
+                "-".to_string()
+            } else {
+                details.join("; ")
+            }
+        );
+    }
+}
+
+fn rollback(out: &mut String, r: &Report, paint: Paint) {
+    let rb = &r.rollback;
+    let state = if rb.complete {
+        "complete".to_string()
+    } else if rb.irreversible.is_empty() {
+        "incomplete".to_string()
+    } else {
+        format!(
+            "incomplete: {} cannot be undone",
+            count(rb.irreversible.len(), "statement", "statements")
+        )
+    };
+    let _ = writeln!(out, "\n{} {state}", paint.bold("rollback:"));
+    for i in &rb.irreversible {
+        let line = r
+            .statements
+            .get(i.statement)
+            .map(|s| format!("line {}", s.span.start_line))
+            .unwrap_or_else(|| format!("statement {}", i.statement));
+        let _ = writeln!(out, "  {line}: {}", clean(&i.reason));
+    }
+    if !rb.script.trim().is_empty() {
+        let _ = writeln!(out, "  script:");
+        for l in rb.script.lines() {
+            if l.is_empty() {
+                out.push('\n');
+            } else {
+                let _ = writeln!(out, "    {}", clean(l));
+            }
+        }
+    }
+}
+
+fn summary(out: &mut String, r: &Report, paint: Paint) {
+    let sm = &r.summary;
+    let f = &sm.findings;
+    let _ = writeln!(
+        out,
+        "\n{} {} ({} unparsed), {}, {}, {} info; risk {}; rollback {}",
+        paint.bold("summary:"),
+        count(sm.statements, "statement", "statements"),
+        sm.unparsed,
+        paint.severity(Severity::Error, &count(f.error, "error", "errors"), f.error),
+        paint.severity(
+            Severity::Warning,
+            &count(f.warning, "warning", "warnings"),
+            f.warning
+        ),
+        f.info,
+        paint.risk(sm.risk, sm.risk.as_str()),
+        if r.rollback.complete {
+            "complete"
+        } else {
+            "incomplete"
+        }
+    );
+}
+
+/// Text from the migration (names, SQL in the rollback script) with control characters replaced, so
+/// a file cannot send escape sequences to the reader's terminal. annotate-snippets does the same
+/// for the diagnostics.
+fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(|c| c.is_control() && c != '\t') {
+        s.chars()
+            .map(|c| {
+                if c.is_control() && c != '\t' {
+                    '\u{FFFD}'
+                } else {
+                    c
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        s.into()
+    }
+}
+
+/// ANSI styling that is a no-op when colour is off.
+#[derive(Clone, Copy)]
+struct Paint(bool);
+
+impl Paint {
+    fn with(self, style: Style, text: &str) -> String {
+        if self.0 {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn bold(self, text: &str) -> String {
+        self.with(Style::new().effects(Effects::BOLD), text)
+    }
+
+    fn risk(self, risk: Risk, text: &str) -> String {
+        let color = match risk {
+            Risk::Critical | Risk::High => AnsiColor::BrightRed,
+            Risk::Medium => AnsiColor::BrightYellow,
+            Risk::Low => AnsiColor::BrightBlue,
+            Risk::None => return text.to_string(),
+        };
+        self.with(color.on_default().effects(Effects::BOLD), text)
+    }
+
+    fn severity(self, severity: Severity, text: &str, n: usize) -> String {
+        if n == 0 {
+            return text.to_string();
+        }
+        let color = match severity {
+            Severity::Error => AnsiColor::BrightRed,
+            Severity::Warning => AnsiColor::BrightYellow,
+            Severity::Info => AnsiColor::BrightBlue,
+        };
+        self.with(color.on_default().effects(Effects::BOLD), text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_has_no_escape_codes_and_colour_has_them() {
+        let r = crate::analyze("BEGIN;\nCREATE INDEX ix ON t (a);\nCOMMIT;\n");
+        let plain = render(&r, RenderOptions::default());
+        assert!(!plain.contains('\x1b'), "{plain}");
+        assert!(
+            plain.contains("error[create-index-non-concurrently]"),
+            "{plain}"
+        );
+        assert!(plain.contains("--> -:2:1"), "{plain}");
+        let colored = render(&r, RenderOptions::default().color(true));
+        assert!(colored.contains('\x1b'));
+    }
+
+    #[test]
+    fn caret_stays_under_a_statement_that_starts_mid_line() {
+        let r = crate::analyze("SELECT 1; CREATE INDEX ix ON t (a);\n");
+        let text = render(&r, RenderOptions::default());
+        assert!(text.contains("--> -:1:11"), "{text}");
+        let line = text
+            .lines()
+            .find(|l| l.contains("^^^"))
+            .unwrap_or_default()
+            .to_string();
+        let code = text
+            .lines()
+            .find(|l| l.contains("CREATE INDEX ix"))
+            .unwrap_or_default();
+        assert_eq!(line.find('^'), code.find("CREATE"), "{text}");
+    }
+
+    #[test]
+    fn escape_sequences_in_the_file_do_not_reach_the_terminal() {
+        let mut r = crate::analyze("CREATE INDEX ix ON t (a) WHERE b = '\x1b[31m';\n");
+        r.source = "evil\x1b]0;title\x07.sql".into();
+        r.rollback.script = "DROP INDEX ix; -- \x1b[2J\n".into();
+        let text = render(&r, RenderOptions::default());
+        assert!(!text.contains('\x1b'), "{text:?}");
+    }
+
+    #[test]
+    fn several_findings_on_a_statement_show_its_lines_once() {
+        let r = crate::analyze(
+            "BEGIN;\nALTER TABLE t ADD COLUMN c int;\nUPDATE t SET c = 1;\nCOMMIT;\n",
+        );
+        assert!(
+            r.statements[2].findings.len() >= 2,
+            "{:?}",
+            r.statements[2].findings
+        );
+        let text = render(&r, RenderOptions::default());
+        assert_eq!(text.matches("| UPDATE t SET c = 1;").count(), 1, "{text}");
+        assert_eq!(
+            text.matches("--> -:3:1").count(),
+            r.statements[2].findings.len(),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn statement_facts_rollback_and_summary() {
+        let r = crate::analyze("ALTER TABLE t ALTER COLUMN a TYPE bigint;\n");
+        let text = render(&r, RenderOptions::default());
+        assert!(text.contains("AccessExclusiveLock on public.t"), "{text}");
+        assert!(text.contains("rewrites the table"), "{text}");
+        assert!(
+            text.contains("\nsummary: 1 statement (0 unparsed), "),
+            "{text}"
+        );
+        assert!(text.contains("rollback "), "{text}");
     }
 }

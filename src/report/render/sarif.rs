@@ -1,0 +1,194 @@
+//! SARIF 2.1.0 (with `serde-sarif`'s types) for code scanning, e.g. GitHub's `upload-sarif`.
+//!
+//! One log with one run for any number of files: GitHub code scanning rejects an upload with
+//! several runs of the same tool and category, and one run keeps the rule table once. The driver
+//! lists every rule of [`crate::rules::RULES`] (not only those that fired) so a viewer can show the
+//! docs of any rule; results point at their rule by id and index.
+
+use crate::report::{Report, Severity};
+use crate::rules::RULES;
+use serde_json::{Value, json};
+use serde_sarif::sarif::{
+    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
+    Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run,
+    Sarif, Tool, ToolComponent,
+};
+use std::collections::BTreeMap;
+
+/// The `$schema` URI of SARIF 2.1.0 (OASIS errata 01, the one GitHub documents).
+pub const SCHEMA_URI: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+/// One SARIF log for `reports` (one per migration file), pretty JSON with a trailing newline.
+pub fn render(reports: &[Report]) -> String {
+    let log = log(reports);
+    // Plain data with string keys always serialises; keep a valid document if it ever did not.
+    let mut s = serde_json::to_string_pretty(&log)
+        .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
+    s.push('\n');
+    s
+}
+
+fn level(s: Severity) -> ResultLevel {
+    match s {
+        Severity::Error => ResultLevel::Error,
+        Severity::Warning => ResultLevel::Warning,
+        Severity::Info => ResultLevel::Note,
+    }
+}
+
+fn level_value(s: Severity) -> Value {
+    json!(match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    })
+}
+
+fn log(reports: &[Report]) -> Sarif {
+    let version = reports
+        .first()
+        .map(|r| r.tool.version.clone())
+        .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string());
+    let rules: Vec<ReportingDescriptor> = RULES
+        .iter()
+        .map(|entry| {
+            let r = entry.rule;
+            let docs = entry.docs();
+            ReportingDescriptor::builder()
+                .id(r.id)
+                .name(r.id)
+                .short_description(MultiformatMessageString::builder().text(r.summary).build())
+                .full_description(
+                    MultiformatMessageString::builder()
+                        .text(docs.clone())
+                        .markdown(docs.clone())
+                        .build(),
+                )
+                .help(
+                    MultiformatMessageString::builder()
+                        .text(docs.clone())
+                        .markdown(docs)
+                        .build(),
+                )
+                .default_configuration(
+                    ReportingConfiguration::builder()
+                        .level(level_value(r.severity))
+                        .build(),
+                )
+                .build()
+        })
+        .collect();
+    let index: BTreeMap<&str, i64> = RULES
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.rule.id, i as i64))
+        .collect();
+    let mut results = Vec::new();
+    for report in reports {
+        let uri = uri(&report.source);
+        for s in &report.statements {
+            for f in &s.findings {
+                let region = Region::builder()
+                    .start_line(i64::from(f.span.start_line))
+                    .start_column(i64::from(f.span.start_column))
+                    .end_line(i64::from(f.span.end_line))
+                    .end_column(i64::from(f.span.end_column))
+                    .build();
+                let location = Location::builder()
+                    .physical_location(
+                        PhysicalLocation::builder()
+                            .artifact_location(ArtifactLocation::builder().uri(uri.clone()).build())
+                            .region(region)
+                            .build(),
+                    )
+                    .build();
+                let mut props = BTreeMap::new();
+                props.insert("help".to_string(), json!(f.help));
+                props.insert("risk".to_string(), json!(s.risk.as_str()));
+                props.insert("statementKind".to_string(), json!(s.kind));
+                if let Some(l) = s.lock {
+                    props.insert("lock".to_string(), json!(l.pg_name()));
+                }
+                let text = if f.help.is_empty() {
+                    f.message.clone()
+                } else {
+                    format!("{}\nHelp: {}", f.message, f.help)
+                };
+                let builder = SarifResult::builder()
+                    .rule_id(f.rule.clone())
+                    .level(level(f.severity))
+                    .message(Message::builder().text(text).build())
+                    .locations(vec![location])
+                    .properties(PropertyBag::builder().additional_properties(props).build());
+                results.push(match index.get(f.rule.as_str()) {
+                    Some(i) => builder.rule_index(*i).build(),
+                    None => builder.build(),
+                });
+            }
+        }
+    }
+    let driver = ToolComponent::builder()
+        .name("migsafe")
+        .version(version)
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .rules(rules)
+        .build();
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .results(results)
+        // Span columns count characters (Unicode code points), not UTF-16 units (SARIF's default).
+        .column_kind(json!("unicodeCodePoints"))
+        .build();
+    Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build()
+}
+
+/// A relative URI reference for a file name as given: path separators kept, everything outside
+/// RFC 3986's unreserved set percent-encoded (spaces, `#`, `?`, `<stdin>`'s brackets).
+fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            // Windows separators become URI separators.
+            b'\\' => out.push('/'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_relative_and_encoded() {
+        assert_eq!(uri("migrations/0042 add.sql"), "migrations/0042%20add.sql");
+        assert_eq!(uri("<stdin>"), "%3Cstdin%3E");
+        assert_eq!(uri("a\\b.sql"), "a/b.sql");
+    }
+
+    #[test]
+    fn results_carry_rule_level_and_region() {
+        let r = crate::analyze("BEGIN;\nCREATE INDEX ix ON t (a);\nCOMMIT;\n");
+        let v: Value = serde_json::from_str(&render(std::slice::from_ref(&r))).unwrap_or_default();
+        let result = &v["runs"][0]["results"][0];
+        assert_eq!(result["ruleId"], "create-index-non-concurrently");
+        assert_eq!(result["level"], "error");
+        let region = &result["locations"][0]["physicalLocation"]["region"];
+        assert_eq!(region["startLine"], 2);
+        assert_eq!(region["startColumn"], 1);
+        let i = result["ruleIndex"].as_u64().unwrap_or(u64::MAX) as usize;
+        assert_eq!(
+            v["runs"][0]["tool"]["driver"]["rules"][i]["id"],
+            "create-index-non-concurrently"
+        );
+    }
+}

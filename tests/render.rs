@@ -1,0 +1,314 @@
+//! The reports people read: snapshots of every format over the fixtures, the shipped JSON Schema
+//! (equal to the generated one; every fixture's report validates), and SARIF logs validated against
+//! the official SARIF 2.1.0 schema (vendored in tests/sarif/).
+
+mod common;
+
+use migsafe::report::render;
+use migsafe::{Format, RenderOptions, Report};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The fixtures whose reports are snapshot in every format: every Alembic, Django and plain export,
+/// and a few safe migrations.
+const SNAPSHOT_FOLDERS: &str = "{alembic,django,plain}/*.sql";
+const SAFE_SAMPLES: &str = "safe/{alembic_ticketing_index_concurrently,django_helpdesk_0007_add_fields,plain_metrics_rollup_tables}.sql";
+
+fn report(path: &Path) -> Report {
+    common::analyze_fixture(path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The tool version changes with every release; snapshots should not.
+fn without_version(text: &str) -> String {
+    text.replace(
+        &format!("\"{}\"", env!("CARGO_PKG_VERSION")),
+        "\"[version]\"",
+    )
+}
+
+#[test]
+fn text_reports() {
+    insta::glob!("../fixtures", SNAPSHOT_FOLDERS, |path| {
+        insta::assert_snapshot!(report(path).render(Format::Text));
+    });
+    insta::glob!("../fixtures", SAFE_SAMPLES, |path| {
+        insta::assert_snapshot!(report(path).render(Format::Text));
+    });
+}
+
+#[test]
+fn markdown_reports() {
+    insta::glob!("../fixtures", SNAPSHOT_FOLDERS, |path| {
+        insta::assert_snapshot!(report(path).render(Format::Markdown));
+    });
+    insta::glob!("../fixtures", SAFE_SAMPLES, |path| {
+        insta::assert_snapshot!(report(path).render(Format::Markdown));
+    });
+}
+
+#[test]
+fn json_reports() {
+    insta::glob!("../fixtures", SNAPSHOT_FOLDERS, |path| {
+        insta::assert_snapshot!(without_version(&report(path).render(Format::Json)));
+    });
+}
+
+/// SARIF results per fixture; the rule table (every rule's docs, the same in every log) is checked
+/// once in `sarif_driver_lists_every_rule_with_docs` instead of in each snapshot.
+#[test]
+fn sarif_reports() {
+    insta::glob!("../fixtures", SNAPSHOT_FOLDERS, |path| {
+        let mut v: Value = serde_json::from_str(&report(path).render(Format::Sarif))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let driver = &mut v["runs"][0]["tool"]["driver"];
+        let n = driver["rules"].as_array().map_or(0, Vec::len);
+        driver["rules"] = Value::String(format!("[{n} rules]"));
+        let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+        insta::assert_snapshot!(without_version(&text));
+    });
+}
+
+#[test]
+fn github_reports() {
+    insta::glob!("../fixtures", SNAPSHOT_FOLDERS, |path| {
+        insta::assert_snapshot!(report(path).render(Format::Github));
+    });
+}
+
+/// Every migration fixture: the export folders, safe migrations, rule fixtures and oracle cases.
+fn all_fixtures() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut out = Vec::new();
+    for dir in ["alembic", "django", "plain", "safe", "rules"] {
+        let folder = root.join(dir);
+        for e in std::fs::read_dir(&folder).unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
+        {
+            let p = e.map(|e| e.path()).unwrap_or_default();
+            if p.extension().is_some_and(|x| x == "sql") {
+                out.push(p);
+            }
+        }
+    }
+    let oracle = root.join("oracle");
+    for e in std::fs::read_dir(&oracle).unwrap_or_else(|e| panic!("{}: {e}", oracle.display())) {
+        let p = e
+            .map(|e| e.path().join("migration.sql"))
+            .unwrap_or_default();
+        if p.is_file() {
+            out.push(p);
+        }
+    }
+    out.sort();
+    assert!(out.len() > 150, "only {} fixtures", out.len());
+    out
+}
+
+fn schema_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json")
+}
+
+/// `schema/report.schema.json` is what `schemars` generates from the report types. After changing
+/// them, regenerate with `MIGSAFE_BLESS=1 cargo test --test render shipped_json_schema`.
+#[test]
+fn shipped_json_schema_is_the_generated_one() {
+    let generated = migsafe::report::schema::json_schema_text();
+    let path = schema_path();
+    if std::env::var_os("MIGSAFE_BLESS").is_some() {
+        std::fs::write(&path, &generated).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    let shipped = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        shipped == generated,
+        "{} is stale: run `MIGSAFE_BLESS=1 cargo test --test render shipped_json_schema`",
+        path.display()
+    );
+}
+
+fn validator(schema_file: &Path) -> jsonschema::Validator {
+    let text = std::fs::read_to_string(schema_file)
+        .unwrap_or_else(|e| panic!("{}: {e}", schema_file.display()));
+    let schema: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{}: {e}", schema_file.display()))
+}
+
+fn assert_valid(v: &jsonschema::Validator, instance: &Value, what: &str) {
+    let errors: Vec<String> = v
+        .iter_errors(instance)
+        .take(5)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{what}:\n{}", errors.join("\n"));
+}
+
+#[test]
+fn every_fixture_report_validates_against_the_shipped_schema() {
+    let v = validator(&schema_path());
+    for path in all_fixtures() {
+        let json: Value = serde_json::from_str(&report(&path).render(Format::Json))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_valid(&v, &json, &path.display().to_string());
+    }
+    // A report with a rollback, irreversible statements, tables and revisions filled in.
+    let mut r = report(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/alembic/merge.sql"));
+    r.rollback.irreversible.push(migsafe::report::Irreversible {
+        statement: 0,
+        reason: "test".into(),
+    });
+    let json: Value = serde_json::from_str(&r.render(Format::Json)).unwrap_or_default();
+    assert_valid(&v, &json, "edited merge.sql report");
+    // And the schema rejects what the contract forbids.
+    let mut bad = json.clone();
+    bad["statements"][0]["risk"] = Value::String("extreme".into());
+    assert!(!v.is_valid(&bad), "risk outside the contract accepted");
+    let mut bad = json;
+    bad["statements"][0]["lock"] = Value::String("BigLock".into());
+    assert!(!v.is_valid(&bad), "lock mode outside the contract accepted");
+}
+
+#[test]
+fn sarif_logs_validate_against_the_official_schema() {
+    let v = validator(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sarif/sarif-schema-2.1.0.json"),
+    );
+    let reports: Vec<Report> = all_fixtures().iter().map(|p| report(p)).collect();
+    for r in &reports {
+        let log: Value =
+            serde_json::from_str(&r.render(Format::Sarif)).unwrap_or_else(|e| panic!("{e}"));
+        assert_valid(&v, &log, &r.source);
+    }
+    let all: Value = serde_json::from_str(&render::render_many(
+        &reports,
+        Format::Sarif,
+        RenderOptions::default(),
+    ))
+    .unwrap_or_default();
+    assert_valid(&v, &all, "all fixtures in one log");
+}
+
+/// The fields GitHub code scanning and other SARIF consumers require, checked by name.
+#[test]
+fn sarif_has_the_required_fields() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/django/0002_add_field.sql");
+    let mut r = report(&path);
+    r.source = "migrations/0002 add field.sql".into();
+    let log: Value = serde_json::from_str(&r.render(Format::Sarif)).unwrap_or_default();
+    assert_eq!(log["version"], "2.1.0");
+    assert!(
+        log["$schema"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("sarif-schema-2.1.0.json"))
+    );
+    let run = &log["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "migsafe");
+    let results = run["results"].as_array().cloned().unwrap_or_default();
+    let expected: usize = r.statements.iter().map(|s| s.findings.len()).sum();
+    assert_eq!(results.len(), expected);
+    assert!(expected > 0, "the fixture should have findings");
+    let findings = r.statements.iter().flat_map(|s| &s.findings);
+    for (res, f) in results.iter().zip(findings) {
+        assert_eq!(res["ruleId"], f.rule.as_str());
+        let level = match f.severity {
+            migsafe::Severity::Error => "error",
+            migsafe::Severity::Warning => "warning",
+            migsafe::Severity::Info => "note",
+        };
+        assert_eq!(res["level"], level);
+        assert!(
+            res["message"]["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with(&f.message))
+        );
+        let loc = &res["locations"][0]["physicalLocation"];
+        assert_eq!(
+            loc["artifactLocation"]["uri"],
+            "migrations/0002%20add%20field.sql"
+        );
+        let region = &loc["region"];
+        assert_eq!(region["startLine"], f.span.start_line);
+        assert_eq!(region["startColumn"], f.span.start_column);
+        assert_eq!(region["endLine"], f.span.end_line);
+        assert_eq!(region["endColumn"], f.span.end_column);
+    }
+}
+
+#[test]
+fn sarif_driver_lists_every_rule_with_docs() {
+    let log: Value = serde_json::from_str(&migsafe::analyze("SELECT 1;").render(Format::Sarif))
+        .unwrap_or_default();
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(rules.len(), migsafe::rules::RULES.len());
+    for (json, entry) in rules.iter().zip(migsafe::rules::RULES) {
+        assert_eq!(json["id"], entry.rule.id);
+        assert_eq!(json["shortDescription"]["text"], entry.rule.summary);
+        assert_eq!(json["fullDescription"]["markdown"], entry.docs().as_str());
+        assert_eq!(json["help"]["markdown"], entry.docs().as_str());
+        assert!(json["defaultConfiguration"]["level"].is_string());
+    }
+}
+
+#[test]
+fn several_reports_render_as_one_document() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let reports = vec![
+        report(&root.join("alembic/merge.sql")),
+        report(&root.join("django/0002_add_field.sql")),
+    ];
+    let json: Value = serde_json::from_str(&render::render_many(
+        &reports,
+        Format::Json,
+        RenderOptions::default(),
+    ))
+    .unwrap_or_default();
+    assert_eq!(json.as_array().map(Vec::len), Some(2));
+    let sarif: Value = serde_json::from_str(&render::render_many(
+        &reports,
+        Format::Sarif,
+        RenderOptions::default(),
+    ))
+    .unwrap_or_default();
+    assert_eq!(sarif["runs"].as_array().map(Vec::len), Some(1));
+    let uris: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str())
+        .collect();
+    assert!(
+        uris.contains(&"merge.sql") && uris.contains(&"0002_add_field.sql"),
+        "{uris:?}"
+    );
+    let text = render::render_many(&reports, Format::Text, RenderOptions::default());
+    assert_eq!(text.matches("\nsummary: ").count(), 2);
+}
+
+/// Rendering is deterministic: the same report twice gives the same bytes, in every format (the
+/// snapshot workflow depends on it).
+#[test]
+fn rendering_is_deterministic() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/alembic/merge.sql");
+    for format in Format::ALL {
+        assert_eq!(report(&path).render(format), report(&path).render(format));
+    }
+}
+
+#[test]
+fn a_rollback_script_appears_in_text_and_markdown() {
+    let mut r = migsafe::analyze("CREATE TABLE t (a int);\n");
+    r.rollback.script = "DROP TABLE t;\n".into();
+    assert!(r.render(Format::Text).contains("    DROP TABLE t;\n"));
+    assert!(
+        r.render(Format::Markdown)
+            .contains("```sql\nDROP TABLE t;\n```")
+    );
+}
+
+#[test]
+fn format_names_round_trip() {
+    for f in Format::ALL {
+        assert_eq!(Format::parse(f.name()), Some(f));
+    }
+    assert_eq!(Format::parse("yaml"), None);
+}
