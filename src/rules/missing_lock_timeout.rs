@@ -45,8 +45,6 @@
 //! - https://alembic.sqlalchemy.org/en/latest/ops.html#alembic.operations.Operations.execute
 
 use super::{Ctx, Hit, Rule, say};
-use crate::ir::QualName;
-use crate::pg::LockMode;
 use crate::report::Severity;
 
 pub(crate) const RULE: Rule = Rule {
@@ -80,7 +78,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     } else {
         "every later write to the table"
     };
-    let lock = a_lock(*mode, table);
+    let lock = say::a_lock_on(*mode, table);
     let what = if ctx.tx.in_transaction {
         format!(
             "this is the first statement of its transaction block to request a lock that blocks other sessions, {lock}, and no lock_timeout is set"
@@ -96,40 +94,12 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     )]
 }
 
-/// "an ACCESS EXCLUSIVE lock on …" / "a SHARE lock on …".
-fn a_lock(mode: LockMode, table: &QualName) -> String {
-    let article = if mode.sql_name().starts_with(['A', 'E']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{article} {}", say::lock_on(mode, table))
-}
 
 #[cfg(test)]
 mod tests {
-    use crate::{Analyzer, Catalog, Settings, Source};
 
-    /// This rule's messages per statement, for `sql` on `schema` (none: no schema) and PG `version`.
     fn findings(version: u32, schema: Option<&str>, sql: &str) -> Vec<Vec<String>> {
-        let mut analyzer = Analyzer::new(Settings::default().pg_version(version));
-        if let Some(s) = schema {
-            analyzer = analyzer.schema(Catalog::from_sql(s).expect("schema loads"));
-        }
-        let report = analyzer
-            .analyze(Source::new("test.sql", sql))
-            .expect("analyses");
-        report
-            .statements
-            .iter()
-            .map(|s| {
-                s.findings
-                    .iter()
-                    .filter(|f| f.rule == super::RULE.id)
-                    .map(|f| f.message.clone())
-                    .collect()
-            })
-            .collect()
+        crate::rules::test_support::messages(super::RULE.id, version, schema, sql)
     }
 
     fn fired(version: u32, schema: Option<&str>, sql: &str) -> Vec<usize> {

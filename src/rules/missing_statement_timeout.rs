@@ -82,7 +82,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         (None, Some((t, m))) => (t, *m, HELD),
         (None, None) => return Vec::new(),
     };
-    let lock = a_lock(mode, table);
+    let lock = say::a_lock_on(mode, table);
     let under = if whose == OWN {
         format!("under {lock}")
     } else {
@@ -101,12 +101,3 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
 const OWN: &str = "own";
 const HELD: &str = "held";
 
-/// "an ACCESS EXCLUSIVE lock on …" / "a SHARE lock on …".
-fn a_lock(mode: LockMode, table: &QualName) -> String {
-    let article = if mode.sql_name().starts_with(['A', 'E']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{article} {}", say::lock_on(mode, table))
-}

@@ -212,10 +212,79 @@ pub(crate) fn check(ctx: &Ctx, selected: impl Fn(&str) -> bool) -> Vec<(&'static
     out
 }
 
+/// Columns a statement declares or retypes: (table, column, type) — for the rules about column
+/// types.
+pub(crate) fn declared_columns(op: &Op) -> Vec<(&QualName, &str, &crate::ir::TypeName)> {
+    use crate::ir::AlterAction;
+    match op {
+        Op::CreateTable { name, columns, .. } => columns
+            .iter()
+            .map(|c| (name, c.name.as_str(), &c.ty))
+            .collect(),
+        Op::AlterTable { name, actions, .. } => actions
+            .iter()
+            .filter_map(|a| match a {
+                AlterAction::AddColumn { column, .. } => {
+                    Some((name, column.name.as_str(), &column.ty))
+                }
+                AlterAction::AlterColumnType { column, ty, .. } => {
+                    Some((name, column.as_str(), ty))
+                }
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Helpers for the rules' unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::{Analyzer, Catalog, Settings, Source};
+
+    /// `rule`'s messages per statement, for `sql` analysed on `schema` (none: no schema) for
+    /// PostgreSQL `version`.
+    pub(crate) fn messages(
+        rule: &str,
+        version: u32,
+        schema: Option<&str>,
+        sql: &str,
+    ) -> Vec<Vec<String>> {
+        let mut analyzer = Analyzer::new(Settings::default().pg_version(version));
+        if let Some(s) = schema {
+            analyzer = analyzer.schema(Catalog::from_sql(s).expect("schema loads"));
+        }
+        let report = analyzer
+            .analyze(Source::new("test.sql", sql))
+            .expect("analyses");
+        report
+            .statements
+            .iter()
+            .map(|s| {
+                s.findings
+                    .iter()
+                    .filter(|f| f.rule == rule)
+                    .map(|f| f.message.clone())
+                    .collect()
+            })
+            .collect()
+    }
+}
+
 /// Shared wording for findings.
 pub(crate) mod say {
     use crate::ir::QualName;
     use crate::pg::LockMode;
+
+    /// "an ACCESS EXCLUSIVE lock on public.runs (blocks reads and writes)"
+    pub fn a_lock_on(mode: LockMode, table: &QualName) -> String {
+        let article = if mode.sql_name().starts_with(['A', 'E']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {}", lock_on(mode, table))
+    }
 
     /// "ACCESS EXCLUSIVE lock on public.runs (blocks reads and writes)"
     pub fn lock_on(mode: LockMode, table: &QualName) -> String {

@@ -92,7 +92,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         if !covers(have, want) {
             reasons.push(format!(
                 "it needs {} while the block holds only {} on it, so it waits in the lock queue again, holding the weaker lock meanwhile (a deadlock risk)",
-                a_lock(want, &table),
+                say::a_lock_on(want, &table),
                 have.sql_name()
             ));
         }
@@ -216,40 +216,12 @@ fn row_pass(op: &Op, e: &Effect, table: &QualName) -> Option<&'static str> {
     verifies.then_some("scans the table to verify a constraint")
 }
 
-/// "an ACCESS EXCLUSIVE lock on …" / "a SHARE lock on …".
-fn a_lock(mode: LockMode, table: &QualName) -> String {
-    let article = if mode.sql_name().starts_with(['A', 'E']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{article} {}", say::lock_on(mode, table))
-}
 
 #[cfg(test)]
 mod tests {
-    use crate::{Analyzer, Catalog, Settings, Source};
 
-    /// This rule's messages per statement, for `sql` on `schema` (none: no schema) and PG `version`.
     fn findings(version: u32, schema: Option<&str>, sql: &str) -> Vec<Vec<String>> {
-        let mut analyzer = Analyzer::new(Settings::default().pg_version(version));
-        if let Some(s) = schema {
-            analyzer = analyzer.schema(Catalog::from_sql(s).expect("schema loads"));
-        }
-        let report = analyzer
-            .analyze(Source::new("test.sql", sql))
-            .expect("analyses");
-        report
-            .statements
-            .iter()
-            .map(|s| {
-                s.findings
-                    .iter()
-                    .filter(|f| f.rule == super::RULE.id)
-                    .map(|f| f.message.clone())
-                    .collect()
-            })
-            .collect()
+        crate::rules::test_support::messages(super::RULE.id, version, schema, sql)
     }
 
     fn fired(version: u32, schema: Option<&str>, sql: &str) -> Vec<usize> {

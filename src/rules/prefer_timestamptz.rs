@@ -33,7 +33,6 @@
 //! - https://docs.sqlalchemy.org/en/20/core/type_basics.html#sqlalchemy.types.DateTime
 
 use super::{Ctx, Hit, Rule};
-use crate::ir::{AlterAction, Op, QualName, TypeName};
 use crate::report::Severity;
 
 pub(crate) const RULE: Rule = Rule {
@@ -43,31 +42,9 @@ pub(crate) const RULE: Rule = Rule {
     check,
 };
 
-/// Columns the statement declares or retypes: (table, column, type).
-fn declared(op: &Op) -> Vec<(&QualName, &str, &TypeName)> {
-    match op {
-        Op::CreateTable { name, columns, .. } => columns
-            .iter()
-            .map(|c| (name, c.name.as_str(), &c.ty))
-            .collect(),
-        Op::AlterTable { name, actions, .. } => actions
-            .iter()
-            .filter_map(|a| match a {
-                AlterAction::AddColumn { column, .. } => {
-                    Some((name, column.name.as_str(), &column.ty))
-                }
-                AlterAction::AlterColumnType { column, ty, .. } => {
-                    Some((name, column.as_str(), ty))
-                }
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
 
 fn check(ctx: &Ctx) -> Vec<Hit> {
-    declared(ctx.op)
+    super::declared_columns(ctx.op)
         .into_iter()
         .filter(|(_, _, ty)| ty.base == "timestamp")
         .map(|(table, column, ty)| {

@@ -85,28 +85,9 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Analyzer, Catalog, Settings, Source};
 
-    /// This rule's messages per statement, for `sql` on `schema` (none: no schema) and PG `version`.
     fn findings(version: u32, schema: Option<&str>, sql: &str) -> Vec<Vec<String>> {
-        let mut analyzer = Analyzer::new(Settings::default().pg_version(version));
-        if let Some(s) = schema {
-            analyzer = analyzer.schema(Catalog::from_sql(s).expect("schema loads"));
-        }
-        let report = analyzer
-            .analyze(Source::new("test.sql", sql))
-            .expect("analyses");
-        report
-            .statements
-            .iter()
-            .map(|s| {
-                s.findings
-                    .iter()
-                    .filter(|f| f.rule == super::RULE.id)
-                    .map(|f| f.message.clone())
-                    .collect()
-            })
-            .collect()
+        crate::rules::test_support::messages(super::RULE.id, version, schema, sql)
     }
 
     fn fired(version: u32, schema: Option<&str>, sql: &str) -> Vec<usize> {
