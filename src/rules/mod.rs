@@ -72,6 +72,15 @@ impl Ctx<'_> {
     pub fn lock(&self) -> Option<LockMode> {
         self.effect.strongest()
     }
+
+    /// The lock this statement takes on `table` (normalised name), if it existed before.
+    pub fn lock_on(&self, table: &QualName) -> Option<LockMode> {
+        self.effect
+            .locks
+            .iter()
+            .find(|(t, _)| t == table)
+            .map(|(_, m)| *m)
+    }
 }
 
 /// One finding of a rule, before severity and span are attached.

@@ -65,12 +65,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     if !ctx.effect.scans.contains(&table) {
         return Vec::new();
     }
-    let lock = ctx
-        .effect
-        .locks
-        .iter()
-        .find(|(t, _)| *t == table)
-        .map_or(LockMode::AccessExclusiveLock, |(_, m)| *m);
+    let lock = ctx.lock_on(&table).unwrap_or(LockMode::AccessExclusiveLock);
     // Columns the same statement sets NOT NULL: their scan is the SET NOT NULL's (reported by
     // set-not-null-scan), and the primary key adds none.
     let set_here: Vec<&str> = actions

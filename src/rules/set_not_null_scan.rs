@@ -68,12 +68,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     if !ctx.effect.scans.contains(&table) {
         return Vec::new();
     }
-    let lock = ctx
-        .effect
-        .locks
-        .iter()
-        .find(|(t, _)| *t == table)
-        .map_or(LockMode::AccessExclusiveLock, |(_, m)| *m);
+    let lock = ctx.lock_on(&table).unwrap_or(LockMode::AccessExclusiveLock);
     let mut hits = Vec::new();
     for a in actions {
         let AlterAction::SetNotNull { column } = a else {

@@ -65,12 +65,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     let Some(tab) = ctx.catalog.table(&table) else {
         return Vec::new();
     };
-    let lock = ctx
-        .effect
-        .locks
-        .iter()
-        .find(|(t, _)| *t == table)
-        .map_or(LockMode::AccessExclusiveLock, |(_, m)| *m);
+    let lock = ctx.lock_on(&table).unwrap_or(LockMode::AccessExclusiveLock);
     // Constraints the same statement drops are not re-created by the type change (DROP runs in an
     // earlier pass of ALTER TABLE than ALTER TYPE; observed on PostgreSQL 15: no scan).
     let dropped: Vec<&str> = actions
