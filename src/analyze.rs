@@ -547,7 +547,7 @@ impl Analyzer {
             .iter()
             .map(|st| lower_statement(down, st))
             .collect();
-        let dtx = transactions_of(&dops);
+        let dtx = self::transactions(&dops);
         for (r, rev) in read.revisions.iter().enumerate() {
             if rev.marker.direction != source::Direction::Upgrade {
                 continue;
@@ -675,10 +675,6 @@ pub(crate) fn lower_statement(text: &str, st: &source::SourceStatement) -> Op {
 /// The transaction state of every statement: explicit blocks from BEGIN to COMMIT/ROLLBACK (which
 /// count as inside), autocommit outside them, bookkeeping for the migration tools' version tables.
 fn transactions(ops: &[Op]) -> Vec<Transaction> {
-    transactions_of(ops)
-}
-
-fn transactions_of(ops: &[Op]) -> Vec<Transaction> {
     let mut in_tx = false;
     ops.iter()
         .map(|l| {

@@ -190,6 +190,38 @@ pub struct Expr {
     pub constant: bool,
 }
 
+impl Expr {
+    /// The single-quoted string literals of the expression, unescaped (`'it''s'` → `it's`).
+    pub fn literals(&self) -> Vec<String> {
+        literals(&self.sql)
+    }
+}
+
+/// The single-quoted string literals of SQL text, unescaped.
+pub fn literals(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\'' {
+            continue;
+        }
+        let mut value = String::new();
+        loop {
+            match chars.next() {
+                None => break,
+                Some('\'') if chars.peek() == Some(&'\'') => {
+                    chars.next();
+                    value.push('\'');
+                }
+                Some('\'') => break,
+                Some(ch) => value.push(ch),
+            }
+        }
+        out.push(value);
+    }
+    out
+}
+
 /// A column or value type as written, normalised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TypeName {
@@ -200,6 +232,16 @@ pub struct TypeName {
     /// Type modifiers: `[250]` for VARCHAR(250), `[10, 2]` for NUMERIC(10,2).
     pub modifiers: Vec<u32>,
     pub array: bool,
+}
+
+impl TypeName {
+    /// The type's name as a (possibly schema-qualified) name, for catalog lookups of user types.
+    pub fn qual_name(&self) -> QualName {
+        match self.base.split_once('.') {
+            Some((schema, name)) => QualName::new(Some(schema), name),
+            None => QualName::new(None, &self.base),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

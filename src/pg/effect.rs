@@ -493,13 +493,9 @@ fn column_rewrites(cx: &Context, col: &ColumnDef) -> Option<String> {
     }
     // A domain with constraints must be checked row by row, so even a NULL default rewrites
     // (`ATExecAddColumn` skips the missing-value path when `DomainHasConstraints`).
-    let ty = match col.ty.base.split_once('.') {
-        Some((schema, name)) => QualName::new(Some(schema), name),
-        None => QualName::new(None, &col.ty.base),
-    };
     if cx
         .catalog
-        .type_def(&ty)
+        .type_def(&col.ty.qual_name())
         .is_some_and(|t| t.domain_constrained)
     {
         return Some(format!(

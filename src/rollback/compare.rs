@@ -110,31 +110,33 @@ fn normalise(sql: &str) -> String {
     s.trim_end_matches(';').trim().to_string()
 }
 
-/// The statements only in the generated rollback and only in the downgrade (normalised), aligned
-/// with a diff so that order changes alone do not count.
+/// The statements only in the generated rollback and only in the downgrade (normalised), from a
+/// diff of the two sequences.
 pub(crate) fn statement_diff(
     generated: &[String],
     downgrade: &[String],
 ) -> (Vec<String>, Vec<String>) {
     let a: Vec<String> = generated.iter().map(|s| normalise(s)).collect();
     let b: Vec<String> = downgrade.iter().map(|s| normalise(s)).collect();
-    let mut only_generated: Vec<String> = a.iter().filter(|x| !b.contains(x)).cloned().collect();
-    let mut only_downgrade: Vec<String> = b.iter().filter(|x| !a.contains(x)).cloned().collect();
-    // `similar` pairs up what remains in order, for a stable reading order.
-    let ar: Vec<&str> = only_generated.iter().map(String::as_str).collect();
-    let br: Vec<&str> = only_downgrade.iter().map(String::as_str).collect();
+    let ar: Vec<&str> = a.iter().map(String::as_str).collect();
+    let br: Vec<&str> = b.iter().map(String::as_str).collect();
     let diff = similar::TextDiff::from_slices(&ar, &br);
-    let mut g = Vec::new();
-    let mut d = Vec::new();
+    let (mut only_generated, mut only_downgrade) = (Vec::new(), Vec::new());
     for change in diff.iter_all_changes() {
         match change.tag() {
-            similar::ChangeTag::Delete => g.push(change.value().to_string()),
-            similar::ChangeTag::Insert => d.push(change.value().to_string()),
+            similar::ChangeTag::Delete => only_generated.push(change.value().to_string()),
+            similar::ChangeTag::Insert => only_downgrade.push(change.value().to_string()),
             similar::ChangeTag::Equal => {}
         }
     }
-    only_generated = g;
-    only_downgrade = d;
+    // The same statement in another order is not a difference.
+    let moved: Vec<String> = only_generated
+        .iter()
+        .filter(|g| only_downgrade.contains(g))
+        .cloned()
+        .collect();
+    only_generated.retain(|g| !moved.contains(g));
+    only_downgrade.retain(|d| !moved.contains(d));
     (only_generated, only_downgrade)
 }
 

@@ -970,31 +970,6 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
     }
 }
 
-/// The single-quoted literals of an expression, unescaped.
-fn literals(e: &Expr) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut chars = e.sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\'' {
-            continue;
-        }
-        let mut v = String::new();
-        loop {
-            match chars.next() {
-                None => break,
-                Some('\'') if chars.peek() == Some(&'\'') => {
-                    chars.next();
-                    v.push('\'');
-                }
-                Some('\'') => break,
-                Some(ch) => v.push(ch),
-            }
-        }
-        out.push(v);
-    }
-    out
-}
-
 /// The inverse of a migration tool's bookkeeping statement (`alembic_version`,
 /// `django_migrations`), read from the statement itself so that merges and un-merges reverse too.
 pub fn bookkeeping_inverse(op: &Op) -> Inverse {
@@ -1018,7 +993,7 @@ pub fn bookkeeping_inverse(op: &Op) -> Inverse {
             values,
             ..
         } if table_is(table, "alembic_version") => {
-            let rows: Vec<String> = values.iter().flat_map(literals).collect();
+            let rows: Vec<String> = values.iter().flat_map(Expr::literals).collect();
             if rows.is_empty() {
                 return Inverse::impossible(
                     "INSERT INTO alembic_version without a literal version",
@@ -1042,7 +1017,7 @@ pub fn bookkeeping_inverse(op: &Op) -> Inverse {
                     .iter()
                     .position(|x| x == c)
                     .and_then(|i| values.get(i))
-                    .and_then(|e| literals(e).into_iter().next())
+                    .and_then(|e| e.literals().into_iter().next())
             };
             match (get("app"), get("name")) {
                 (Some(app), Some(name)) => Inverse::Exact(vec![Step::tx(format!(
@@ -1062,8 +1037,10 @@ pub fn bookkeeping_inverse(op: &Op) -> Inverse {
         } if table_is(table, "alembic_version") => {
             let new = assignments
                 .first()
-                .and_then(|(_, e)| literals(e).into_iter().next());
-            let old = filter.as_ref().and_then(|f| literals(f).into_iter().next());
+                .and_then(|(_, e)| e.literals().into_iter().next());
+            let old = filter
+                .as_ref()
+                .and_then(|f| f.literals().into_iter().next());
             match (new, old) {
                 (Some(new), Some(old)) => Inverse::Exact(vec![Step::tx(format!(
                     "UPDATE {} SET version_num={} WHERE {}.version_num = {};",
@@ -1080,7 +1057,7 @@ pub fn bookkeeping_inverse(op: &Op) -> Inverse {
             filter: Some(f),
             ..
         } if table_is(table, "alembic_version") => {
-            let rows = literals(f);
+            let rows = f.literals();
             if rows.is_empty() {
                 return Inverse::impossible(
                     "DELETE FROM alembic_version without a literal version",

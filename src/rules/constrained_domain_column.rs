@@ -35,7 +35,7 @@
 
 use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
-use crate::ir::{AlterAction, Op, QualName};
+use crate::ir::{AlterAction, Op};
 use crate::pg::LockMode;
 use crate::report::Severity;
 
@@ -60,12 +60,8 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
             _ => None,
         })
         .filter(|column| {
-            let ty = match column.ty.base.split_once('.') {
-                Some((schema, n)) => QualName::new(Some(schema), n),
-                None => QualName::new(None, &column.ty.base),
-            };
             ctx.catalog
-                .type_def(&ty)
+                .type_def(&column.ty.qual_name())
                 .is_some_and(|t| t.domain_constrained)
         })
         .map(|column| {

@@ -78,31 +78,6 @@ struct Use<'a> {
     types: Vec<Option<TypeName>>,
 }
 
-/// The single-quoted string literals of an SQL text, unescaped (`'it''s'` → `it's`).
-fn literals(sql: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\'' {
-            continue;
-        }
-        let mut value = String::new();
-        loop {
-            match chars.next() {
-                None => break,
-                Some('\'') if chars.peek() == Some(&'\'') => {
-                    chars.next();
-                    value.push('\'');
-                }
-                Some('\'') => break,
-                Some(ch) => value.push(ch),
-            }
-        }
-        out.push(value);
-    }
-    out
-}
-
 /// The unqualified, unquoted, lower-case last part of a type or type name.
 fn bare(name: &str) -> String {
     let last = name.rsplit('.').next().unwrap_or(name);
@@ -305,7 +280,7 @@ fn cast_targets(sql: &str) -> Vec<String> {
 
 /// How the literal `value` in `u` meets the enum `enum_name`.
 fn binding(u: &Use, enum_name: &QualName, value: &str) -> Binding {
-    if !literals(&u.expr.sql).iter().any(|l| l == value) {
+    if !u.expr.literals().iter().any(|l| l == value) {
         return Binding::No;
     }
     let target = bare(&enum_name.name);
@@ -408,6 +383,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ir::literals;
 
     #[test]
     fn literal_scanner() {
