@@ -4,12 +4,15 @@
 //! migsafe check FILE... [--format text|markdown|json|sarif|github] [--fail-on low|medium|high|critical]
 //!                       [--rollback-out FILE] [--schema DUMP.sql] [--pg-version N]
 //!                       [--only RULE]... [--disable RULE]...
-//! migsafe rollback FILE [--schema DUMP.sql] [--pg-version N]
+//!                       [--database URL [--verify] [--explain-analyze] [--statement-timeout MS]
+//!                        [--lock-timeout MS] [--verify-timeout MS] [--large-rows N]]
+//! migsafe rollback FILE [--schema DUMP.sql | --database URL] [--pg-version N]
 //! migsafe rules [RULE]
 //! migsafe snapshot [--check] FILE... [--schema DUMP.sql] [--pg-version N]
 //! ```
 //! Exit codes: 0 nothing at or above `--fail-on` (default `high`); 1 something is (for `snapshot
-//! --check`: a stored report differs or is missing); 2 usage or I/O error (one line on stderr). `-`
+//! --check`: a stored report differs or is missing); 2 usage, I/O or database error (one line on
+//! stderr; a database URL's password is never printed). `-`
 //! reads standard input (not for `snapshot`, which writes next to each file).
 //!
 //! Several files in one `check`: one report each, one exit code (the worst). JSON prints an array;
@@ -21,8 +24,9 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use migsafe::{Analyzer, Catalog, Format, RenderOptions, Report, Risk, Settings, Source};
-use std::io::{Read, Write};
+use migsafe::db::{self, DbOptions};
+use migsafe::{Analyzer, Catalog, Format, RenderOptions, Report, Risk, Settings, SizeSettings, Source};
+use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -85,9 +89,9 @@ impl From<FailOn> for Risk {
 /// What the analysis knows and which rules run (shared by check, rollback and snapshot).
 #[derive(Args)]
 struct AnalyzeArgs {
-    /// PostgreSQL major version the migration runs on.
-    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(11..=17))]
-    pg_version: u32,
+    /// PostgreSQL major version the migration runs on (default: the --database server's, else 15).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(11..=17))]
+    pg_version: Option<u32>,
     /// The schema before the migration: `pg_dump --schema-only` output or any DDL file.
     #[arg(long, value_name = "DUMP.sql")]
     schema: Option<String>,
@@ -101,6 +105,35 @@ struct AnalyzeArgs {
     /// becomes `downgrade-mismatch` findings.
     #[arg(long, value_name = "DOWNGRADE.sql")]
     downgrade: Option<String>,
+    /// A restored copy of production (`postgres://…`): its catalog and table sizes replace
+    /// --schema, DML is EXPLAINed. Nothing is ever committed there.
+    #[arg(long, value_name = "URL", env = "MIGSAFE_DATABASE_URL", hide_env_values = true)]
+    database: Option<String>,
+    /// Run the migration and its rollback on the --database copy, in a transaction that is rolled
+    /// back, and report what the server did.
+    #[arg(long, requires = "database")]
+    verify: bool,
+    /// EXPLAIN ANALYZE (runs the DML, in a transaction that is rolled back).
+    #[arg(long, requires = "database")]
+    explain_analyze: bool,
+    /// statement_timeout of introspection and EXPLAIN, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    statement_timeout: u64,
+    /// lock_timeout of every database transaction, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5_000)]
+    lock_timeout: u64,
+    /// statement_timeout of each migration statement in the --verify run, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 600_000)]
+    verify_timeout: u64,
+    /// Tables from this many rows on are large (EXPLAIN and foreign-key index findings).
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    large_rows: u64,
+}
+
+/// The analyzer and, with --database, the connection to the copy.
+struct Ctx {
+    analyzer: Analyzer,
+    db: Option<migsafe::db::Client>,
 }
 
 #[derive(Subcommand)]
@@ -193,15 +226,26 @@ fn main() -> ExitCode {
     }
 }
 
-/// Builds the analyzer from the shared options; unknown rules and unreadable schemas are usage or
-/// I/O errors.
-fn analyzer(args: &AnalyzeArgs) -> Result<Analyzer> {
+/// Builds the analyzer from the shared options and connects to --database; unknown rules,
+/// unreadable schemas and unreachable databases are usage, I/O or connection errors.
+fn analyzer(args: &AnalyzeArgs) -> Result<Ctx> {
     for id in args.only.iter().chain(&args.disable) {
         if migsafe::rules::rule(id).is_none() {
             bail!("unknown rule {id} (`migsafe rules` lists them)");
         }
     }
-    let mut settings = Settings::default().pg_version(args.pg_version);
+    let mut client = match &args.database {
+        Some(url) => Some(db::connect(url)?),
+        None => None,
+    };
+    let pg_version = match (args.pg_version, client.as_mut()) {
+        (Some(v), _) => v,
+        (None, Some(c)) => db::server_major(c)?,
+        (None, None) => 15,
+    };
+    let mut settings = Settings::default()
+        .pg_version(pg_version)
+        .sizes(SizeSettings::default().large_rows(args.large_rows));
     if !args.only.is_empty() {
         settings = settings.only_rules(args.only.iter().cloned());
     }
@@ -216,7 +260,23 @@ fn analyzer(args: &AnalyzeArgs) -> Result<Analyzer> {
         let (name, text) = read_input(path)?;
         analyzer = analyzer.downgrade(Source::new(name, &text));
     }
-    Ok(analyzer)
+    Ok(Ctx {
+        analyzer,
+        db: client,
+    })
+}
+
+fn db_options(args: &AnalyzeArgs) -> DbOptions {
+    let mut options = DbOptions::default()
+        .verify(args.verify)
+        .explain_analyze(args.explain_analyze)
+        .timeouts(args.statement_timeout, args.lock_timeout)
+        .verify_timeout(args.verify_timeout);
+    // Long database work shows where it is, when someone watches.
+    if std::io::stderr().is_terminal() {
+        options = options.progress(|line| eprint!("\r\x1b[2Kmigsafe: {line}"));
+    }
+    options
 }
 
 /// Loads `--schema`, warning on stderr about statements it could not read.
@@ -233,9 +293,25 @@ fn load_schema(path: &str) -> Result<Catalog> {
     Ok(catalog)
 }
 
-fn analyze_file(analyzer: &Analyzer, file: &str) -> Result<Report> {
+fn analyze_file(ctx: &mut Ctx, file: &str, args: &AnalyzeArgs) -> Result<Report> {
     let (name, text) = read_input(file)?;
-    Ok(analyzer.analyze(Source::new(name, &text))?)
+    let source = Source::new(name, &text);
+    let report = match ctx.db.as_mut() {
+        Some(client) => {
+            let r = ctx
+                .analyzer
+                .clone()
+                .database(client)
+                .options(db_options(args))
+                .analyze(source);
+            if std::io::stderr().is_terminal() {
+                eprint!("\r\x1b[2K");
+            }
+            r?
+        }
+        None => ctx.analyzer.analyze(source)?,
+    };
+    Ok(report)
 }
 
 fn check(
@@ -245,11 +321,11 @@ fn check(
     rollback_out: Option<&str>,
     args: &AnalyzeArgs,
 ) -> Result<ExitCode> {
-    let analyzer = analyzer(args)?;
+    let mut ctx = analyzer(args)?;
     let mut reports = Vec::new();
     let mut io_error = false;
     for file in files {
-        match analyze_file(&analyzer, file) {
+        match analyze_file(&mut ctx, file, args) {
             Ok(r) => reports.push(r),
             Err(e) => {
                 // Report the other files anyway; the exit code says something went wrong.
@@ -331,7 +407,14 @@ fn write_rollback(path: &str, reports: &[Report]) -> Result<()> {
 }
 
 fn rollback(file: &str, args: &AnalyzeArgs) -> Result<ExitCode> {
-    let report = analyze_file(&analyzer(args)?, file)?;
+    let mut ctx = analyzer(args)?;
+    // The rollback needs the catalog, not EXPLAIN or a verification run.
+    if let Some(client) = ctx.db.as_mut() {
+        let catalog = db::read_catalog(client, &db_options(args))?;
+        ctx.analyzer = ctx.analyzer.clone().schema(catalog);
+        ctx.db = None;
+    }
+    let report = analyze_file(&mut ctx, file, args)?;
     warn_incomplete(&report);
     std::io::stdout()
         .lock()
@@ -392,11 +475,11 @@ fn snapshot(files: &[String], check: bool, args: &AnalyzeArgs) -> Result<ExitCod
     if files.iter().any(|f| f == "-") {
         bail!("snapshot needs files (it writes FILE.migsafe.md next to each), not `-`");
     }
-    let analyzer = analyzer(args)?;
+    let mut ctx = analyzer(args)?;
     let mut stale = Vec::new();
     let mut stdout = std::io::stdout().lock();
     for file in files {
-        let report = analyze_file(&analyzer, file)?;
+        let report = analyze_file(&mut ctx, file, args)?;
         let new = report.render(Format::Markdown);
         let path = format!("{file}.migsafe.md");
         let old = match std::fs::read_to_string(&path) {

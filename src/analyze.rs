@@ -5,12 +5,16 @@ use crate::error::Error;
 use crate::ir::{self, ConstraintKind, Op, QualName, TxControl};
 use crate::parse;
 use crate::pg::LockMode;
+use crate::pg::duration::{self, Rates};
 use crate::pg::effect::{self, Effect};
+use crate::pg::plan::Plan;
 use crate::pg::types::TimeZone;
 use crate::report::{
-    Finding, FindingCounts, Irreversible, LockReport, Report, Reversibility, RevisionReport, Risk,
-    RollbackReport, Severity, StatementReport, Summary, TableReport, Tool, Transaction,
+    DatabaseReport, Finding, FindingCounts, Irreversible, LockReport, Observed, Report,
+    Reversibility, RevisionReport, Risk, RollbackReport, Severity, StatementReport, Summary,
+    TableReport, Tool, Transaction,
 };
+use std::collections::BTreeMap;
 use crate::rollback::{self, Inverse};
 use crate::rules::{self, Ctx, TxState};
 use crate::source::{self, RawKind, Source, alembic};
@@ -27,6 +31,77 @@ pub struct RuleSettings {
     pub severity: Vec<(String, Severity)>,
 }
 
+/// How table sizes (from a database) turn into risk. The risk of work that grows with a table — a
+/// scan or rewrite, which the rules with [`Rule::scales_with_size`](crate::rules::Rule) describe
+/// — follows its estimated duration ([`crate::pg::duration`]):
+///
+/// | estimated work              | risk     |
+/// |-----------------------------|----------|
+/// | under `brief_ms` (1 s)      | low      |
+/// | under `long_ms` (5 s)       | medium   |
+/// | under `outage_ms` (60 s)    | high     |
+/// | from `outage_ms`            | critical |
+///
+/// Without sizes, such work is high risk, as if the table were large.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SizeSettings {
+    pub brief_ms: u64,
+    pub long_ms: u64,
+    pub outage_ms: u64,
+    /// A sequential scan with a filter (EXPLAIN) or an unindexed foreign key matters from this
+    /// many rows on (default 100,000).
+    pub large_rows: u64,
+    /// Bytes per second of scans, rewrites and index builds, for the duration estimates.
+    pub rates: Rates,
+}
+
+impl Default for SizeSettings {
+    fn default() -> Self {
+        SizeSettings {
+            brief_ms: 1_000,
+            long_ms: 5_000,
+            outage_ms: 60_000,
+            large_rows: 100_000,
+            rates: Rates::default(),
+        }
+    }
+}
+
+impl SizeSettings {
+    /// The risk of table-sized work estimated at `seconds`.
+    pub fn risk(&self, seconds: f64) -> Risk {
+        let ms = seconds * 1000.0;
+        if ms < self.brief_ms as f64 {
+            Risk::Low
+        } else if ms < self.long_ms as f64 {
+            Risk::Medium
+        } else if ms < self.outage_ms as f64 {
+            Risk::High
+        } else {
+            Risk::Critical
+        }
+    }
+
+    pub fn large_rows(mut self, rows: u64) -> Self {
+        self.large_rows = rows;
+        self
+    }
+
+    /// Sets the risk thresholds (milliseconds of estimated work).
+    pub fn thresholds(mut self, brief_ms: u64, long_ms: u64, outage_ms: u64) -> Self {
+        self.brief_ms = brief_ms;
+        self.long_ms = long_ms;
+        self.outage_ms = outage_ms;
+        self
+    }
+
+    pub fn rates(mut self, rates: Rates) -> Self {
+        self.rates = rates;
+        self
+    }
+}
+
 /// What the analysis assumes about the target server, and which rules run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -34,6 +109,7 @@ pub struct Settings {
     /// PostgreSQL major version the migration will run on (11–17).
     pub pg_version: u32,
     pub rules: RuleSettings,
+    pub sizes: SizeSettings,
 }
 
 impl Default for Settings {
@@ -41,6 +117,7 @@ impl Default for Settings {
         Settings {
             pg_version: 15,
             rules: RuleSettings::default(),
+            sizes: SizeSettings::default(),
         }
     }
 }
@@ -48,6 +125,12 @@ impl Default for Settings {
 impl Settings {
     pub fn pg_version(mut self, v: u32) -> Self {
         self.pg_version = v;
+        self
+    }
+
+    /// How table sizes turn into risk.
+    pub fn sizes(mut self, sizes: SizeSettings) -> Self {
+        self.sizes = sizes;
         self
     }
 
@@ -88,6 +171,18 @@ impl Settings {
     }
 }
 
+/// What a database said about the statements of one migration, by statement index: EXPLAIN plans
+/// and what running them on a restored copy showed. The `db` module fills it; tests can attach
+/// captured plans.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Facts {
+    pub plans: BTreeMap<usize, Plan>,
+    pub observed: BTreeMap<usize, Observed>,
+    /// Where the facts came from, and what could not be checked.
+    pub database: Option<DatabaseReport>,
+}
+
 /// Analyses migrations with the given settings.
 #[derive(Debug, Clone, Default)]
 pub struct Analyzer {
@@ -95,6 +190,7 @@ pub struct Analyzer {
     catalog: Option<Catalog>,
     /// The author's own downgrade export (name, text), compared with the generated rollback.
     downgrade: Option<(String, String)>,
+    facts: Facts,
 }
 
 /// Session settings that outlive a transaction (`SET`) and those that end with it (`SET LOCAL`).
@@ -139,7 +235,24 @@ impl Analyzer {
             settings,
             catalog: None,
             downgrade: None,
+            facts: Facts::default(),
         }
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The schema given with [`Analyzer::schema`], if any.
+    pub fn catalog(&self) -> Option<&Catalog> {
+        self.catalog.as_ref()
+    }
+
+    /// Plans and observations from a database, by statement index (see [`Facts`]).
+    pub fn facts(mut self, facts: Facts) -> Self {
+        self.facts = facts;
+        self
     }
 
     /// The schema before the migration (from [`Catalog::from_sql`] or a database). Without one,
@@ -243,11 +356,13 @@ impl Analyzer {
             {
                 let name = t.display_qualified();
                 if tables.iter().all(|r| r.name != name) {
+                    let created_in_migration = !catalog.pre_existing(&t);
+                    let size = catalog.size(&t).filter(|_| !created_in_migration);
                     tables.push(TableReport {
                         name,
-                        rows: None,
-                        bytes: None,
-                        created_in_migration: !catalog.pre_existing(&t),
+                        rows: size.map(|s| s.rows),
+                        bytes: size.map(|s| s.total_bytes),
+                        created_in_migration,
                     });
                 }
             }
@@ -262,6 +377,9 @@ impl Analyzer {
             let destroys_data = !eff.destroys.is_empty();
             let lock_heavy = (rewrites_table || full_scan)
                 && lock.max(held).is_some_and(LockMode::blocks_writes);
+            let sizes = &self.settings.sizes;
+            let estimate = duration::estimate(op, &eff, &catalog, &sizes.rates);
+            let size_risk = estimate.as_ref().map(|e| sizes.risk(e.seconds));
 
             let mut findings = Vec::new();
             let mut risk = Risk::None;
@@ -274,6 +392,10 @@ impl Analyzer {
                     catalog: &catalog,
                     tx: &tx,
                     pg_version: self.settings.pg_version,
+                    sizes,
+                    estimate: estimate.as_ref(),
+                    plan: self.facts.plans.get(&index),
+                    observed: self.facts.observed.get(&index),
                 };
                 let mut used: Vec<&str> = Vec::new();
                 for (rule, hit) in rules::check(&ctx, |id| self.settings.selected(id)) {
@@ -286,8 +408,15 @@ impl Analyzer {
                         continue;
                     }
                     let severity = self.settings.severity_of(rule.id, rule.severity);
-                    risk = risk.max(hit.risk.unwrap_or(severity_risk(severity)));
                     let mut message = hit.message;
+                    match (&estimate, size_risk) {
+                        // The table's size decides how much the work matters.
+                        (Some(e), Some(sr)) if rule.scales_with_size => {
+                            risk = risk.max(hit.risk.unwrap_or(Risk::None).max(sr));
+                            message.push_str(&format!(" [{}]", describe_estimate(e)));
+                        }
+                        _ => risk = risk.max(hit.risk.unwrap_or(severity_risk(severity))),
+                    }
                     for a in &eff.assumptions {
                         if !message.contains(a.as_str()) {
                             message.push_str(&format!(" (assumption: {a})"));
@@ -322,7 +451,7 @@ impl Analyzer {
                         });
                     }
                 }
-                risk = risk.max(effect_risk(lock, lock_heavy, destroys_data));
+                risk = risk.max(effect_risk(lock, lock_heavy, destroys_data, size_risk));
             }
             // The inverse is computed against the catalog before the statement.
             let inverse = if bookkeeping {
@@ -374,6 +503,7 @@ impl Analyzer {
                 tables,
                 findings,
                 rollback: rollback_sql,
+                observed: self.facts.observed.get(&index).cloned(),
             });
 
             // The state after the statement.
@@ -516,6 +646,7 @@ impl Analyzer {
             },
             statements,
             summary,
+            database: self.facts.database.clone(),
         }
     }
 }
@@ -699,7 +830,7 @@ fn transactions(ops: &[Op]) -> Vec<Transaction> {
         .collect()
 }
 
-fn is_bookkeeping(op: &Op) -> bool {
+pub(crate) fn is_bookkeeping(op: &Op) -> bool {
     match op {
         Op::Drop {
             kind: ir::ObjectKind::Table,
@@ -808,15 +939,43 @@ fn severity_risk(s: Severity) -> Risk {
 /// The risk of what the statement does, whatever the rules say: work that grows with the table
 /// under a lock that blocks writes (its own or one its transaction holds), or lost data, is high;
 /// both together are critical; taking a brief lock that blocks reads or writes is low (it still
-/// queues behind long transactions).
-fn effect_risk(lock: Option<LockMode>, lock_heavy: bool, destroys_data: bool) -> Risk {
-    if lock_heavy && destroys_data {
-        Risk::Critical
-    } else if lock_heavy || destroys_data {
-        Risk::High
-    } else if lock.is_some_and(LockMode::blocks_writes) {
+/// queues behind long transactions). When the table's size is known (`size_risk`), the work under
+/// the lock is as risky as its estimated duration.
+fn effect_risk(
+    lock: Option<LockMode>,
+    lock_heavy: bool,
+    destroys_data: bool,
+    size_risk: Option<Risk>,
+) -> Risk {
+    let heavy = if lock_heavy {
+        size_risk.unwrap_or(Risk::High)
+    } else {
+        Risk::None
+    };
+    let blocking = if lock.is_some_and(LockMode::blocks_writes) {
         Risk::Low
     } else {
         Risk::None
+    };
+    if destroys_data && heavy >= Risk::High {
+        Risk::Critical
+    } else if destroys_data {
+        Risk::High.max(heavy)
+    } else {
+        heavy.max(blocking)
     }
+}
+
+/// "public.events: 2.3 M rows, 350 MB; about 12 s of work at this machine's rates"
+fn describe_estimate(e: &duration::Estimate) -> String {
+    let tables: Vec<String> = e
+        .tables
+        .iter()
+        .map(|(t, s)| format!("{}: {}", t.display_qualified(), duration::describe_size(s)))
+        .collect();
+    format!(
+        "{}; {} of work at the calibrated rates",
+        tables.join(", "),
+        duration::describe_seconds(e.seconds)
+    )
 }

@@ -11,4 +11,8 @@ pub enum Error {
     /// The input looks binary (it holds NUL bytes).
     #[error("{name}: binary data, not SQL text (NUL byte at offset {offset})")]
     Binary { name: String, offset: usize },
+    /// The database (`--database`) could not be reached or read: connection refused or lost,
+    /// timeout, missing privilege. The message never holds a password.
+    #[error("database: {message}")]
+    Database { message: String },
 }

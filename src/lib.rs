@@ -22,6 +22,8 @@
 
 mod analyze;
 pub mod catalog;
+#[cfg(feature = "postgres")]
+pub mod db;
 mod error;
 pub mod ir;
 mod parse;
@@ -33,7 +35,7 @@ pub mod source;
 #[cfg(feature = "insta")]
 pub mod testing;
 
-pub use analyze::{Analyzer, RuleSettings, Settings, check_text};
+pub use analyze::{Analyzer, Facts, RuleSettings, Settings, SizeSettings, check_text};
 pub use catalog::Catalog;
 pub use error::Error;
 pub use report::{Format, RenderOptions, Report, Risk, Severity};

@@ -105,6 +105,7 @@ impl Catalog {
                         partial: false,
                         definition: None,
                         constraint: Some(name.clone()),
+                        valid: true,
                         created_in_migration: in_migration,
                     },
                 );
@@ -141,6 +142,7 @@ impl Catalog {
     fn drop_table(&mut self, name: &QualName) {
         let key = normal(name);
         self.tables.remove(&key);
+        self.sizes.remove(&key);
         self.indexes.retain(|_, i| i.table != key);
     }
 
@@ -238,6 +240,7 @@ impl Catalog {
                             predicate: ix.predicate.as_ref().map(|p| p.sql.clone()),
                         }),
                         constraint: None,
+                        valid: true,
                         created_in_migration: in_migration,
                     },
                 );
@@ -486,6 +489,10 @@ impl Catalog {
         if let Some(mut t) = self.tables.remove(key) {
             t.name = new.clone();
             self.tables.insert(new.clone(), t);
+        }
+        // The rows move with the name.
+        if let Some(size) = self.sizes.remove(key) {
+            self.sizes.insert(new.clone(), size);
         }
         for i in self.indexes.values_mut().filter(|i| i.table == *key) {
             i.table = new.clone();

@@ -21,10 +21,23 @@ pub struct Catalog {
     indexes: BTreeMap<QualName, Index>,
     types: BTreeMap<QualName, TypeDef>,
     functions: BTreeMap<String, bool>,
+    sizes: BTreeMap<QualName, TableSize>,
     extensions: std::collections::BTreeSet<String>,
     /// A schema was loaded: a table it does not list did not exist before the migration.
     schema_loaded: bool,
     skipped: Vec<Skipped>,
+}
+
+/// How big a table is on the database the catalog came from (planner statistics and file sizes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableSize {
+    /// Estimated rows: `pg_class.reltuples`, or `pg_stat_user_tables.n_live_tup` when the table
+    /// was never analysed.
+    pub rows: u64,
+    /// The heap alone: `pg_relation_size` (what a scan reads).
+    pub heap_bytes: u64,
+    /// Heap, TOAST and indexes: `pg_total_relation_size` (what a rewrite writes again).
+    pub total_bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +92,9 @@ pub struct Index {
     pub definition: Option<IndexDefinition>,
     /// Backs a PRIMARY KEY or UNIQUE constraint.
     pub constraint: Option<String>,
+    /// Usable by queries: false for an index a failed `CREATE INDEX CONCURRENTLY` left INVALID
+    /// (`pg_index.indisvalid`).
+    pub valid: bool,
     pub created_in_migration: bool,
 }
 
@@ -207,7 +223,36 @@ impl Catalog {
     /// Whether some valid index of `table` starts with `column` (so a filter on it needs no scan).
     pub fn has_index_leading(&self, table: &QualName, column: &str) -> bool {
         self.indexes_of(table)
-            .any(|i| !i.partial && i.columns.first().is_some_and(|c| c == column))
+            .any(|i| i.valid && !i.partial && i.columns.first().is_some_and(|c| c == column))
+    }
+
+    /// Whether a valid, non-partial index of `table` starts with exactly `columns` in some order
+    /// (so looking rows up by them, as a foreign key's checks do, needs no scan).
+    pub fn has_index_on(&self, table: &QualName, columns: &[String]) -> bool {
+        !columns.is_empty()
+            && self.indexes_of(table).any(|i| {
+                i.valid
+                    && !i.partial
+                    && i.columns.len() >= columns.len()
+                    && columns.iter().all(|c| i.columns[..columns.len()].contains(c))
+            })
+    }
+
+    /// The size of a pre-existing table on the database the catalog was read from.
+    pub fn size(&self, table: &QualName) -> Option<TableSize> {
+        self.sizes.get(&normal(table)).copied()
+    }
+
+    /// Records a table's size (the database introspection does; so can an embedder that knows).
+    pub fn set_size(&mut self, table: &QualName, size: TableSize) {
+        self.sizes.insert(normal(table), size);
+    }
+
+    /// Marks an index INVALID (left by a failed concurrent build): it exists but serves no query.
+    pub fn set_index_invalid(&mut self, index: &QualName) {
+        if let Some(i) = self.indexes.get_mut(&normal(index)) {
+            i.valid = false;
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// A table lock mode, weakest first, named as in `pg_locks.mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 pub enum LockMode {
     AccessShareLock,
     RowShareLock,

@@ -6,7 +6,7 @@ pub mod schema;
 
 use crate::source::{Direction, Span};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -96,7 +96,7 @@ pub struct RevisionReport {
 }
 
 /// A relation lock a statement requests.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LockReport {
     /// Schema-qualified name of a table, view or matview that existed before the migration.
     pub table: String,
@@ -166,6 +166,58 @@ pub struct StatementReport {
     pub findings: Vec<Finding>,
     /// The statements that undo this one, in the order to run them.
     pub rollback: Vec<String>,
+    /// What running it on a restored copy showed (`--verify`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Observed>,
+}
+
+/// What one statement did when it ran on the restored copy, inside the verification transaction
+/// that is always rolled back.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct Observed {
+    /// Not run, and why (e.g. VACUUM cannot run in a transaction block; the migration's own
+    /// BEGIN/COMMIT).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// The SQL that ran when it is not the statement as written (CONCURRENTLY removed: a
+    /// transaction block cannot hold it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ran_as: Option<String>,
+    /// Relation locks the statement newly took on tables that existed before the migration
+    /// (`pg_locks` of the verifying session; a mode the transaction already held does not show).
+    pub locks: Vec<LockReport>,
+    /// Tables whose storage changed (`pg_class.relfilenode`).
+    pub rewrote: Vec<String>,
+    /// Tables read sequentially (`pg_stat_xact_user_tables.seq_scan` grew).
+    pub seq_scans: Vec<String>,
+    /// Wall-clock time on the copy.
+    pub duration_ms: f64,
+    /// The server's error, when the statement failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Where what the server did differs from migsafe's prediction, in words.
+    pub differences: Vec<String>,
+}
+
+/// The restored copy a report was checked against.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+pub struct DatabaseReport {
+    /// `server_version` of the copy.
+    pub server_version: String,
+    /// Tables, views and materialized views read from its catalog.
+    pub tables: usize,
+    /// Statements EXPLAINed.
+    pub explained: usize,
+    /// The migration ran statement by statement in a transaction that was rolled back.
+    pub verified: bool,
+    /// Whether the generated rollback, run after the migration in the same transaction, gave back
+    /// the catalog as it was (null: not verified).
+    pub rollback_verified: Option<bool>,
+    /// How the catalog after the rollback differs from the one before (empty when verified).
+    pub rollback_differences: Vec<String>,
+    /// What was not checked and why, and how the run was done.
+    pub notes: Vec<String>,
 }
 
 /// A statement the rollback script cannot undo.
@@ -219,6 +271,9 @@ pub struct Report {
     pub statements: Vec<StatementReport>,
     pub rollback: RollbackReport,
     pub summary: Summary,
+    /// The restored copy the migration was checked against (`--database`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseReport>,
 }
 
 /// Output formats.

@@ -59,6 +59,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "alter-column-type-rewrite",
     severity: Severity::Error,
     summary: "ALTER COLUMN … TYPE rewrites the table or rebuilds its indexes under an ACCESS EXCLUSIVE lock.",
+    scales_with_size: true,
     check,
 };
 

@@ -43,6 +43,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "attach-partition-scan",
     severity: Severity::Warning,
     summary: "ATTACH PARTITION scans the new partition under ACCESS EXCLUSIVE to prove its rows fit the bound.",
+    scales_with_size: true,
     check,
 };
 

@@ -40,6 +40,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "ban-char-type",
     severity: Severity::Info,
     summary: "A column of type char(n): values are padded with spaces, and it is no faster than text or varchar.",
+    scales_with_size: false,
     check,
 };
 

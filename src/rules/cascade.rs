@@ -52,6 +52,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "cascade",
     severity: Severity::Warning,
     summary: "CASCADE silently drops or empties dependent objects that the migration does not name.",
+    scales_with_size: false,
     check,
 };
 

@@ -49,6 +49,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "check-constraint-without-not-valid",
     severity: Severity::Error,
     summary: "Adding a CHECK constraint without NOT VALID reads the whole table under an ACCESS EXCLUSIVE lock.",
+    scales_with_size: true,
     check,
 };
 

@@ -39,6 +39,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "concurrently-in-transaction",
     severity: Severity::Error,
     summary: "A statement that cannot run inside a transaction block is inside one: the migration fails.",
+    scales_with_size: false,
     check,
 };
 

@@ -43,6 +43,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "constrained-domain-column",
     severity: Severity::Error,
     summary: "Adding a column whose type is a domain with constraints rewrites an existing table.",
+    scales_with_size: true,
     check,
 };
 

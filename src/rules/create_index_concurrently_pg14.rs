@@ -41,6 +41,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "create-index-concurrently-pg14",
     severity: Severity::Warning,
     summary: "On PostgreSQL 14.0–14.3, indexes built CONCURRENTLY can silently miss rows: make sure the server runs 14.4 or later.",
+    scales_with_size: false,
     check,
 };
 

@@ -35,6 +35,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "create-index-non-concurrently",
     severity: Severity::Error,
     summary: "CREATE INDEX without CONCURRENTLY blocks writes to the table for the whole build.",
+    scales_with_size: true,
     check,
 };
 

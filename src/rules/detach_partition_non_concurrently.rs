@@ -41,6 +41,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "detach-partition-non-concurrently",
     severity: Severity::Warning,
     summary: "DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the partitioned table.",
+    scales_with_size: false,
     check,
 };
 

@@ -43,6 +43,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "downgrade-mismatch",
     severity: Severity::Warning,
     summary: "The author's downgrade does not restore what the upgrade changed.",
+    scales_with_size: false,
     check,
 };
 

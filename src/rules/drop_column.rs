@@ -48,6 +48,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "drop-column",
     severity: Severity::Warning,
     summary: "DROP COLUMN deletes the column's data and breaks code of the running release that still uses it.",
+    scales_with_size: false,
     check,
 };
 

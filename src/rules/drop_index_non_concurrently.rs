@@ -42,6 +42,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "drop-index-non-concurrently",
     severity: Severity::Warning,
     summary: "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the index's table.",
+    scales_with_size: false,
     check,
 };
 

@@ -40,6 +40,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "drop-schema",
     severity: Severity::Error,
     summary: "DROP SCHEMA removes a namespace the application may use; with CASCADE, everything in it.",
+    scales_with_size: false,
     check,
 };
 

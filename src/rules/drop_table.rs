@@ -44,6 +44,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "drop-table",
     severity: Severity::Warning,
     summary: "DROP TABLE of an existing table: its rows are gone and code that still uses it breaks.",
+    scales_with_size: false,
     check,
 };
 

@@ -44,6 +44,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "enum-value-ordering",
     severity: Severity::Info,
     summary: "ALTER TYPE … ADD VALUE … BEFORE/AFTER puts the new value between existing ones in the enum's order.",
+    scales_with_size: false,
     check,
 };
 

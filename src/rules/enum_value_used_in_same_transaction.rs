@@ -56,6 +56,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "enum-value-used-in-same-transaction",
     severity: Severity::Error,
     summary: "A value added with ALTER TYPE … ADD VALUE is used before the transaction commits: the statement fails.",
+    scales_with_size: false,
     check,
 };
 

@@ -49,6 +49,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "exclude-constraint",
     severity: Severity::Error,
     summary: "ADD CONSTRAINT … EXCLUDE builds its index under an ACCESS EXCLUSIVE lock, and there is no concurrent way.",
+    scales_with_size: true,
     check,
 };
 

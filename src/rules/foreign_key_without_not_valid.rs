@@ -51,6 +51,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "foreign-key-without-not-valid",
     severity: Severity::Error,
     summary: "Adding a FOREIGN KEY without NOT VALID blocks writes to both tables while every row is checked.",
+    scales_with_size: true,
     check,
 };
 

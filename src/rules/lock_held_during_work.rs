@@ -55,6 +55,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "lock-held-during-work",
     severity: Severity::Error,
     summary: "Long work runs while the transaction still holds a lock, from an earlier statement, that blocks the table.",
+    scales_with_size: true,
     check,
 };
 

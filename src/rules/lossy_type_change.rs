@@ -50,6 +50,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "lossy-type-change",
     severity: Severity::Error,
     summary: "ALTER COLUMN … TYPE changes stored values so that changing the type back does not restore them.",
+    scales_with_size: false,
     check,
 };
 

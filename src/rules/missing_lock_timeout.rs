@@ -51,6 +51,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "missing-lock-timeout",
     severity: Severity::Warning,
     summary: "A lock that blocks the table is requested with no lock_timeout: the statement can wait forever while every later query queues behind it.",
+    scales_with_size: false,
     check,
 };
 

@@ -45,6 +45,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "missing-statement-timeout",
     severity: Severity::Info,
     summary: "A table stays blocked for a scan or rewrite with no statement_timeout: nothing bounds the outage.",
+    scales_with_size: true,
     check,
 };
 

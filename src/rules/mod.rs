@@ -57,6 +57,14 @@ pub struct Ctx<'a> {
     pub catalog: &'a Catalog,
     pub tx: &'a TxState,
     pub pg_version: u32,
+    /// How table sizes turn into risk, and what counts as a large table.
+    pub sizes: &'a crate::SizeSettings,
+    /// The estimated table-sized work of this statement, when the database gave every size.
+    pub estimate: Option<&'a crate::pg::duration::Estimate>,
+    /// The statement's EXPLAIN plan on the database, if one was taken.
+    pub plan: Option<&'a crate::pg::plan::Plan>,
+    /// What running the statement on a restored copy showed (`--verify`).
+    pub observed: Option<&'a crate::report::Observed>,
 }
 
 impl Ctx<'_> {
@@ -112,6 +120,10 @@ pub struct Rule {
     pub id: &'static str,
     pub severity: Severity,
     pub summary: &'static str,
+    /// The hazard is work that grows with the table (a scan or rewrite): when the database gives
+    /// the table's size, the finding states the estimated duration and its risk follows the size
+    /// (see [`crate::SizeSettings`]).
+    pub scales_with_size: bool,
     pub check: fn(&Ctx) -> Vec<Hit>,
 }
 
@@ -169,6 +181,8 @@ registry!(
     enum_value_ordering,
     enum_value_used_in_same_transaction,
     exclude_constraint,
+    fails_on_copy,
+    foreign_key_without_index,
     foreign_key_without_not_valid,
     lock_held_during_work,
     lossy_type_change,
@@ -177,6 +191,7 @@ registry!(
     multiple_alter_table,
     not_null_column_without_default,
     not_sql,
+    observed_differs,
     prefer_bigint_primary_key,
     prefer_jsonb,
     prefer_timestamptz,
@@ -185,6 +200,7 @@ registry!(
     reindex_non_concurrently,
     rename_column,
     rename_table,
+    seq_scan_on_large_table,
     serial_or_identity_column_rewrite,
     set_not_null_scan,
     stored_generated_column,

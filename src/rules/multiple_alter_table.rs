@@ -59,6 +59,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "multiple-alter-table",
     severity: Severity::Info,
     summary: "Several ALTER TABLEs of one table in a transaction repeat work or lock requests that one ALTER TABLE would do once.",
+    scales_with_size: false,
     check,
 };
 

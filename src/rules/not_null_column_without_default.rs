@@ -53,6 +53,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "not-null-column-without-default",
     severity: Severity::Error,
     summary: "ADD COLUMN … NOT NULL without a DEFAULT fails as soon as the table has a row.",
+    scales_with_size: false,
     check,
 };
 

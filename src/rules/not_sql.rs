@@ -31,6 +31,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "not-sql",
     severity: Severity::Warning,
     summary: "Text in the export that is not SQL.",
+    scales_with_size: false,
     check,
 };
 

@@ -46,6 +46,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "prefer-bigint-primary-key",
     severity: Severity::Info,
     summary: "A new table's primary key is a 32-bit (or 16-bit) integer: it runs out, and widening it later is painful.",
+    scales_with_size: false,
     check,
 };
 

@@ -39,6 +39,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "prefer-jsonb",
     severity: Severity::Warning,
     summary: "A column of type json: no equality operator, and the text is parsed again on every access.",
+    scales_with_size: false,
     check,
 };
 

@@ -39,6 +39,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "prefer-timestamptz",
     severity: Severity::Info,
     summary: "A column of type timestamp (without time zone): its values do not say which zone they are in.",
+    scales_with_size: false,
     check,
 };
 

@@ -48,6 +48,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "primary-key-using-index-nullable",
     severity: Severity::Warning,
     summary: "ADD PRIMARY KEY USING INDEX on a nullable column scans the table under an ACCESS EXCLUSIVE lock.",
+    scales_with_size: true,
     check,
 };
 

@@ -41,6 +41,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "refresh-materialized-view-non-concurrently",
     severity: Severity::Warning,
     summary: "REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks every read of the view until the refresh ends.",
+    scales_with_size: true,
     check,
 };
 

@@ -48,6 +48,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "reindex-non-concurrently",
     severity: Severity::Error,
     summary: "REINDEX without CONCURRENTLY blocks writes to the table and queries that use its indexes.",
+    scales_with_size: true,
     check,
 };
 

@@ -44,6 +44,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "rename-column",
     severity: Severity::Warning,
     summary: "RENAME COLUMN on an existing table breaks application code that still uses the old name.",
+    scales_with_size: false,
     check,
 };
 

@@ -47,6 +47,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "rename-table",
     severity: Severity::Warning,
     summary: "Renaming an existing table or moving it to another schema breaks code that uses the old name.",
+    scales_with_size: false,
     check,
 };
 

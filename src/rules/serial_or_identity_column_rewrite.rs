@@ -53,6 +53,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "serial-or-identity-column-rewrite",
     severity: Severity::Error,
     summary: "Adding a serial or identity column to an existing table rewrites it under an ACCESS EXCLUSIVE lock.",
+    scales_with_size: true,
     check,
 };
 

@@ -51,6 +51,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "set-not-null-scan",
     severity: Severity::Error,
     summary: "SET NOT NULL reads the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK already proves it.",
+    scales_with_size: true,
     check,
 };
 

@@ -50,6 +50,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "stored-generated-column",
     severity: Severity::Error,
     summary: "Adding a STORED generated column to an existing table rewrites it under an ACCESS EXCLUSIVE lock.",
+    scales_with_size: true,
     check,
 };
 

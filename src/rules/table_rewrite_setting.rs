@@ -49,6 +49,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "table-rewrite-setting",
     severity: Severity::Error,
     summary: "ALTER TABLE … SET TABLESPACE / LOGGED / UNLOGGED / ACCESS METHOD copies the whole table under ACCESS EXCLUSIVE.",
+    scales_with_size: true,
     check,
 };
 

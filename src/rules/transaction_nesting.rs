@@ -53,6 +53,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "transaction-nesting",
     severity: Severity::Warning,
     summary: "BEGIN inside an open transaction block, or COMMIT/ROLLBACK with none open: the blocks are not what they seem.",
+    scales_with_size: false,
     check,
 };
 

@@ -41,6 +41,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "truncate",
     severity: Severity::Error,
     summary: "TRUNCATE of an existing table removes all its rows under ACCESS EXCLUSIVE.",
+    scales_with_size: false,
     check,
 };
 

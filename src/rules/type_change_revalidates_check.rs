@@ -49,6 +49,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "type-change-revalidates-check",
     severity: Severity::Warning,
     summary: "A type change that keeps the table's storage still re-checks the column's CHECK constraints with a full scan.",
+    scales_with_size: true,
     check,
 };
 

@@ -5,7 +5,9 @@
 //! Flags `UPDATE` and `DELETE` on a table that existed before the migration when the statement has
 //! no `WHERE` clause (it touches every row) or when its filter cannot use an index, so the whole
 //! table is read. A statement limited by an indexed column (`WHERE id BETWEEN 1 AND 10000`) is one
-//! batch and is not flagged; neither are statements on tables the migration created.
+//! batch and is not flagged; neither are statements on tables the migration created. When the
+//! database's EXPLAIN plan is at hand (`--database`), filters are judged by
+//! `seq-scan-on-large-table` from the real plan instead.
 //!
 //! ## Why is this bad?
 //! PostgreSQL writes a new version of every updated row and keeps the old one until the
@@ -52,6 +54,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "unbatched-backfill",
     severity: Severity::Warning,
     summary: "UPDATE or DELETE over a whole existing table in one statement: one huge transaction.",
+    scales_with_size: true,
     check,
 };
 
@@ -84,8 +87,9 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
             "deletes every row"
         };
         format!("{verb} without WHERE {rows} of {name} in one transaction")
-    } else if ctx.effect.scans.contains(&t) {
-        // The effect marks the scan when no index of the table starts with a filtered column.
+    } else if ctx.effect.scans.contains(&t) && ctx.plan.is_none() {
+        // The effect marks the scan when no index of the table starts with a filtered column. With
+        // the database's plan, `seq-scan-on-large-table` knows better.
         let cols = filter.map(|f| f.columns.join(", ")).unwrap_or_default();
         let why = if cols.is_empty() {
             "its filter can use no index".to_string()

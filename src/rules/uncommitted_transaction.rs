@@ -49,6 +49,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "uncommitted-transaction",
     severity: Severity::Error,
     summary: "BEGIN without a COMMIT before the end of the file: the migration's work is rolled back or left holding its locks.",
+    scales_with_size: false,
     check,
 };
 

@@ -48,6 +48,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "unique-constraint-builds-index",
     severity: Severity::Error,
     summary: "ADD UNIQUE / PRIMARY KEY without USING INDEX builds the index under an ACCESS EXCLUSIVE lock.",
+    scales_with_size: true,
     check,
 };
 

@@ -30,6 +30,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "unparsed-statement",
     severity: Severity::Warning,
     summary: "A statement migsafe could not read: review it by hand.",
+    scales_with_size: false,
     check,
 };
 

@@ -31,6 +31,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "unused-ignore",
     severity: Severity::Info,
     summary: "A `-- migsafe: ignore` directive that silences nothing.",
+    scales_with_size: false,
     check,
 };
 

@@ -48,6 +48,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "vacuum-full-or-cluster",
     severity: Severity::Error,
     summary: "VACUUM FULL or CLUSTER rewrites the whole table while holding ACCESS EXCLUSIVE on it.",
+    scales_with_size: true,
     check,
 };
 

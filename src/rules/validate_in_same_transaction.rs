@@ -53,6 +53,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "validate-in-same-transaction",
     severity: Severity::Warning,
     summary: "VALIDATE CONSTRAINT in the transaction that already locked the table: NOT VALID gains nothing.",
+    scales_with_size: true,
     check,
 };
 

@@ -54,6 +54,7 @@ pub(crate) const RULE: Rule = Rule {
     id: "volatile-default-rewrite",
     severity: Severity::Error,
     summary: "ADD COLUMN with a volatile DEFAULT rewrites the whole table under an ACCESS EXCLUSIVE lock.",
+    scales_with_size: true,
     check,
 };
 

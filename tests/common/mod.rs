@@ -2,7 +2,11 @@
 // Each test crate uses a different part of this module.
 #![allow(dead_code)]
 
-use migsafe::{Analyzer, Catalog, Report, Settings, Source};
+use migsafe::catalog::TableSize;
+use migsafe::ir::QualName;
+use migsafe::pg::plan::Plan;
+use migsafe::report::Observed;
+use migsafe::{Analyzer, Catalog, Facts, Report, Settings, Source};
 use std::path::Path;
 
 /// The line that separates a fixture's schema (above) from its migration (below).
@@ -11,6 +15,10 @@ pub const SCHEMA_END: &str = "-- end of schema";
 /// Analyses a fixture file. A `-- pg-version: N` line sets the version; the text above a
 /// `-- end of schema` line is loaded as the schema, and the migration below keeps the file's line
 /// numbers (the schema part is blanked).
+///
+/// What a database would add can be written down too: `-- size: TABLE ROWS HEAP_BYTES TOTAL_BYTES`
+/// in the schema gives a table's size; `-- plan: NAME` before a statement attaches the EXPLAIN JSON
+/// captured in `fixtures/plans/NAME.json`, and `-- observed: {…}` what a verification run saw.
 pub fn analyze_fixture(path: &Path) -> Result<Report, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let text =
@@ -28,7 +36,14 @@ pub fn analyze_fixture(path: &Path) -> Result<Report, String> {
     let mut analyzer = Analyzer::new(settings);
     let migration = match split_schema(text) {
         Some((schema, migration)) => {
-            analyzer = analyzer.schema(Catalog::from_sql(schema).map_err(|e| e.to_string())?);
+            let mut catalog = Catalog::from_sql(schema).map_err(|e| e.to_string())?;
+            for l in schema.lines() {
+                if let Some(v) = l.trim().strip_prefix("-- size:") {
+                    let (table, size) = parse_size(v).ok_or(format!("bad size line: {l}"))?;
+                    catalog.set_size(&table, size);
+                }
+            }
+            analyzer = analyzer.schema(catalog);
             migration
         }
         None => text.to_string(),
@@ -43,9 +58,60 @@ pub fn analyze_fixture(path: &Path) -> Result<Report, String> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
+    let report = analyzer
+        .analyze(Source::new(name.clone(), &migration))
+        .map_err(|e| e.to_string())?;
+    let mut facts = Facts::default();
+    let plans_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/plans");
+    for (i, l) in migration.lines().enumerate() {
+        let line = i as u32 + 1;
+        let l = l.trim();
+        let Some(index) = report
+            .statements
+            .iter()
+            .find(|s| s.span.start_line > line)
+            .map(|s| s.index)
+        else {
+            continue;
+        };
+        if let Some(plan) = l.strip_prefix("-- plan:") {
+            let file = plans_dir.join(format!("{}.json", plan.trim()));
+            let json = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let value: serde_json::Value = serde_json::from_str(&json).map_err(|e| format!("{}: {e}", file.display()))?;
+            facts.plans.insert(index, Plan::from_json(&value)?);
+        } else if let Some(observed) = l.strip_prefix("-- observed:") {
+            let o: Observed = serde_json::from_str(observed.trim()).map_err(|e| format!("line {line}: {e}"))?;
+            facts.observed.insert(index, o);
+        }
+    }
+    if facts.plans.is_empty() && facts.observed.is_empty() {
+        return Ok(report);
+    }
     analyzer
+        .facts(facts)
         .analyze(Source::new(name, &migration))
         .map_err(|e| e.to_string())
+}
+
+/// `public.runs 500000 80000000 95000000`
+fn parse_size(v: &str) -> Option<(QualName, TableSize)> {
+    let mut it = v.split_whitespace();
+    let table = it.next()?;
+    let (schema, name) = match table.split_once('.') {
+        Some((s, n)) => (Some(s), n),
+        None => (None, table),
+    };
+    let rows = it.next()?.parse().ok()?;
+    let heap_bytes = it.next()?.parse().ok()?;
+    let total_bytes = it.next()?.parse().ok()?;
+    Some((
+        QualName::new(schema, name),
+        TableSize {
+            rows,
+            heap_bytes,
+            total_bytes,
+        },
+    ))
 }
 
 /// Splits a fixture at its `-- end of schema` line: the schema text, and the migration with the

@@ -5,7 +5,10 @@
 //! Deterministic: the same report gives the same bytes. No timestamps, no tool version (a version
 //! bump would change every stored snapshot), and the source exactly as given.
 
-use super::{count, direction_name, effects, first_line, lock_text, severity_name};
+use super::{
+    count, database_lines, direction_name, effects, first_line, lock_text, observed_text,
+    severity_name,
+};
 use crate::report::{Report, Risk, StatementReport};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -33,8 +36,39 @@ pub fn render(r: &Report) -> String {
     );
     table(&mut out, r);
     findings(&mut out, r);
+    database(&mut out, r);
     rollback(&mut out, r);
     out
+}
+
+/// The restored copy (`--database`): what was read and verified, and what each statement did there.
+fn database(out: &mut String, r: &Report) {
+    let Some(d) = &r.database else {
+        return;
+    };
+    out.push_str("### On the restored copy\n\n");
+    for l in database_lines(d) {
+        let _ = writeln!(out, "- {}", text(&l));
+    }
+    let observed: Vec<(&StatementReport, String)> = r
+        .statements
+        .iter()
+        .filter(|s| s.observed.as_ref().is_some_and(|o| o.skipped.is_none()))
+        .filter_map(|s| observed_text(s).map(|t| (s, t)))
+        .collect();
+    if !observed.is_empty() {
+        out.push_str("\n| line | statement | observed |\n|---:|---|---|\n");
+        for (s, t) in observed {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} |",
+                s.span.start_line,
+                cell(&code_text(&first_line(&s.sql, 60))),
+                cell(&text(&t))
+            );
+        }
+    }
+    out.push('\n');
 }
 
 fn table(out: &mut String, r: &Report) {

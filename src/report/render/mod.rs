@@ -103,3 +103,63 @@ pub(crate) fn first_line(sql: &str, max: usize) -> String {
 pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
+
+/// What the verification run saw for a statement, in one line: `ran in 565 ms; newly locked
+/// ShareLock on public.runs; rewrote public.runs; read public.runs sequentially`.
+pub(crate) fn observed_text(s: &StatementReport) -> Option<String> {
+    let o = s.observed.as_ref()?;
+    if let Some(why) = &o.skipped {
+        return Some(format!("not run on the copy: {why}"));
+    }
+    let mut parts = vec![format!("ran in {:.0} ms", o.duration_ms)];
+    if let Some(sql) = &o.ran_as {
+        parts.push(format!("as `{}`", first_line(sql, 60)));
+    }
+    if let Some(e) = &o.error {
+        parts.push(format!("FAILED: {e}"));
+    }
+    if !o.locks.is_empty() {
+        let locks: Vec<String> = o
+            .locks
+            .iter()
+            .map(|l| format!("{} on {}", l.mode.pg_name(), l.table))
+            .collect();
+        parts.push(format!("newly locked {}", locks.join(", ")));
+    }
+    if !o.rewrote.is_empty() {
+        parts.push(format!("rewrote {}", o.rewrote.join(", ")));
+    }
+    if !o.seq_scans.is_empty() {
+        parts.push(format!("read {} sequentially", o.seq_scans.join(", ")));
+    }
+    Some(parts.join("; "))
+}
+
+/// The restored copy, in lines: where, what was checked, the rollback's verdict and the notes.
+pub(crate) fn database_lines(d: &crate::report::DatabaseReport) -> Vec<String> {
+    let mut out = vec![format!(
+        "PostgreSQL {}; {} read from its catalog; {} EXPLAINed",
+        d.server_version,
+        count(d.tables, "relation", "relations"),
+        count(d.explained, "statement", "statements"),
+    )];
+    if d.verified {
+        out.push(
+            "verified: the migration ran statement by statement in a transaction that was rolled back"
+                .to_string(),
+        );
+    }
+    match d.rollback_verified {
+        Some(true) => out.push(
+            "rollback verified on the copy: after the migration and the generated rollback, the schema is as before"
+                .to_string(),
+        ),
+        Some(false) => {
+            out.push("rollback NOT verified: the schema after the rollback differs".to_string());
+            out.extend(d.rollback_differences.iter().map(|x| format!("  {x}")));
+        }
+        None => {}
+    }
+    out.extend(d.notes.iter().map(|n| format!("note: {n}")));
+    out
+}

@@ -4,7 +4,9 @@
 //! Linear in the report's size: each finding renders only its own statement's text (the report
 //! carries it), revisions are looked up in a map, and nothing scans the whole file per finding.
 
-use super::{count, direction_name, effects, lock_text, transaction_name};
+use super::{
+    count, database_lines, direction_name, effects, lock_text, observed_text, transaction_name,
+};
 use crate::report::{Finding, RenderOptions, Report, Risk, Severity, StatementReport};
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use anstyle::{AnsiColor, Effects, Style};
@@ -42,6 +44,7 @@ pub fn render(r: &Report, options: RenderOptions) -> String {
         }
     }
     statements(&mut out, r, paint);
+    database(&mut out, r, paint);
     rollback(&mut out, r, paint);
     summary(&mut out, r, paint);
     out
@@ -184,6 +187,20 @@ fn statements(out: &mut String, r: &Report, paint: Paint) {
                 details.join("; ")
             }
         );
+        if let Some(o) = observed_text(s) {
+            let _ = writeln!(out, "              {}", clean(&o));
+        }
+    }
+}
+
+/// The restored copy (`--database`): what was read, verified and not.
+fn database(out: &mut String, r: &Report, paint: Paint) {
+    let Some(d) = &r.database else {
+        return;
+    };
+    let _ = writeln!(out, "\n{}", paint.bold("database:"));
+    for l in database_lines(d) {
+        let _ = writeln!(out, "  {}", clean(&l));
     }
 }
 
