@@ -25,7 +25,9 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use migsafe::db::{self, DbOptions};
-use migsafe::{Analyzer, Catalog, Format, RenderOptions, Report, Risk, Settings, SizeSettings, Source};
+use migsafe::{
+    Analyzer, Catalog, Format, RenderOptions, Report, Risk, Settings, SizeSettings, Source,
+};
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -107,7 +109,12 @@ struct AnalyzeArgs {
     downgrade: Option<String>,
     /// A restored copy of production (`postgres://…`): its catalog and table sizes replace
     /// --schema, DML is EXPLAINed. Nothing is ever committed there.
-    #[arg(long, value_name = "URL", env = "MIGSAFE_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MIGSAFE_DATABASE_URL",
+        hide_env_values = true
+    )]
     database: Option<String>,
     /// Run the migration and its rollback on the --database copy, in a transaction that is rolled
     /// back, and report what the server did.

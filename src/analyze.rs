@@ -14,10 +14,10 @@ use crate::report::{
     Reversibility, RevisionReport, Risk, RollbackReport, Severity, StatementReport, Summary,
     TableReport, Tool, Transaction,
 };
-use std::collections::BTreeMap;
 use crate::rollback::{self, Inverse};
 use crate::rules::{self, Ctx, TxState};
 use crate::source::{self, RawKind, Source, alembic};
+use std::collections::BTreeMap;
 
 /// Which rules run and at what severity.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -234,7 +234,9 @@ impl Catalog {
                 i.valid
                     && !i.partial
                     && i.columns.len() >= columns.len()
-                    && columns.iter().all(|c| i.columns[..columns.len()].contains(c))
+                    && columns
+                        .iter()
+                        .all(|c| i.columns[..columns.len()].contains(c))
             })
     }
 

@@ -190,7 +190,10 @@ pub fn redact(url: &str) -> String {
     if let Some(rest) = url
         .strip_prefix("postgres://")
         .map(|r| ("postgres://", r))
-        .or_else(|| url.strip_prefix("postgresql://").map(|r| ("postgresql://", r)))
+        .or_else(|| {
+            url.strip_prefix("postgresql://")
+                .map(|r| ("postgresql://", r))
+        })
     {
         let (scheme, rest) = rest;
         if let Some((userinfo, host)) = rest.rsplit_once('@') {
@@ -336,7 +339,12 @@ impl DatabaseAnalyzer<'_> {
             facts.plans = run.plans;
             facts.observed = run.observed;
             let explained = facts.plans.len();
-            (explained, true, run.rollback_verified, run.rollback_differences)
+            (
+                explained,
+                true,
+                run.rollback_verified,
+                run.rollback_differences,
+            )
         } else {
             let progress = self.options.progress.as_mut();
             let ex = explain::explain_all(
@@ -379,7 +387,10 @@ mod tests {
             redact("postgres://app:s3cret@db:5432/prod"),
             "postgres://app:***@db:5432/prod"
         );
-        assert_eq!(redact("postgresql://app@db/prod"), "postgresql://app@db/prod");
+        assert_eq!(
+            redact("postgresql://app@db/prod"),
+            "postgresql://app@db/prod"
+        );
         assert_eq!(
             redact("host=db user=app password=s3cret dbname=prod"),
             "host=db user=app password=*** dbname=prod"

@@ -309,14 +309,22 @@ fn execute(tx: &mut postgres::Transaction<'_>, sql: &str) -> Result<Result<(), S
                 .map_err(|e| db_error("verification run", &e))?;
             Ok(Ok(()))
         }
-        Err(e) if e.as_db_error().is_some() && !e.is_closed() => {
+        Err(e) if is_statement_error(&e) => {
             let text = error_text(&e);
             tx.batch_execute("ROLLBACK TO SAVEPOINT migsafe_verify")
                 .map_err(|e| db_error("verification run", &e))?;
             Ok(Err(text))
         }
-        Err(e) => Err(db_error("verification run (connection lost)", &e)),
+        Err(e) => Err(db_error("verification run: the connection was lost", &e)),
     }
+}
+
+/// An error of the statement (the session goes on), not of the session: FATAL and PANIC end the
+/// connection (`pg_terminate_backend`, a server shutdown), as does a broken socket.
+pub(crate) fn is_statement_error(e: &postgres::Error) -> bool {
+    !e.is_closed()
+        && e.as_db_error()
+            .is_some_and(|d| !matches!(d.severity(), "FATAL" | "PANIC"))
 }
 
 /// The schema description with an empty search_path, so names print schema-qualified whatever
@@ -410,8 +418,12 @@ fn seq_scans(tx: &mut postgres::Transaction<'_>) -> Result<BTreeMap<i64, i64>, E
         .map_err(|e| db_error("reading pg_stat_xact_user_tables", &e))?;
     let mut out = BTreeMap::new();
     for r in rows {
-        let oid: i64 = r.try_get(0).map_err(|e| db_error("pg_stat_xact_user_tables", &e))?;
-        let n: i64 = r.try_get(1).map_err(|e| db_error("pg_stat_xact_user_tables", &e))?;
+        let oid: i64 = r
+            .try_get(0)
+            .map_err(|e| db_error("pg_stat_xact_user_tables", &e))?;
+        let n: i64 = r
+            .try_get(1)
+            .map_err(|e| db_error("pg_stat_xact_user_tables", &e))?;
         out.insert(oid, n);
     }
     Ok(out)
@@ -483,9 +495,8 @@ fn differences(
                 "PostgreSQL rewrote {}; migsafe predicted no rewrite",
                 observed.rewrote.join(", ")
             )),
-            (true, true) if s.tables.iter().any(|t| !t.created_in_migration) => out.push(
-                "migsafe predicted a table rewrite; no table's storage changed".to_string(),
-            ),
+            (true, true) if s.tables.iter().any(|t| !t.created_in_migration) => out
+                .push("migsafe predicted a table rewrite; no table's storage changed".to_string()),
             _ => {}
         }
     }

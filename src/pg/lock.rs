@@ -5,7 +5,9 @@
 use serde::Serialize;
 
 /// A table lock mode, weakest first, named as in `pg_locks.mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 pub enum LockMode {
     AccessShareLock,
     RowShareLock,

@@ -160,10 +160,7 @@ mod tests {
             ),
             vec!["status", "owner id"]
         );
-        assert_eq!(
-            filter_columns("(created < now())", &cols),
-            vec!["created"]
-        );
+        assert_eq!(filter_columns("(created < now())", &cols), vec!["created"]);
         assert!(filter_columns("('it''s status' = 'x')", &cols).is_empty());
     }
 }

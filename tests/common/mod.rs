@@ -76,11 +76,14 @@ pub fn analyze_fixture(path: &Path) -> Result<Report, String> {
         };
         if let Some(plan) = l.strip_prefix("-- plan:") {
             let file = plans_dir.join(format!("{}.json", plan.trim()));
-            let json = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let value: serde_json::Value = serde_json::from_str(&json).map_err(|e| format!("{}: {e}", file.display()))?;
+            let json =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let value: serde_json::Value =
+                serde_json::from_str(&json).map_err(|e| format!("{}: {e}", file.display()))?;
             facts.plans.insert(index, Plan::from_json(&value)?);
         } else if let Some(observed) = l.strip_prefix("-- observed:") {
-            let o: Observed = serde_json::from_str(observed.trim()).map_err(|e| format!("line {line}: {e}"))?;
+            let o: Observed =
+                serde_json::from_str(observed.trim()).map_err(|e| format!("line {line}: {e}"))?;
             facts.observed.insert(index, o);
         }
     }
