@@ -2,6 +2,7 @@
 
 use crate::catalog::{Catalog, normal};
 use crate::error::Error;
+use crate::failure;
 use crate::ir::{self, ConstraintKind, Op, QualName, TxControl};
 use crate::parse;
 use crate::pg::LockMode;
@@ -171,6 +172,12 @@ impl Analyzer {
             .map(|st| lower_statement(text, st))
             .collect();
         let transactions = transactions(&ops);
+        // Commit units (issue 8: failure modes): the rules about retries read them.
+        let units = failure::units(
+            &ops,
+            &transactions,
+            read.statements.iter().map(|s| s.revision).collect(),
+        );
         let mut catalog = self.catalog.clone().unwrap_or_default();
         let mut session = Gucs::default();
         let mut local = Gucs::default();
@@ -274,6 +281,7 @@ impl Analyzer {
                     catalog: &catalog,
                     tx: &tx,
                     pg_version: self.settings.pg_version,
+                    units: &units,
                 };
                 let mut used: Vec<&str> = Vec::new();
                 for (rule, hit) in rules::check(&ctx, |id| self.settings.selected(id)) {
@@ -429,7 +437,7 @@ impl Analyzer {
                 &mut statements,
             );
         }
-        let revisions = read
+        let mut revisions: Vec<RevisionReport> = read
             .revisions
             .iter()
             .map(|r| RevisionReport {
@@ -443,6 +451,7 @@ impl Analyzer {
                         .filter_map(|&i| statements.get(i))
                         .map(|s| s.reversible),
                 ),
+                failure_modes: Vec::new(),
             })
             .collect();
         let irreversible: Vec<Irreversible> = inverses
@@ -456,7 +465,7 @@ impl Analyzer {
                 _ => None,
             })
             .collect();
-        let units: Vec<rollback::Unit> = read
+        let rollback_units: Vec<rollback::Unit> = read
             .statements
             .iter()
             .zip(&inverses)
@@ -481,7 +490,7 @@ impl Analyzer {
                 upgrade: r.marker.direction == source::Direction::Upgrade,
             })
             .collect();
-        let script = rollback::script(name, &units, &infos);
+        let script = rollback::script(name, &rollback_units, &infos);
         let mut counts = FindingCounts::default();
         for f in statements.iter().flat_map(|s| &s.findings) {
             match f.severity {
@@ -500,6 +509,25 @@ impl Analyzer {
                 .max()
                 .unwrap_or(Risk::None),
         };
+        // Failure modes (issue 8): what each commit unit's failure leaves behind.
+        let names: Vec<failure::RevisionNames> = read
+            .revisions
+            .iter()
+            .map(|r| failure::RevisionNames {
+                id: &r.marker.id,
+                parents: &r.marker.parents,
+            })
+            .collect();
+        let (per_revision, failure_modes) = failure::failure_modes(
+            &units,
+            &ops,
+            &statements,
+            &names,
+            irreversible.is_empty(),
+        );
+        for (r, modes) in revisions.iter_mut().zip(per_revision) {
+            r.failure_modes = modes;
+        }
         Report {
             schema_version: crate::report::SCHEMA_VERSION,
             tool: Tool {
@@ -509,6 +537,7 @@ impl Analyzer {
             pg_version: self.settings.pg_version,
             source: name.to_string(),
             revisions,
+            failure_modes,
             rollback: RollbackReport {
                 complete: irreversible.is_empty(),
                 script,

@@ -23,6 +23,7 @@
 mod analyze;
 pub mod catalog;
 mod error;
+pub mod failure;
 pub mod ir;
 mod parse;
 pub mod pg;

@@ -2,6 +2,7 @@
 //! (per server version), volatility of functions, and binary-coercible type changes.
 
 pub mod effect;
+pub mod rerun;
 mod lock;
 pub mod types;
 pub mod volatility;

@@ -57,6 +57,8 @@ pub struct Ctx<'a> {
     pub catalog: &'a Catalog,
     pub tx: &'a TxState,
     pub pg_version: u32,
+    /// The file's commit units and each statement's revision (for the rules about retries).
+    pub units: &'a crate::failure::Units,
 }
 
 impl Ctx<'_> {
@@ -171,10 +173,13 @@ registry!(
     exclude_constraint,
     foreign_key_without_not_valid,
     lock_held_during_work,
+    lock_timeout_without_retry,
     lossy_type_change,
     missing_lock_timeout,
     missing_statement_timeout,
+    mixed_transaction_units,
     multiple_alter_table,
+    non_idempotent_outside_transaction,
     not_null_column_without_default,
     not_sql,
     prefer_bigint_primary_key,
