@@ -518,13 +518,8 @@ impl Analyzer {
                 parents: &r.marker.parents,
             })
             .collect();
-        let (per_revision, failure_modes) = failure::failure_modes(
-            &units,
-            &ops,
-            &statements,
-            &names,
-            irreversible.is_empty(),
-        );
+        let (per_revision, failure_modes) =
+            failure::failure_modes(&units, &ops, &statements, &names, irreversible.is_empty());
         for (r, modes) in revisions.iter_mut().zip(per_revision) {
             r.failure_modes = modes;
         }

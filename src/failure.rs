@@ -213,10 +213,12 @@ pub fn failure_modes(
             .committed_before(u)
             .flat_map(|c| c.work.iter().copied())
             .filter_map(|i| {
-                ops.get(i).and_then(rerun_failure).map(|reason| RerunFailure {
-                    statement: i,
-                    reason,
-                })
+                ops.get(i)
+                    .and_then(rerun_failure)
+                    .map(|reason| RerunFailure {
+                        statement: i,
+                        reason,
+                    })
             })
             .collect();
         let leftovers: Vec<Leftover> = if unit.in_transaction {
@@ -405,11 +407,7 @@ fn describe(
     if unit.work.len() == 1 {
         let _ = write!(out, "If {} fails, ", which(&unit.work, statements));
     } else {
-        let _ = write!(
-            out,
-            "If any of {} fails, ",
-            which(&unit.work, statements)
-        );
+        let _ = write!(out, "If any of {} fails, ", which(&unit.work, statements));
     }
     if unit.in_transaction {
         out.push_str("its transaction rolls back and leaves nothing of it");

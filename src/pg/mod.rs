@@ -2,8 +2,8 @@
 //! (per server version), volatility of functions, and binary-coercible type changes.
 
 pub mod effect;
-pub mod rerun;
 mod lock;
+pub mod rerun;
 pub mod types;
 pub mod volatility;
 

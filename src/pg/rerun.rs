@@ -143,17 +143,19 @@ fn alter_rerun(a: &AlterAction, table: &crate::ir::QualName) -> Option<String> {
         } => Some(format!(
             "ALTER TABLE {table} DROP COLUMN {name} without IF EXISTS fails: the column is gone"
         )),
-        AlterAction::AddConstraint { constraint } => Some(match (&constraint.name, &constraint.kind) {
-            (Some(n), _) => format!(
-                "ALTER TABLE {table} ADD CONSTRAINT {n} fails: the constraint exists (ADD CONSTRAINT has no IF NOT EXISTS)"
-            ),
-            (None, ConstraintKind::PrimaryKey { .. }) => format!(
-                "ALTER TABLE {table} ADD PRIMARY KEY fails: the table has a primary key already"
-            ),
-            (None, _) => format!(
-                "ALTER TABLE {table} ADD of an unnamed constraint adds a second, duplicate one"
-            ),
-        }),
+        AlterAction::AddConstraint { constraint } => {
+            Some(match (&constraint.name, &constraint.kind) {
+                (Some(n), _) => format!(
+                    "ALTER TABLE {table} ADD CONSTRAINT {n} fails: the constraint exists (ADD CONSTRAINT has no IF NOT EXISTS)"
+                ),
+                (None, ConstraintKind::PrimaryKey { .. }) => format!(
+                    "ALTER TABLE {table} ADD PRIMARY KEY fails: the table has a primary key already"
+                ),
+                (None, _) => format!(
+                    "ALTER TABLE {table} ADD of an unnamed constraint adds a second, duplicate one"
+                ),
+            })
+        }
         AlterAction::DropConstraint {
             name,
             if_exists: false,
@@ -229,7 +231,9 @@ mod tests {
     #[test]
     fn unguarded_statements_say_why_they_fail() {
         assert_eq!(
-            rerun_failure(&op("CREATE INDEX CONCURRENTLY ix_runs_status ON runs (status);")),
+            rerun_failure(&op(
+                "CREATE INDEX CONCURRENTLY ix_runs_status ON runs (status);"
+            )),
             Some(
                 "CREATE INDEX ix_runs_status without IF NOT EXISTS fails: the index exists"
                     .to_string()

@@ -45,14 +45,16 @@ pub fn render(r: &Report) -> String {
         if m.committed.is_empty() && m.leftovers.is_empty() {
             continue;
         }
-        let Some(line) = super::unit_line(r, m)
-        else {
+        let Some(line) = super::unit_line(r, m) else {
             continue;
         };
         let _ = writeln!(
             out,
             "::notice file={file},line={line},title={}::{}",
-            escape_property(&format!("migsafe failure mode: {}", super::unit_title(rev, m))),
+            escape_property(&format!(
+                "migsafe failure mode: {}",
+                super::unit_title(rev, m)
+            )),
             escape_data(&m.message)
         );
     }

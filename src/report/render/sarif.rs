@@ -157,7 +157,11 @@ fn log(reports: &[Report]) -> Sarif {
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(results)
-        .properties(PropertyBag::builder().additional_properties(run_props).build())
+        .properties(
+            PropertyBag::builder()
+                .additional_properties(run_props)
+                .build(),
+        )
         // Span columns count characters (Unicode code points), not UTF-16 units (SARIF's default).
         .column_kind(json!("unicodeCodePoints"))
         .build();
