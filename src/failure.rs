@@ -422,6 +422,7 @@ fn describe(
     if committed.is_empty() {
         out.push('.');
     } else {
+        let verb = if committed.len() == 1 { "is" } else { "are" };
         let scope = match revision {
             Some(r) => {
                 let parents = if r.parents.is_empty() {
@@ -430,11 +431,11 @@ fn describe(
                     r.parents.join(", ")
                 };
                 format!(
-                    " of revision {} are committed already, while alembic_version still says {parents}: a retry runs the whole revision again",
+                    " of revision {} {verb} committed already, while alembic_version still says {parents}: a retry runs the whole revision again",
                     r.id
                 )
             }
-            None => " are committed already: a retry runs the whole file again".to_string(),
+            None => format!(" {verb} committed already: a retry runs the whole file again"),
         };
         let _ = write!(out, "; {}{scope}.", which(committed, statements));
     }
@@ -442,21 +443,25 @@ fn describe(
         let _ = match l.kind {
             LeftoverKind::InvalidIndex => write!(
                 out,
-                " The index {} may be left INVALID (ignored by queries, still updated by every write): {}.",
+                " The index {} may be left INVALID (ignored by queries, still updated by every write): {}",
                 l.object, l.fix
             ),
             LeftoverKind::PendingDetach => write!(
                 out,
-                " The partition {} may be left pending detach: {}.",
+                " The partition {} may be left pending detach: {}",
                 l.object, l.fix
             ),
         };
+        // A fix that ends with a statement ends the sentence with its `;`.
+        if !out.ends_with([';', '.']) {
+            out.push('.');
+        }
     }
     if !rerun_fails.is_empty() {
         let first = &rerun_fails[0];
         let _ = write!(
             out,
-            " Running it again fails at {}: {}",
+            " The retry fails at {}: {}",
             which(&[first.statement], statements),
             first.reason
         );
