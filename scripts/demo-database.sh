@@ -12,7 +12,7 @@ DB=migsafe_demo_$$
 psql -X -q "$URL" -c "CREATE DATABASE $DB" >/dev/null
 trap 'psql -X -q "$URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null' EXIT
 COPY_URL="${URL%/*}/$DB"
-psql -X -q "$COPY_URL" >/dev/null <<'SQL'
+psql -X -q -v ON_ERROR_STOP=1 "$COPY_URL" >/dev/null <<'SQL'
 CREATE TABLE experiments (experiment_id serial PRIMARY KEY, name varchar(256) NOT NULL);
 CREATE TABLE runs (
     run_uuid varchar(32) PRIMARY KEY,
@@ -32,7 +32,7 @@ INSERT INTO runs SELECT md5(g::text), 1 + g % 500,
     CASE WHEN g % 1000 = 0 THEN repeat('long run name ', 5) ELSE 'run ' || g END,
     CASE WHEN g % 50 = 0 THEN 'KILLED' ELSE 'FINISHED' END, g, 'active'
 FROM generate_series(1, 300000) g;
-INSERT INTO params SELECT 'p' || (g % 3), 'v' || g, md5((1 + g % 300000)::text) FROM generate_series(1, 600000) g;
+INSERT INTO params SELECT 'p' || (g / 300000), 'v' || g, md5((1 + g % 300000)::text) FROM generate_series(0, 599999) g;
 VACUUM ANALYZE;
 SQL
 cat > /tmp/migsafe-demo-migration.sql <<'SQL'

@@ -2,6 +2,7 @@
 
 use crate::catalog::{Catalog, normal};
 use crate::error::Error;
+use crate::failure;
 use crate::ir::{self, ConstraintKind, Op, QualName, TxControl};
 use crate::parse;
 use crate::pg::LockMode;
@@ -284,6 +285,12 @@ impl Analyzer {
             .map(|st| lower_statement(text, st))
             .collect();
         let transactions = transactions(&ops);
+        // Commit units (issue 8: failure modes): the rules about retries read them.
+        let units = failure::units(
+            &ops,
+            &transactions,
+            read.statements.iter().map(|s| s.revision).collect(),
+        );
         let mut catalog = self.catalog.clone().unwrap_or_default();
         let mut session = Gucs::default();
         let mut local = Gucs::default();
@@ -396,6 +403,7 @@ impl Analyzer {
                     estimate: estimate.as_ref(),
                     plan: self.facts.plans.get(&index),
                     observed: self.facts.observed.get(&index),
+                    units: &units,
                 };
                 let mut used: Vec<&str> = Vec::new();
                 for (rule, hit) in rules::check(&ctx, |id| self.settings.selected(id)) {
@@ -559,7 +567,7 @@ impl Analyzer {
                 &mut statements,
             );
         }
-        let revisions = read
+        let mut revisions: Vec<RevisionReport> = read
             .revisions
             .iter()
             .map(|r| RevisionReport {
@@ -573,6 +581,7 @@ impl Analyzer {
                         .filter_map(|&i| statements.get(i))
                         .map(|s| s.reversible),
                 ),
+                failure_modes: Vec::new(),
             })
             .collect();
         let irreversible: Vec<Irreversible> = inverses
@@ -586,7 +595,7 @@ impl Analyzer {
                 _ => None,
             })
             .collect();
-        let units: Vec<rollback::Unit> = read
+        let rollback_units: Vec<rollback::Unit> = read
             .statements
             .iter()
             .zip(&inverses)
@@ -611,7 +620,7 @@ impl Analyzer {
                 upgrade: r.marker.direction == source::Direction::Upgrade,
             })
             .collect();
-        let script = rollback::script(name, &units, &infos);
+        let script = rollback::script(name, &rollback_units, &infos);
         let mut counts = FindingCounts::default();
         for f in statements.iter().flat_map(|s| &s.findings) {
             match f.severity {
@@ -630,6 +639,20 @@ impl Analyzer {
                 .max()
                 .unwrap_or(Risk::None),
         };
+        // Failure modes (issue 8): what each commit unit's failure leaves behind.
+        let names: Vec<failure::RevisionNames> = read
+            .revisions
+            .iter()
+            .map(|r| failure::RevisionNames {
+                id: &r.marker.id,
+                parents: &r.marker.parents,
+            })
+            .collect();
+        let (per_revision, failure_modes) =
+            failure::failure_modes(&units, &ops, &statements, &names, irreversible.is_empty());
+        for (r, modes) in revisions.iter_mut().zip(per_revision) {
+            r.failure_modes = modes;
+        }
         Report {
             schema_version: crate::report::SCHEMA_VERSION,
             tool: Tool {
@@ -639,6 +662,7 @@ impl Analyzer {
             pg_version: self.settings.pg_version,
             source: name.to_string(),
             revisions,
+            failure_modes,
             rollback: RollbackReport {
                 complete: irreversible.is_empty(),
                 script,

@@ -25,6 +25,7 @@ pub mod catalog;
 #[cfg(feature = "postgres")]
 pub mod db;
 mod error;
+pub mod failure;
 pub mod ir;
 mod parse;
 pub mod pg;

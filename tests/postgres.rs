@@ -347,3 +347,198 @@ fn fixtures_round_trip() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     assert!(checked >= 15, "only {checked} fixtures round-tripped");
 }
+
+/// Runs one statement of a file as written, transaction control included (so a `BEGIN … COMMIT`
+/// block is one transaction, as in production).
+fn run_as_written(c: &mut Client, sql: &str) -> Result<(), String> {
+    let head = sql.trim_start().to_uppercase();
+    let first = sql.lines().next().unwrap_or("");
+    let err = |e: postgres::Error| format!("{first}: {}", db_error(&e));
+    if head.starts_with("COPY ") && head.contains("FROM STDIN") {
+        let data: String = sql
+            .lines()
+            .skip(1)
+            .take_while(|l| *l != "\\.")
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let mut w = c.copy_in(first.trim_end_matches(';')).map_err(err)?;
+        std::io::Write::write_all(&mut w, data.as_bytes()).map_err(|e| e.to_string())?;
+        w.finish().map_err(err)?;
+        Ok(())
+    } else {
+        c.batch_execute(sql).map_err(err)
+    }
+}
+
+/// The schema plus the indexes left INVALID (a schema comparison by definition alone would not
+/// see that a failed concurrent build left one behind).
+fn snapshot_with_validity(c: &mut Client) -> Vec<String> {
+    let mut out = snapshot(c);
+    let rows = c
+        .query(
+            "SELECT 'invalid index ' || indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid",
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("pg_index: {}", db_error(&e)));
+    out.extend(rows.iter().map(|r| r.get::<_, String>(0)));
+    out.sort();
+    out
+}
+
+/// Issue 8: for every fixture migration with several commit units and a complete rollback, stop
+/// the migration after each commit unit with the next unit failing (a transaction block fails at
+/// its end and rolls back; a failed CREATE INDEX CONCURRENTLY leaves its index INVALID), run the
+/// generated rollback script as written (its own BEGIN/COMMIT), and compare the schema with the
+/// one before the migration. The same script must also undo the finished migration.
+#[test]
+fn rollback_works_after_a_stop_at_every_commit_unit() {
+    let Some(mut admin) = admin() else { return };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for dir in ["safe", "alembic", "django", "plain"] {
+        if let Ok(rd) = std::fs::read_dir(root.join(dir)) {
+            paths.extend(
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "sql")),
+            );
+        }
+    }
+    paths.sort();
+    let mut checked_files = Vec::new();
+    let mut stops = 0;
+    let mut failures = Vec::new();
+    for path in &paths {
+        let report = common::analyze_fixture(path).unwrap_or_else(|e| panic!("{e}"));
+        let mut modes: Vec<&migsafe::report::FailureMode> = report
+            .revisions
+            .iter()
+            .flat_map(|r| &r.failure_modes)
+            .chain(&report.failure_modes)
+            .collect();
+        modes.sort_by_key(|m| m.unit);
+        modes.dedup_by_key(|m| m.unit);
+        // Placeholders (`%(name)s`) only get values when Alembic runs the migration.
+        let runnable = report
+            .statements
+            .iter()
+            .all(|s| s.parsed && !s.sql.contains("%("));
+        if modes.len() < 2 || !report.rollback.complete || !runnable {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let schema = common::split_schema(&text)
+            .map(|(s, _)| s.to_string())
+            .unwrap_or_default();
+        let base = Scratch::new(&mut admin, None);
+        {
+            let mut c = base.connect();
+            let schema_stmts: Vec<String> = migsafe::source::read(&schema)
+                .statements
+                .iter()
+                .map(|s| schema[s.span.start_byte..s.span.end_byte].to_string())
+                .collect();
+            run_all(&mut c, schema_stmts.iter().map(String::as_str))
+                .unwrap_or_else(|e| panic!("{}: schema: {e}", path.display()));
+        }
+        let rollback: Vec<String> = {
+            let script = report.rollback_script();
+            migsafe::source::read(script)
+                .statements
+                .iter()
+                .map(|s| script[s.span.start_byte..s.span.end_byte].to_string())
+                .filter(|s| !s.trim().is_empty())
+                .collect()
+        };
+        // Stop points: after 0, 1, … units, and the finished file.
+        for stop in 0..=modes.len() {
+            let db = Scratch::new(&mut admin, Some(&base.name));
+            let mut c = db.connect();
+            let before = snapshot_with_validity(&mut c);
+            let end = if stop == modes.len() {
+                report.statements.len()
+            } else {
+                modes[stop].statements.first().copied().unwrap_or(0)
+            };
+            let label = format!("{} stopped before unit {}", path.display(), stop + 1);
+            let mut ok = true;
+            for s in report.statements.iter().take(end) {
+                if matches!(s.kind.as_str(), "empty" | "text") {
+                    continue;
+                }
+                if let Err(e) = run_as_written(&mut c, &s.sql) {
+                    failures.push(format!("{label}: forward: {e}"));
+                    ok = false;
+                    break;
+                }
+            }
+            if !ok {
+                continue;
+            }
+            // The failure of the next unit.
+            if let Some(m) = modes.get(stop) {
+                let stmts: Vec<&StatementReport> = m
+                    .statements
+                    .iter()
+                    .filter_map(|&i| report.statements.get(i))
+                    .filter(|s| !matches!(s.kind.as_str(), "empty" | "text" | "commit"))
+                    .collect();
+                if m.in_transaction {
+                    for s in &stmts {
+                        run_as_written(&mut c, &s.sql)
+                            .unwrap_or_else(|e| panic!("{label}: failing unit: {e}"));
+                    }
+                    assert!(
+                        c.batch_execute("SELECT 1/0").is_err(),
+                        "{label}: injected error"
+                    );
+                    c.batch_execute("ROLLBACK")
+                        .unwrap_or_else(|e| panic!("{label}: {}", db_error(&e)));
+                } else {
+                    // A failed concurrent build leaves its index INVALID: build it, then mark it
+                    // so, as the server does when the build fails.
+                    for l in &m.leftovers {
+                        if l.kind != migsafe::report::LeftoverKind::InvalidIndex
+                            || !stmts.iter().any(|s| s.kind == "create_index")
+                        {
+                            continue;
+                        }
+                        for s in &stmts {
+                            run_as_written(&mut c, &s.sql)
+                                .unwrap_or_else(|e| panic!("{label}: failing unit: {e}"));
+                        }
+                        c.execute(
+                            "UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass($1)",
+                            &[&l.object],
+                        )
+                        .unwrap_or_else(|e| panic!("{label}: {}", db_error(&e)));
+                    }
+                }
+            }
+            for sql in &rollback {
+                if let Err(e) = run_as_written(&mut c, sql) {
+                    failures.push(format!("{label}: rollback failed: {e}"));
+                    ok = false;
+                    break;
+                }
+            }
+            stops += 1;
+            if ok {
+                let after = snapshot_with_validity(&mut c);
+                if before != after {
+                    failures.push(format!("{label}:\n{}", diff(&before, &after)));
+                }
+            }
+        }
+        checked_files.push(path.display().to_string());
+    }
+    eprintln!(
+        "stopped {stops} times in {} fixtures: {checked_files:#?}",
+        checked_files.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(
+        checked_files.len() >= 5,
+        "only {} fixtures with several commit units",
+        checked_files.len()
+    );
+}

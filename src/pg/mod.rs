@@ -5,6 +5,7 @@ pub mod duration;
 pub mod effect;
 mod lock;
 pub mod plan;
+pub mod rerun;
 pub mod types;
 pub mod volatility;
 

@@ -93,6 +93,58 @@ pub struct RevisionReport {
     /// Indexes into `statements`.
     pub statements: Vec<usize>,
     pub reversible: Reversibility,
+    /// What a failure of each of the revision's commit units leaves behind, in order.
+    pub failure_modes: Vec<FailureMode>,
+}
+
+/// One commit unit (a transaction block, or one statement outside any block) and what its failure
+/// leaves behind: the earlier units of the same revision stay committed, and some statements leave
+/// objects behind even though they failed.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FailureMode {
+    /// The unit's number in the file, from 1 (units without work are not counted).
+    pub unit: usize,
+    /// Its statements (indexes into `statements`), transaction control included.
+    pub statements: Vec<usize>,
+    /// The unit is a transaction block: a failure undoes all of it.
+    pub in_transaction: bool,
+    /// Statements of the same revision (of the file, outside revisions) that earlier units have
+    /// committed when this unit fails.
+    pub committed: Vec<usize>,
+    /// Committed statements that fail (or do their work twice) when the revision runs again.
+    pub rerun_fails: Vec<RerunFailure>,
+    /// What a failure of the unit itself leaves behind.
+    pub leftovers: Vec<Leftover>,
+    /// All of the above in plain words, with what to run next.
+    pub message: String,
+}
+
+/// A committed statement that a retry of its revision runs again, and why that fails.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RerunFailure {
+    /// Index into `statements`.
+    pub statement: usize,
+    pub reason: String,
+}
+
+/// An object a failed statement leaves behind.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Leftover {
+    pub kind: LeftoverKind,
+    /// The object (schema-qualified when the statement qualified it).
+    pub object: String,
+    /// What to run (or do) about it before retrying.
+    pub fix: String,
+}
+
+/// Kinds of [`Leftover`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LeftoverKind {
+    /// An index marked INVALID: ignored by queries, still updated by every write.
+    InvalidIndex,
+    /// A partition in the pending-detach state of an interrupted `DETACH … CONCURRENTLY`.
+    PendingDetach,
 }
 
 /// A relation lock a statement requests.
@@ -268,6 +320,8 @@ pub struct Report {
     /// The file name as given (relative paths stay relative), or `<stdin>`.
     pub source: String,
     pub revisions: Vec<RevisionReport>,
+    /// Failure modes of the commit units outside any revision (files without revision markers).
+    pub failure_modes: Vec<FailureMode>,
     pub statements: Vec<StatementReport>,
     pub rollback: RollbackReport,
     pub summary: Summary,

@@ -110,6 +110,39 @@ fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// Retry safety: the rollback script must work whether the migration finished or stopped after any
+/// commit unit, so every step checks that what it undoes is there. Statements with `IF [NOT]
+/// EXISTS` say so themselves; the others run inside a DO block that asks the catalog first (a
+/// transactional step only: nothing CONCURRENTLY runs in a DO block).
+fn guarded(cond: &str, sql: &str) -> Step {
+    Step::tx(format!(
+        "DO $migsafe$ BEGIN IF {cond} THEN {sql} END IF; END $migsafe$;"
+    ))
+}
+
+/// SQL condition: the relation exists.
+fn has_rel(t: &QualName) -> String {
+    format!("to_regclass({}) IS NOT NULL", lit(&q(t)))
+}
+
+/// SQL condition: the table has the column.
+fn has_column(t: &QualName, c: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass({}) AND attname = {} AND NOT attisdropped)",
+        lit(&q(t)),
+        lit(c)
+    )
+}
+
+/// SQL condition: the table has a constraint of that name.
+fn has_constraint(t: &QualName, c: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass({}) AND conname = {})",
+        lit(&q(t)),
+        lit(c)
+    )
+}
+
 /// A name in the table's schema (indexes and constraints live there).
 fn sibling(table: &QualName, name: &str) -> QualName {
     QualName::new(table.schema.as_deref(), name)
@@ -188,24 +221,32 @@ fn re_add_constraint(table: &QualName, c: &ConstraintInfo) -> Option<Vec<Step>> 
     let body = constraint_body(&c.kind)?;
     let t = q(table);
     let name = id(&c.name);
+    // Re-added only on the table, and only when it is not there (the drop never ran).
+    let cond = format!(
+        "{} AND NOT {}",
+        has_rel(table),
+        has_constraint(table, &c.name)
+    );
     let validatable = matches!(
         c.kind,
         ConstraintKind::Check { .. } | ConstraintKind::ForeignKey { .. }
     );
     Some(if validatable {
-        let mut steps = vec![Step::tx(format!(
-            "ALTER TABLE {t} ADD CONSTRAINT {name} {body} NOT VALID;"
-        ))];
+        let mut steps = vec![guarded(
+            &cond,
+            &format!("ALTER TABLE {t} ADD CONSTRAINT {name} {body} NOT VALID;"),
+        )];
         if c.validated {
             steps.push(Step::tx(format!(
-                "ALTER TABLE {t} VALIDATE CONSTRAINT {name};"
+                "ALTER TABLE IF EXISTS {t} VALIDATE CONSTRAINT {name};"
             )));
         }
         steps
     } else {
-        vec![Step::tx(format!(
-            "ALTER TABLE {t} ADD CONSTRAINT {name} {body};"
-        ))]
+        vec![guarded(
+            &cond,
+            &format!("ALTER TABLE {t} ADD CONSTRAINT {name} {body};"),
+        )]
     })
 }
 
@@ -213,7 +254,7 @@ fn re_add_constraint(table: &QualName, c: &ConstraintInfo) -> Option<Vec<Step>> 
 fn re_create_index(ix: &Index, concurrently: bool) -> Option<Step> {
     let d = ix.definition.as_ref()?;
     let mut s = format!(
-        "CREATE {}INDEX {}{} ON {}",
+        "CREATE {}INDEX {}IF NOT EXISTS {} ON {}",
         if d.unique { "UNIQUE " } else { "" },
         if concurrently { "CONCURRENTLY " } else { "" },
         id(&ix.name.name),
@@ -264,7 +305,7 @@ fn re_create_table(t: &Table) -> Option<Vec<Step>> {
     }
     let columns: Vec<String> = t.columns.iter().map(column_sql).collect();
     let mut steps = vec![Step::tx(format!(
-        "CREATE TABLE {} (\n    {}\n);",
+        "CREATE TABLE IF NOT EXISTS {} (\n    {}\n);",
         q(&t.name),
         columns.join(",\n    ")
     ))];
@@ -334,7 +375,7 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
             if *temporary || (*if_not_exists && cat.table(name).is_some()) {
                 Inverse::none()
             } else {
-                Inverse::Exact(vec![Step::tx(format!("DROP TABLE {};", q(name)))])
+                Inverse::Exact(vec![Step::tx(format!("DROP TABLE IF EXISTS {};", q(name)))])
             }
         }
         Op::CreateIndex(ix) => {
@@ -356,11 +397,12 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
             Inverse::Exact(vec![step])
         }
         Op::CreateType { name, .. } => {
-            Inverse::Exact(vec![Step::tx(format!("DROP TYPE {};", q(name)))])
+            Inverse::Exact(vec![Step::tx(format!("DROP TYPE IF EXISTS {};", q(name)))])
         }
-        Op::CreateDomain { name, .. } => {
-            Inverse::Exact(vec![Step::tx(format!("DROP DOMAIN {};", q(name)))])
-        }
+        Op::CreateDomain { name, .. } => Inverse::Exact(vec![Step::tx(format!(
+            "DROP DOMAIN IF EXISTS {};",
+            q(name)
+        ))]),
         Op::CreateSequence {
             name,
             if_not_exists,
@@ -371,7 +413,10 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
                     loses: format!("{name}, should it have existed before (IF NOT EXISTS)"),
                 }
             } else {
-                Inverse::Exact(vec![Step::tx(format!("DROP SEQUENCE {};", q(name)))])
+                Inverse::Exact(vec![Step::tx(format!(
+                    "DROP SEQUENCE IF EXISTS {};",
+                    q(name)
+                ))])
             }
         }
         Op::CreateView {
@@ -400,7 +445,10 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
                     }
                 }
             } else {
-                Inverse::Exact(vec![Step::tx(format!("DROP {kind} {};", q(name)))])
+                Inverse::Exact(vec![Step::tx(format!(
+                    "DROP {kind} IF EXISTS {};",
+                    q(name)
+                ))])
             }
         }
         Op::CreateFunction {
@@ -414,7 +462,7 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
             } else {
                 "FUNCTION"
             };
-            let drop = Step::tx(format!("DROP {what} {};", q(name)));
+            let drop = Step::tx(format!("DROP {what} IF EXISTS {};", q(name)));
             if *or_replace {
                 if cat.function_volatile(&name.name).is_some() {
                     Inverse::impossible(format!(
@@ -435,7 +483,11 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
             table,
             or_replace,
         } => {
-            let drop = Step::tx(format!("DROP TRIGGER {} ON {};", id(name), q(table)));
+            let drop = Step::tx(format!(
+                "DROP TRIGGER IF EXISTS {} ON {};",
+                id(name),
+                q(table)
+            ));
             if *or_replace {
                 Inverse::Lossy {
                     steps: vec![drop],
@@ -476,7 +528,10 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
                     loses: format!("schema {name}, should it have existed before (IF NOT EXISTS)"),
                 }
             } else {
-                Inverse::Exact(vec![Step::tx(format!("DROP SCHEMA {};", id(name)))])
+                Inverse::Exact(vec![Step::tx(format!(
+                    "DROP SCHEMA IF EXISTS {};",
+                    id(name)
+                ))])
             }
         }
         Op::AlterTable { name, actions, .. } => {
@@ -525,7 +580,7 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
             rename_to: Some(to),
             ..
         } => Inverse::Exact(vec![Step::tx(format!(
-            "ALTER INDEX {} RENAME TO {};",
+            "ALTER INDEX IF EXISTS {} RENAME TO {};",
             q(&sibling(&normal(name), to)),
             id(&name.name)
         ))]),
@@ -536,17 +591,27 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
             "ALTER TYPE {name} ADD VALUE {}: PostgreSQL cannot remove a value from an enum (before PostgreSQL 18 not even by hand without rebuilding the type and every column using it)",
             lit(value)
         )),
-        Op::AlterTypeRenameValue { name, from, to } => Inverse::Exact(vec![Step::tx(format!(
-            "ALTER TYPE {} RENAME VALUE {} TO {};",
-            q(name),
-            lit(to),
-            lit(from)
-        ))]),
-        Op::AlterTypeRename { name, to } => Inverse::Exact(vec![Step::tx(format!(
-            "ALTER TYPE {} RENAME TO {};",
-            q(&sibling(name, to)),
-            id(&name.name)
-        ))]),
+        Op::AlterTypeRenameValue { name, from, to } => Inverse::Exact(vec![guarded(
+            &format!(
+                "EXISTS (SELECT 1 FROM pg_enum WHERE enumtypid = to_regtype({}) AND enumlabel = {})",
+                lit(&q(name)),
+                lit(to)
+            ),
+            &format!(
+                "ALTER TYPE {} RENAME VALUE {} TO {};",
+                q(name),
+                lit(to),
+                lit(from)
+            ),
+        )]),
+        Op::AlterTypeRename { name, to } => Inverse::Exact(vec![guarded(
+            &format!("to_regtype({}) IS NOT NULL", lit(&q(&sibling(name, to)))),
+            &format!(
+                "ALTER TYPE {} RENAME TO {};",
+                q(&sibling(name, to)),
+                id(&name.name)
+            ),
+        )]),
         Op::AlterSequence { name, .. } => Inverse::impossible(format!(
             "ALTER SEQUENCE {name}: its previous settings are not known to migsafe"
         )),
@@ -574,8 +639,20 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
                 Some(c) => format!("{}.{}", q(name), id(c)),
                 None => q(name),
             };
+            let exists = match (target_kind_is_type(what), column) {
+                (_, Some(c)) => has_column(name, c),
+                (true, None) => format!("to_regtype({}) IS NOT NULL", lit(&q(name))),
+                (false, None) if what == "SCHEMA" => format!(
+                    "EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = {})",
+                    lit(&name.name)
+                ),
+                (false, None) => has_rel(name),
+            };
             Inverse::Lossy {
-                steps: vec![Step::tx(format!("COMMENT ON {what} {target} IS NULL;"))],
+                steps: vec![guarded(
+                    &exists,
+                    &format!("COMMENT ON {what} {target} IS NULL;"),
+                )],
                 loses: "the previous comment, if there was one".to_string(),
             }
         }
@@ -611,6 +688,10 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
         Op::Other { what } => Inverse::impossible(format!("{what}: migsafe does not model it")),
         Op::Unparsed { .. } => Inverse::impossible("migsafe could not read this statement"),
     }
+}
+
+fn target_kind_is_type(what: &str) -> bool {
+    what == "TYPE"
 }
 
 fn drop_inverse(
@@ -668,11 +749,14 @@ fn drop_inverse(
             )),
         },
         ObjectKind::Type => match cat.type_def(n).and_then(|t| t.enum_values.as_ref()) {
-            Some(values) if !cascade => Inverse::Exact(vec![Step::tx(format!(
-                "CREATE TYPE {} AS ENUM ({});",
-                q(n),
-                values.iter().map(|v| lit(v)).collect::<Vec<_>>().join(", ")
-            ))]),
+            Some(values) if !cascade => Inverse::Exact(vec![guarded(
+                &format!("to_regtype({}) IS NULL", lit(&q(n))),
+                &format!(
+                    "CREATE TYPE {} AS ENUM ({});",
+                    q(n),
+                    values.iter().map(|v| lit(v)).collect::<Vec<_>>().join(", ")
+                ),
+            )]),
             _ => Inverse::impossible(format!(
                 "DROP TYPE {n}: its definition is not known{cascade_note}"
             )),
@@ -689,7 +773,16 @@ fn drop_inverse(
 fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context) -> Inverse {
     let cat = cx.catalog;
     let tq = q(t);
-    let tab = |sql: String| Inverse::Exact(vec![Step::tx(format!("ALTER TABLE {tq} {sql};"))]);
+    let tab =
+        |sql: String| Inverse::Exact(vec![Step::tx(format!("ALTER TABLE IF EXISTS {tq} {sql};"))]);
+    // A column-level undo runs only when the column is there: it is missing when the statement
+    // that added it belongs to a commit unit that never committed.
+    let on_column = |c: &str, sql: String| {
+        Inverse::Exact(vec![guarded(
+            &has_column(t, c),
+            &format!("ALTER TABLE {tq} {sql};"),
+        )])
+    };
     let col = |c: &str| cat.column(before, c);
     match a {
         AlterAction::AddColumn {
@@ -700,7 +793,7 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
                 Inverse::none()
             } else {
                 // Dropping the column also drops its indexes and constraints.
-                tab(format!("DROP COLUMN {}", id(&column.name)))
+                tab(format!("DROP COLUMN IF EXISTS {}", id(&column.name)))
             }
         }
         AlterAction::DropColumn {
@@ -717,7 +810,7 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
                 ));
             };
             let mut steps = vec![Step::tx(format!(
-                "ALTER TABLE {tq} ADD COLUMN {};",
+                "ALTER TABLE IF EXISTS {tq} ADD COLUMN IF NOT EXISTS {};",
                 column_sql(c)
             ))];
             if let Some(table) = cat.table(before) {
@@ -779,31 +872,37 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
                 cx.timezone,
                 cx.pg_version,
             );
-            let back = format!(
-                "ALTER TABLE {tq} ALTER COLUMN {} TYPE {} USING {}::{};",
-                id(column),
-                c.ty.sql,
-                id(column),
-                c.ty.sql
+            let back = guarded(
+                &has_column(t, column),
+                &format!(
+                    "ALTER TABLE {tq} ALTER COLUMN {} TYPE {} USING {}::{};",
+                    id(column),
+                    c.ty.sql,
+                    id(column),
+                    c.ty.sql
+                ),
             );
             match change.lossy {
                 Some(l) if !c.created_in_migration => Inverse::Lossy {
-                    steps: vec![Step::tx(back)],
+                    steps: vec![back],
                     loses: l,
                 },
-                _ => Inverse::Exact(vec![Step::tx(back)]),
+                _ => Inverse::Exact(vec![back]),
             }
         }
         AlterAction::SetDefault { column, .. } | AlterAction::DropDefault { column } => {
             match col(column) {
                 Some(c) => match (&c.default, c.ty.base.ends_with("(serial)")) {
-                    (Some(d), false) => {
-                        tab(format!("ALTER COLUMN {} SET DEFAULT {}", id(column), d.sql))
-                    }
+                    (Some(d), false) => on_column(
+                        column,
+                        format!("ALTER COLUMN {} SET DEFAULT {}", id(column), d.sql),
+                    ),
                     (Some(_), true) => Inverse::impossible(format!(
                         "the default of serial column {column} (its sequence's name) is not known"
                     )),
-                    (None, _) => tab(format!("ALTER COLUMN {} DROP DEFAULT", id(column))),
+                    (None, _) => {
+                        on_column(column, format!("ALTER COLUMN {} DROP DEFAULT", id(column)))
+                    }
                 },
                 None => Inverse::impossible(format!(
                     "the previous default of {column} is not known (give --schema)"
@@ -814,26 +913,34 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
         // what the statement implies.
         AlterAction::SetNotNull { column } => match col(column) {
             Some(c) if c.not_null => Inverse::none(),
-            _ => tab(format!("ALTER COLUMN {} DROP NOT NULL", id(column))),
+            _ => on_column(column, format!("ALTER COLUMN {} DROP NOT NULL", id(column))),
         },
         AlterAction::DropNotNull { column } => match col(column) {
             Some(c) if !c.not_null => Inverse::none(),
-            _ => tab(format!("ALTER COLUMN {} SET NOT NULL", id(column))),
+            _ => on_column(column, format!("ALTER COLUMN {} SET NOT NULL", id(column))),
         },
-        AlterAction::AddIdentity { column, .. } => {
-            tab(format!("ALTER COLUMN {} DROP IDENTITY", id(column)))
-        }
+        AlterAction::AddIdentity { column, .. } => on_column(
+            column,
+            format!("ALTER COLUMN {} DROP IDENTITY IF EXISTS", id(column)),
+        ),
         AlterAction::DropIdentity { column, .. } => {
             match col(column).and_then(|c| c.identity.clone()) {
                 Some(i) => Inverse::Lossy {
-                    steps: vec![Step::tx(format!(
-                        "ALTER TABLE {tq} ALTER COLUMN {} ADD GENERATED {} AS IDENTITY;",
-                        id(column),
-                        match i {
-                            Identity::Always => "ALWAYS",
-                            Identity::ByDefault => "BY DEFAULT",
-                        }
-                    ))],
+                    steps: vec![guarded(
+                        &format!(
+                            "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass({}) AND attname = {} AND NOT attisdropped AND attidentity = '')",
+                            lit(&tq),
+                            lit(column)
+                        ),
+                        &format!(
+                            "ALTER TABLE {tq} ALTER COLUMN {} ADD GENERATED {} AS IDENTITY;",
+                            id(column),
+                            match i {
+                                Identity::Always => "ALWAYS",
+                                Identity::ByDefault => "BY DEFAULT",
+                            }
+                        ),
+                    )],
                     loses: format!(
                         "the position of {column}'s identity sequence: the new one starts at 1 (setval it past the largest value)"
                     ),
@@ -846,7 +953,7 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
         AlterAction::AddConstraint { constraint } => {
             let name = crate::catalog::constraint_name(&before.name, constraint);
             let mut steps = vec![Step::tx(format!(
-                "ALTER TABLE {tq} DROP CONSTRAINT {};",
+                "ALTER TABLE IF EXISTS {tq} DROP CONSTRAINT IF EXISTS {};",
                 id(&name)
             ))];
             // USING INDEX turned an index into the constraint's: dropping the constraint drops
@@ -894,7 +1001,7 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
                         ..c.clone()
                     };
                     let mut steps = vec![Step::tx(format!(
-                        "ALTER TABLE {tq} DROP CONSTRAINT {};",
+                        "ALTER TABLE IF EXISTS {tq} DROP CONSTRAINT IF EXISTS {};",
                         id(name)
                     ))];
                     match re_add_constraint(t, &unvalidated) {
@@ -913,29 +1020,52 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
             }
         }
         AlterAction::RenameColumn { from, to } => {
-            tab(format!("RENAME COLUMN {} TO {}", id(to), id(from)))
+            on_column(to, format!("RENAME COLUMN {} TO {}", id(to), id(from)))
         }
-        AlterAction::RenameConstraint { from, to } => {
-            tab(format!("RENAME CONSTRAINT {} TO {}", id(to), id(from)))
-        }
+        AlterAction::RenameConstraint { from, to } => Inverse::Exact(vec![guarded(
+            &has_constraint(t, to),
+            &format!(
+                "ALTER TABLE {tq} RENAME CONSTRAINT {} TO {};",
+                id(to),
+                id(from)
+            ),
+        )]),
         AlterAction::RenameTable { to } => Inverse::Exact(vec![Step::tx(format!(
-            "ALTER TABLE {} RENAME TO {};",
+            "ALTER TABLE IF EXISTS {} RENAME TO {};",
             q(&sibling(t, to)),
             id(&t.name)
         ))]),
         AlterAction::SetSchema { schema } => Inverse::Exact(vec![Step::tx(format!(
-            "ALTER TABLE {} SET SCHEMA {};",
+            "ALTER TABLE IF EXISTS {} SET SCHEMA {};",
             q(&QualName::new(Some(schema), &t.name)),
             id(t.schema.as_deref().unwrap_or("public"))
         ))]),
-        AlterAction::AttachPartition { partition } => {
-            tab(format!("DETACH PARTITION {}", q(partition)))
-        }
+        AlterAction::AttachPartition { partition } => Inverse::Exact(vec![guarded(
+            &format!(
+                "EXISTS (SELECT 1 FROM pg_inherits WHERE inhparent = to_regclass({}) AND inhrelid = to_regclass({}))",
+                lit(&tq),
+                lit(&q(partition))
+            ),
+            &format!("ALTER TABLE {tq} DETACH PARTITION {};", q(partition)),
+        )]),
         AlterAction::DetachPartition { partition, .. } => Inverse::impossible(format!(
             "DETACH PARTITION {partition}: its partition bound is not known to migsafe"
         )),
-        AlterAction::EnableTrigger { name } => tab(format!("DISABLE TRIGGER {}", id(name))),
-        AlterAction::DisableTrigger { name } => tab(format!("ENABLE TRIGGER {}", id(name))),
+        AlterAction::EnableTrigger { name } | AlterAction::DisableTrigger { name } => {
+            let back = if matches!(a, AlterAction::EnableTrigger { .. }) {
+                "DISABLE"
+            } else {
+                "ENABLE"
+            };
+            Inverse::Exact(vec![guarded(
+                &format!(
+                    "EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass({}) AND tgname = {})",
+                    lit(&tq),
+                    lit(name)
+                ),
+                &format!("ALTER TABLE {tq} {back} TRIGGER {};", id(name)),
+            )])
+        }
         AlterAction::SetLogged => tab("SET UNLOGGED".to_string()),
         AlterAction::SetUnlogged => tab("SET LOGGED".to_string()),
         AlterAction::RowLevelSecurity { enable } => tab(format!(
@@ -952,10 +1082,13 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
             "{sql}: the previous storage parameters are not known to migsafe"
         )),
         AlterAction::SetColumnStatistics { column } => Inverse::Lossy {
-            steps: vec![Step::tx(format!(
-                "ALTER TABLE {tq} ALTER COLUMN {} SET STATISTICS -1;",
-                id(column)
-            ))],
+            steps: vec![guarded(
+                &has_column(t, column),
+                &format!(
+                    "ALTER TABLE {tq} ALTER COLUMN {} SET STATISTICS -1;",
+                    id(column)
+                ),
+            )],
             loses: format!("the previous statistics target of {column}, if it was not the default"),
         },
         AlterAction::ClusterOn => Inverse::impossible(
@@ -976,7 +1109,7 @@ pub fn bookkeeping_inverse(op: &Op) -> Inverse {
     let table_is = |t: &QualName, n: &str| t.name == n;
     match op {
         Op::CreateTable { name, .. } => {
-            Inverse::Exact(vec![Step::tx(format!("DROP TABLE {};", q(name)))])
+            Inverse::Exact(vec![Step::tx(format!("DROP TABLE IF EXISTS {};", q(name)))])
         }
         Op::Drop {
             kind: ObjectKind::Table,
@@ -984,7 +1117,7 @@ pub fn bookkeeping_inverse(op: &Op) -> Inverse {
             ..
         } if names.iter().all(|n| table_is(n, "alembic_version")) => {
             Inverse::Exact(vec![Step::tx(
-                "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));",
+                "CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));",
             )])
         }
         Op::Insert {
@@ -1063,8 +1196,9 @@ pub fn bookkeeping_inverse(op: &Op) -> Inverse {
                     "DELETE FROM alembic_version without a literal version",
                 );
             }
+            // ON CONFLICT: the row is still there when the DELETE never committed.
             Inverse::Exact(vec![Step::tx(format!(
-                "INSERT INTO {} (version_num) VALUES {};",
+                "INSERT INTO {} (version_num) VALUES {} ON CONFLICT DO NOTHING;",
                 q(table),
                 rows.iter()
                     .map(|r| format!("({})", lit(r)))
@@ -1111,8 +1245,8 @@ mod tests {
         assert_eq!(
             sql,
             vec![
-                "ALTER TABLE \"Sales\".\"Order\" ADD COLUMN \"user\" TEXT DEFAULT 'x' NOT NULL;",
-                "CREATE INDEX \"ix_Order_user\" ON \"Sales\".\"Order\" (\"user\");",
+                "ALTER TABLE IF EXISTS \"Sales\".\"Order\" ADD COLUMN IF NOT EXISTS \"user\" TEXT DEFAULT 'x' NOT NULL;",
+                "CREATE INDEX IF NOT EXISTS \"ix_Order_user\" ON \"Sales\".\"Order\" (\"user\");",
             ]
         );
         let (sql, rev) =
@@ -1120,7 +1254,9 @@ mod tests {
         assert_eq!(rev, Reversibility::Exact);
         assert_eq!(
             sql,
-            vec!["ALTER TABLE \"Sales\".\"Order\" RENAME COLUMN \"select\" TO \"user\";"]
+            vec![
+                r#"DO $migsafe$ BEGIN IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"Sales"."Order"') AND attname = 'select' AND NOT attisdropped) THEN ALTER TABLE "Sales"."Order" RENAME COLUMN "select" TO "user"; END IF; END $migsafe$;"#
+            ]
         );
     }
 
@@ -1129,19 +1265,19 @@ mod tests {
         let cases = [
             (
                 "ALTER TABLE \"Sales\".\"Order\" ALTER COLUMN note TYPE varchar(50);",
-                "ALTER TABLE \"Sales\".\"Order\" ALTER COLUMN note TYPE VARCHAR(20) USING note::VARCHAR(20);",
+                r#"DO $migsafe$ BEGIN IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"Sales"."Order"') AND attname = 'note' AND NOT attisdropped) THEN ALTER TABLE "Sales"."Order" ALTER COLUMN note TYPE VARCHAR(20) USING note::VARCHAR(20); END IF; END $migsafe$;"#,
             ),
             (
                 "ALTER TABLE \"Sales\".\"Order\" ALTER COLUMN \"user\" DROP DEFAULT;",
-                "ALTER TABLE \"Sales\".\"Order\" ALTER COLUMN \"user\" SET DEFAULT 'x';",
+                r#"DO $migsafe$ BEGIN IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('"Sales"."Order"') AND attname = 'user' AND NOT attisdropped) THEN ALTER TABLE "Sales"."Order" ALTER COLUMN "user" SET DEFAULT 'x'; END IF; END $migsafe$;"#,
             ),
             (
                 "ALTER TABLE \"Sales\".\"Order\" DROP CONSTRAINT \"Order_total_check\";",
-                "ALTER TABLE \"Sales\".\"Order\" ADD CONSTRAINT \"Order_total_check\" CHECK (total >= 0) NOT VALID;",
+                r#"DO $migsafe$ BEGIN IF to_regclass('"Sales"."Order"') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass('"Sales"."Order"') AND conname = 'Order_total_check') THEN ALTER TABLE "Sales"."Order" ADD CONSTRAINT "Order_total_check" CHECK (total >= 0) NOT VALID; END IF; END $migsafe$;"#,
             ),
             (
                 "DROP INDEX \"Sales\".\"ix_Order_user\";",
-                "CREATE INDEX \"ix_Order_user\" ON \"Sales\".\"Order\" (\"user\");",
+                "CREATE INDEX IF NOT EXISTS \"ix_Order_user\" ON \"Sales\".\"Order\" (\"user\");",
             ),
             (
                 "CREATE INDEX CONCURRENTLY ix_note ON \"Sales\".\"Order\" (note);",
@@ -1201,11 +1337,11 @@ mod tests {
             .expect("analyze");
         assert_eq!(
             r.statements[3].rollback[0],
-            "ALTER TABLE public.block ADD CONSTRAINT fk_block FOREIGN KEY (block_schema_id) REFERENCES public.block_schema (id) ON DELETE CASCADE NOT VALID;"
+            "DO $migsafe$ BEGIN IF to_regclass('public.block') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass('public.block') AND conname = 'fk_block') THEN ALTER TABLE public.block ADD CONSTRAINT fk_block FOREIGN KEY (block_schema_id) REFERENCES public.block_schema (id) ON DELETE CASCADE NOT VALID; END IF; END $migsafe$;"
         );
         assert_eq!(
             r.statements[4].rollback[0],
-            "CREATE INDEX ix_block_name ON public.block (title);"
+            "CREATE INDEX IF NOT EXISTS ix_block_name ON public.block (title);"
         );
         // The extension was there already: nothing to undo.
         assert!(r.statements[5].rollback.is_empty());

@@ -65,6 +65,8 @@ pub struct Ctx<'a> {
     pub plan: Option<&'a crate::pg::plan::Plan>,
     /// What running the statement on a restored copy showed (`--verify`).
     pub observed: Option<&'a crate::report::Observed>,
+    /// The file's commit units and each statement's revision (for the rules about retries).
+    pub units: &'a crate::failure::Units,
 }
 
 impl Ctx<'_> {
@@ -185,10 +187,13 @@ registry!(
     foreign_key_without_index,
     foreign_key_without_not_valid,
     lock_held_during_work,
+    lock_timeout_without_retry,
     lossy_type_change,
     missing_lock_timeout,
     missing_statement_timeout,
+    mixed_transaction_units,
     multiple_alter_table,
+    non_idempotent_outside_transaction,
     not_null_column_without_default,
     not_sql,
     observed_differs,

@@ -38,6 +38,26 @@ pub fn render(r: &Report) -> String {
             );
         }
     }
+    // Failure modes as notices on the unit's first statement, only where a failure leaves the
+    // migration half-applied or leaves an object behind: a transaction that simply rolls back needs
+    // no annotation on every PR.
+    for (rev, m) in super::failure_modes(r) {
+        if m.committed.is_empty() && m.leftovers.is_empty() {
+            continue;
+        }
+        let Some(line) = super::unit_line(r, m) else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "::notice file={file},line={line},title={}::{}",
+            escape_property(&format!(
+                "migsafe failure mode: {}",
+                super::unit_title(rev, m)
+            )),
+            escape_data(&m.message)
+        );
+    }
     let sm = &r.summary;
     let _ = writeln!(
         out,

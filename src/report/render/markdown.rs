@@ -37,6 +37,7 @@ pub fn render(r: &Report) -> String {
     table(&mut out, r);
     findings(&mut out, r);
     database(&mut out, r);
+    failure_modes(&mut out, r);
     rollback(&mut out, r);
     out
 }
@@ -164,6 +165,25 @@ fn findings(out: &mut String, r: &Report) {
         }
         out.push('\n');
     }
+}
+
+/// What a failure of each commit unit leaves behind: a list, so a reviewer sees before the deploy
+/// what to run when the migration stops half-way.
+fn failure_modes(out: &mut String, r: &Report) {
+    let modes = super::failure_modes(r);
+    if modes.is_empty() {
+        return;
+    }
+    out.push_str("### Failure modes\n\n");
+    for (rev, m) in modes {
+        let _ = writeln!(
+            out,
+            "- **{}**: {}",
+            text(&super::unit_title(rev, m)),
+            text(&m.message)
+        );
+    }
+    out.push('\n');
 }
 
 fn rollback(out: &mut String, r: &Report) {

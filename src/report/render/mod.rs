@@ -7,7 +7,9 @@ pub mod markdown;
 pub mod sarif;
 pub mod text;
 
-use crate::report::{Format, RenderOptions, Report, Severity, StatementReport, Transaction};
+use crate::report::{
+    FailureMode, Format, RenderOptions, Report, Severity, StatementReport, Transaction,
+};
 use crate::source::Direction;
 
 /// Renders several reports (one per migration file) as one document:
@@ -162,4 +164,46 @@ pub(crate) fn database_lines(d: &crate::report::DatabaseReport) -> Vec<String> {
     }
     out.extend(d.notes.iter().map(|n| format!("note: {n}")));
     out
+}
+/// Every failure mode of the report with its revision id (none outside revisions), in unit order.
+/// A unit shared by several revisions (one transaction for all) is listed once.
+pub(crate) fn failure_modes(r: &Report) -> Vec<(Option<&str>, &FailureMode)> {
+    let mut out: Vec<(Option<&str>, &FailureMode)> = r
+        .revisions
+        .iter()
+        .flat_map(|rev| rev.failure_modes.iter().map(|m| (Some(rev.id.as_str()), m)))
+        .chain(r.failure_modes.iter().map(|m| (None, m)))
+        .collect();
+    out.sort_by_key(|(_, m)| m.unit);
+    out.dedup_by_key(|(_, m)| m.unit);
+    out
+}
+
+/// `unit 2 (transaction block)` / `unit 3 (autocommit)`, with the revision when there is one.
+pub(crate) fn unit_title(revision: Option<&str>, m: &FailureMode) -> String {
+    let kind = if m.in_transaction {
+        "transaction block"
+    } else {
+        "autocommit"
+    };
+    match revision {
+        Some(id) => format!("revision {id}, unit {} ({kind})", m.unit),
+        None => format!("unit {} ({kind})", m.unit),
+    }
+}
+
+/// The line of the unit's first statement that does something (not transaction control, `SET` or
+/// bookkeeping): where an annotation about the unit goes.
+pub(crate) fn unit_line(r: &Report, m: &FailureMode) -> Option<u32> {
+    m.statements
+        .iter()
+        .filter_map(|&i| r.statements.get(i))
+        .find(|s| {
+            s.transaction != Transaction::Bookkeeping
+                && !matches!(
+                    s.kind.as_str(),
+                    "begin" | "commit" | "rollback" | "set" | "reset" | "empty" | "text"
+                )
+        })
+        .map(|s| s.span.start_line)
 }

@@ -134,9 +134,34 @@ fn log(reports: &[Report]) -> Sarif {
         .semantic_version(env!("CARGO_PKG_VERSION"))
         .rules(rules)
         .build();
+    // Failure modes describe every multi-unit migration, safe ones included: as results they would
+    // flood code scanning with alerts nobody can fix, so they travel in the run's property bag
+    // (viewers ignore it, tools reading the log find them); the retry rules carry the actionable
+    // part as results.
+    let mut failure_modes = Vec::new();
+    for report in reports {
+        for (rev, m) in super::failure_modes(report) {
+            let line = super::unit_line(report, m);
+            failure_modes.push(json!({
+                "uri": uri(&report.source),
+                "revision": rev,
+                "unit": m.unit,
+                "startLine": line,
+                "inTransaction": m.in_transaction,
+                "message": m.message,
+            }));
+        }
+    }
+    let mut run_props = BTreeMap::new();
+    run_props.insert("failureModes".to_string(), Value::Array(failure_modes));
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(results)
+        .properties(
+            PropertyBag::builder()
+                .additional_properties(run_props)
+                .build(),
+        )
         // Span columns count characters (Unicode code points), not UTF-16 units (SARIF's default).
         .column_kind(json!("unicodeCodePoints"))
         .build();

@@ -45,6 +45,7 @@ pub fn render(r: &Report, options: RenderOptions) -> String {
     }
     statements(&mut out, r, paint);
     database(&mut out, r, paint);
+    failure_modes(&mut out, r, paint);
     rollback(&mut out, r, paint);
     summary(&mut out, r, paint);
     out
@@ -234,6 +235,23 @@ fn rollback(out: &mut String, r: &Report, paint: Paint) {
                 let _ = writeln!(out, "    {}", clean(l));
             }
         }
+    }
+}
+
+/// What a failure of each commit unit leaves behind, one paragraph per unit.
+fn failure_modes(out: &mut String, r: &Report, paint: Paint) {
+    let modes = super::failure_modes(r);
+    if modes.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}", paint.bold("failure modes:"));
+    for (rev, m) in modes {
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            clean(&super::unit_title(rev, m)),
+            clean(&m.message)
+        );
     }
 }
 
