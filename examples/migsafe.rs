@@ -4,7 +4,7 @@
 //! migsafe check FILE... [--format text|markdown|json|sarif|github] [--fail-on low|medium|high|critical]
 //!                       [--rollback-out FILE] [--schema DUMP.sql] [--pg-version N]
 //!                       [--only RULE]... [--disable RULE]...
-//!                       [--database URL [--verify] [--explain-analyze] [--statement-timeout MS]
+//!                       [--database URL [--verify [--role NAME]] [--explain-analyze] [--statement-timeout MS]
 //!                        [--lock-timeout MS] [--verify-timeout MS] [--large-rows N]]
 //! migsafe rollback FILE [--schema DUMP.sql | --database URL] [--pg-version N]
 //! migsafe rules [RULE]
@@ -120,6 +120,9 @@ struct AnalyzeArgs {
     /// back, and report what the server did.
     #[arg(long, requires = "database")]
     verify: bool,
+    /// Run the --verify run as this role (SET ROLE): what the deploy role may not do is a finding.
+    #[arg(long, value_name = "NAME", requires = "verify")]
+    role: Option<String>,
     /// EXPLAIN ANALYZE (runs the DML, in a transaction that is rolled back).
     #[arg(long, requires = "database")]
     explain_analyze: bool,
@@ -279,6 +282,9 @@ fn db_options(args: &AnalyzeArgs) -> DbOptions {
         .explain_analyze(args.explain_analyze)
         .timeouts(args.statement_timeout, args.lock_timeout)
         .verify_timeout(args.verify_timeout);
+    if let Some(role) = &args.role {
+        options = options.role(role.clone());
+    }
     // Long database work shows where it is, when someone watches.
     if std::io::stderr().is_terminal() {
         options = options.progress(|line| eprint!("\r\x1b[2Kmigsafe: {line}"));

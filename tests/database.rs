@@ -555,3 +555,64 @@ fn timeouts_hold_on_every_session() {
     assert!(err.to_string().contains("lock timeout"), "{err}");
     drop(tx);
 }
+
+#[test]
+fn a_deploy_role_without_privileges_is_a_finding_naming_the_privilege() {
+    let Some(mut admin) = pg::admin() else { return };
+    let scratch = Scratch::new(&mut admin, "role");
+    let role = format!("migsafe_deploy_{}", std::process::id());
+    let mut c = scratch.connect();
+    restored_copy(&mut c);
+    // The deploy role may read and write runs, but owns nothing.
+    c.batch_execute(&format!(
+        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} NOLOGIN;
+         GRANT USAGE ON SCHEMA public TO {role};
+         GRANT SELECT, UPDATE ON runs TO {role};"
+    ))
+    .expect("role");
+    let sql = "UPDATE runs SET lifecycle = 'x' WHERE id = 1;
+ALTER TABLE runs ADD COLUMN note text;
+DELETE FROM tags WHERE id = 1;
+";
+    let r = check(
+        &mut c,
+        settings(),
+        DbOptions::default().verify(true).role(role.clone()),
+        sql,
+    );
+    assert!(
+        !rules(&r.statements[0]).contains(&"fails-on-copy"),
+        "{:?}",
+        r.statements[0].findings
+    );
+    let owner = finding(&r.statements[1], "fails-on-copy");
+    assert!(
+        owner.message.starts_with(&format!("the deploy role cannot run this statement on the restored copy: as role {role}: ERROR: must be owner of table runs (42501)")),
+        "{}",
+        owner.message
+    );
+    let delete = finding(&r.statements[2], "fails-on-copy");
+    assert!(
+        delete.message.contains("permission denied for table tags"),
+        "{}",
+        delete.message
+    );
+    let d = r.database.as_ref().expect("database");
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains(&format!("ran as role {role}"))),
+        "{:?}",
+        d.notes
+    );
+    // The same migration as the owner runs.
+    let r = check(&mut c, settings(), DbOptions::default().verify(true), sql);
+    assert!(
+        r.statements
+            .iter()
+            .all(|s| !rules(s).contains(&"fails-on-copy"))
+    );
+    drop(c);
+    drop(scratch);
+    let _ = admin.batch_execute(&format!("DROP ROLE IF EXISTS {role}"));
+}

@@ -35,7 +35,7 @@ pub(crate) fn explain_all(
     session: &Session,
     report: &Report,
     analyze: bool,
-    mut progress: Option<&mut Box<dyn FnMut(&str)>>,
+    mut progress: Option<&mut super::Progress>,
 ) -> Result<Explained, Error> {
     let mut out = Explained::default();
     let candidates: Vec<&StatementReport> =

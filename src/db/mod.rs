@@ -29,6 +29,9 @@ use crate::source::Source;
 pub use postgres::Client;
 use postgres::NoTls;
 
+/// A callback that receives one line of progress.
+pub type Progress = Box<dyn FnMut(&str)>;
+
 /// How the database work runs.
 #[non_exhaustive]
 pub struct DbOptions {
@@ -43,8 +46,11 @@ pub struct DbOptions {
     pub verify: bool,
     /// `EXPLAIN ANALYZE` (executes the statement, in a transaction that is rolled back).
     pub explain_analyze: bool,
+    /// Run the verification as this role (`SET ROLE`, inside the rolled-back transaction): what the
+    /// deploy role may not do fails there, as it would in production.
+    pub role: Option<String>,
     /// Called with a line of progress for long runs (the CLI prints it when stderr is a terminal).
-    pub progress: Option<Box<dyn FnMut(&str)>>,
+    pub progress: Option<Progress>,
 }
 
 impl Default for DbOptions {
@@ -55,6 +61,7 @@ impl Default for DbOptions {
             verify_timeout_ms: 600_000,
             verify: false,
             explain_analyze: false,
+            role: None,
             progress: None,
         }
     }
@@ -68,6 +75,7 @@ impl std::fmt::Debug for DbOptions {
             .field("verify_timeout_ms", &self.verify_timeout_ms)
             .field("verify", &self.verify)
             .field("explain_analyze", &self.explain_analyze)
+            .field("role", &self.role)
             .finish_non_exhaustive()
     }
 }
@@ -93,6 +101,12 @@ impl DbOptions {
     /// The statement timeout of each statement of the verification run.
     pub fn verify_timeout(mut self, ms: u64) -> Self {
         self.verify_timeout_ms = ms;
+        self
+    }
+
+    /// The role the verification runs as (`--role`).
+    pub fn role(mut self, role: impl Into<String>) -> Self {
+        self.role = Some(role.into());
         self
     }
 
@@ -315,6 +329,11 @@ impl DatabaseAnalyzer<'_> {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         let wanted = self.analyzer.settings().pg_version;
+        if let (Some(role), false) = (&self.options.role, self.options.verify) {
+            notes.push(format!(
+                "--role {role} takes effect only with --verify: nothing ran as {role}"
+            ));
+        }
         if major != 0 && major != wanted {
             notes.push(format!(
                 "the analysis assumes PostgreSQL {wanted}; the copy runs {server_version}, so what it shows may differ"
@@ -333,6 +352,7 @@ impl DatabaseAnalyzer<'_> {
                 source.text,
                 &first,
                 self.options.verify_timeout_ms,
+                self.options.role.as_deref(),
                 progress,
             )?;
             notes.extend(run.notes);

@@ -56,10 +56,19 @@ pub(crate) fn verify(
     text: &str,
     report: &Report,
     statement_timeout_ms: u64,
-    mut progress: Option<&mut Box<dyn FnMut(&str)>>,
+    role: Option<&str>,
+    mut progress: Option<&mut super::Progress>,
 ) -> Result<VerifyRun, Error> {
     let mut run = VerifyRun::default();
     let mut tx = session.read_write(client, statement_timeout_ms)?;
+    if let Some(role) = role {
+        // SET LOCAL: the role ends with the transaction, which is rolled back.
+        tx.batch_execute(&format!("SET LOCAL ROLE {}", crate::ir::quote_ident(role)))
+            .map_err(|e| db_error(&format!("SET ROLE {role}"), &e))?;
+        run.notes.push(format!(
+            "the migration and its rollback ran as role {role} (SET ROLE)"
+        ));
+    }
     let relations = relations(&mut tx)?;
     let before = describe_plain(&mut tx)?;
     let read = source::read(text);
@@ -118,7 +127,11 @@ pub(crate) fn verify(
         observed.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         if let Err(e) = outcome {
             failed += 1;
-            observed.error = Some(e);
+            observed.error = Some(match role {
+                // Missing privileges are what --role is for: say whose.
+                Some(role) if e.contains("(42501)") => format!("as role {role}: {e}"),
+                _ => e,
+            });
             run.observed.insert(index, observed);
             continue;
         }
@@ -140,7 +153,7 @@ pub(crate) fn verify(
             .iter()
             .filter(|(oid, r)| {
                 matches!(r.kind, 'r' | 'm')
-                    && files_before.get(oid).is_some()
+                    && files_before.contains_key(oid)
                     && files_before.get(oid) != files_after.get(oid)
             })
             .map(|(_, r)| r.name.clone())

@@ -5,7 +5,9 @@
 //! With `--database URL --verify`, migsafe runs the migration statement by statement on the
 //! restored copy, inside one transaction that is always rolled back. A statement the server rejects
 //! there — a NOT NULL column that meets a NULL, a unique index over duplicates, a cast that does
-//! not fit, a missing privilege, a statement timeout — is reported with the server's error.
+//! not fit, a statement timeout — is reported with the server's error. With `--role NAME` the run
+//! is done as the deploy role (`SET ROLE`), so a statement that role may not run (not the owner, no
+//! privilege) is reported too, naming the role and the missing privilege.
 //!
 //! ## Why is this bad?
 //! The schema check passes in CI against an empty database, and the migration fails on the first
@@ -44,11 +46,17 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     let Some(error) = ctx.observed.and_then(|o| o.error.as_deref()) else {
         return Vec::new();
     };
-    vec![
+    // SQLSTATE 42501, insufficient_privilege: the role, not the data, is the problem.
+    let hit = if error.contains("(42501)") {
+        Hit::new(
+            format!("the deploy role cannot run this statement on the restored copy: {error}"),
+            "Grant the missing privilege to the deploy role, or run the migration as the object's owner (ALTER TABLE … OWNER TO …); in production the deploy stops here.",
+        )
+    } else {
         Hit::new(
             format!("this migration fails on the restored copy's data: {error}"),
             "Fix the data (or the statement) before deploying; in production the deploy stops here and this transaction rolls back.",
         )
-        .with_risk(Risk::High),
-    ]
+    };
+    vec![hit.with_risk(Risk::High)]
 }
