@@ -42,7 +42,7 @@ use super::{Ctx, Hit, Rule};
 use crate::catalog::normal;
 use crate::ir::{AlterAction, Constraint, ConstraintKind, Op, QualName, quote_ident};
 use crate::pg::duration::describe_size;
-use crate::report::Severity;
+use crate::report::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "foreign-key-without-index",
@@ -147,12 +147,13 @@ fn added(ctx: &Ctx) -> Vec<Hit> {
             .size(&t)
             .map(|s| format!(" ({})", describe_size(&s)))
             .unwrap_or_default();
-        let now = if new_table || !ctx.catalog.pre_existing(&t) {
+        let empty = new_table || !ctx.catalog.pre_existing(&t);
+        let now = if empty {
             "while the table is new and empty, the index costs nothing"
         } else {
             "build it concurrently before adding the key"
         };
-        hits.push(Hit::new(
+        let hit = Hit::new(
             format!(
                 "the foreign key ({cols}) → {} has no index on {}{size} ({cols}): every delete from {} (and every change of its key) scans {} for referencing rows",
                 ref_table.display_qualified(),
@@ -160,8 +161,13 @@ fn added(ctx: &Ctx) -> Vec<Hit> {
                 ref_table.display_qualified(),
                 t.display_qualified(),
             ),
-            format!("Index the referencing columns ({now}): {}", create_index(&t, &columns, !new_table && ctx.catalog.pre_existing(&t))),
-        ));
+            format!(
+                "Index the referencing columns ({now}): {}",
+                create_index(&t, &columns, !empty)
+            ),
+        );
+        // An empty table costs nothing today: the finding is about tomorrow.
+        hits.push(if empty { hit.with_risk(Risk::Low) } else { hit });
     }
     hits
 }
