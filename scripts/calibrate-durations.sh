@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Measures how fast this machine's PostgreSQL scans, rewrites and indexes a table, in MB/s of heap
-# (scan, index build) or of total relation size (rewrite): the rates behind migsafe's duration
+# Measures how fast this machine's PostgreSQL scans, rewrites and indexes a table, updates a few of
+# its rows and validates a foreign key, in MB/s of heap (or of total relation size for a rewrite): the rates behind migsafe's duration
 # estimates (src/pg/duration.rs). Every operation runs in a transaction that is rolled back, in a
 # scratch database that is dropped at the end.
 #
@@ -17,7 +17,10 @@ CREATE TABLE events (id bigint PRIMARY KEY, account integer NOT NULL, kind text 
                      payload text, created timestamptz NOT NULL DEFAULT now());
 INSERT INTO events SELECT g, g % 5000, 'kind-' || (g % 17), repeat(md5(g::text), 2), now()
 FROM generate_series(1, $ROWS) g;
+CREATE TABLE accounts (id integer PRIMARY KEY);
+INSERT INTO accounts SELECT g FROM generate_series(0, 4999) g;
 VACUUM ANALYZE events;
+VACUUM ANALYZE accounts;
 SQL
 heap=$(psql -X -At "$DBURL" -c "SELECT pg_relation_size('events')")
 total=$(psql -X -At "$DBURL" -c "SELECT pg_total_relation_size('events')")
@@ -41,8 +44,12 @@ SQL
 scan=$(time_of "ALTER TABLE events ADD CONSTRAINT account_positive CHECK (account >= 0)")
 rewrite=$(time_of "ALTER TABLE events ALTER COLUMN account TYPE bigint")
 index=$(time_of "CREATE INDEX ix_events_kind ON events (kind)")
+dml=$(time_of "UPDATE events SET payload = payload WHERE kind = 'kind-3'")
+fk=$(time_of "ALTER TABLE events ADD CONSTRAINT fk_events_account FOREIGN KEY (account) REFERENCES accounts (id)")
 mb() { awk "BEGIN{printf \"%.0f\", $1 / 1048576 / ($2 / 1000)}"; }
 printf 'rows %s, heap %s MB, with indexes %s MB\n' "$ROWS" "$((heap / 1048576))" "$((total / 1048576))"
 printf 'validation scan: %8.1f ms  %5s MB/s of heap\n' "$scan" "$(mb "$heap" "$scan")"
 printf 'table rewrite:   %8.1f ms  %5s MB/s of heap+indexes\n' "$rewrite" "$(mb "$total" "$rewrite")"
 printf 'index build:     %8.1f ms  %5s MB/s of heap\n' "$index" "$(mb "$heap" "$index")"
+printf 'filtered UPDATE: %8.1f ms  %5s MB/s of heap (6%% of rows written)\n' "$dml" "$(mb "$heap" "$dml")"
+printf 'FK validation:   %8.1f ms  %5s MB/s of heap\n' "$fk" "$(mb "$heap" "$fk")"
