@@ -3,14 +3,13 @@
 //! as it was. Each test builds its own scratch database (tests/common/pg.rs).
 #![cfg(feature = "postgres")]
 
-#[path = "common/pg.rs"]
-mod pg;
+mod common;
 
+use common::pg::{self, Scratch};
 use migsafe::db::{self, DbOptions};
 use migsafe::ir::QualName;
 use migsafe::report::{Report, Risk, StatementReport};
 use migsafe::{Analyzer, Error, Settings, SizeSettings, Source};
-use pg::Scratch;
 use postgres::Client;
 
 /// A copy with `runs` (20,000 rows, `status` unindexed, `created` indexed), `tags` (100 rows),
@@ -99,7 +98,7 @@ fn fingerprint(c: &mut Client) -> Vec<String> {
 #[test]
 fn introspection_reads_the_catalog_and_sizes() {
     let Some(mut admin) = pg::admin() else { return };
-    let scratch = Scratch::new(&mut admin, "intro");
+    let scratch = Scratch::new(&mut admin, "intro", None);
     let mut c = scratch.connect();
     restored_copy(&mut c);
     let catalog = db::read_catalog(&mut c, &DbOptions::default()).expect("catalog");
@@ -200,7 +199,7 @@ fn introspection_reads_the_catalog_and_sizes() {
 #[test]
 fn sizes_reach_the_report_and_scale_the_risk() {
     let Some(mut admin) = pg::admin() else { return };
-    let scratch = Scratch::new(&mut admin, "sizes");
+    let scratch = Scratch::new(&mut admin, "sizes", None);
     let mut c = scratch.connect();
     restored_copy(&mut c);
     let sql = "SET lock_timeout = '2s';\nALTER TABLE tags ALTER COLUMN dup TYPE bigint;\nALTER TABLE runs ALTER COLUMN weight TYPE bigint;\n";
@@ -231,7 +230,7 @@ fn sizes_reach_the_report_and_scale_the_risk() {
 #[test]
 fn explain_finds_scans_that_need_an_index() {
     let Some(mut admin) = pg::admin() else { return };
-    let scratch = Scratch::new(&mut admin, "explain");
+    let scratch = Scratch::new(&mut admin, "explain", None);
     let mut c = scratch.connect();
     restored_copy(&mut c);
     let sql = "UPDATE runs SET lifecycle = 'deleted' WHERE status = 'KILLED';
@@ -290,7 +289,7 @@ UPDATE runs SET lifecycle = 'old' WHERE created < now() - interval '10 minutes';
 #[test]
 fn statements_on_what_the_migration_creates_are_explained_only_when_verifying() {
     let Some(mut admin) = pg::admin() else { return };
-    let scratch = Scratch::new(&mut admin, "later");
+    let scratch = Scratch::new(&mut admin, "later", None);
     let mut c = scratch.connect();
     restored_copy(&mut c);
     let sql = "ALTER TABLE runs ADD COLUMN archived boolean;
@@ -326,7 +325,7 @@ SELECT * FROM run_notes WHERE body = 'x';
 #[test]
 fn foreign_keys_without_an_index_and_their_validation() {
     let Some(mut admin) = pg::admin() else { return };
-    let scratch = Scratch::new(&mut admin, "fk");
+    let scratch = Scratch::new(&mut admin, "fk", None);
     let mut c = scratch.connect();
     restored_copy(&mut c);
     let sql =
@@ -360,7 +359,7 @@ DELETE FROM runs WHERE id < 10;
 #[test]
 fn verification_observes_the_server_and_checks_the_rollback() {
     let Some(mut admin) = pg::admin() else { return };
-    let scratch = Scratch::new(&mut admin, "verify");
+    let scratch = Scratch::new(&mut admin, "verify", None);
     let mut c = scratch.connect();
     restored_copy(&mut c);
     let before = fingerprint(&mut c);
@@ -437,7 +436,7 @@ CREATE INDEX CONCURRENTLY ix_runs_status ON runs (status);
 #[test]
 fn a_statement_that_fails_on_the_data_is_a_finding() {
     let Some(mut admin) = pg::admin() else { return };
-    let scratch = Scratch::new(&mut admin, "fails");
+    let scratch = Scratch::new(&mut admin, "fails", None);
     let mut c = scratch.connect();
     restored_copy(&mut c);
     // Production data the migration's author did not expect: one run without a lifecycle.
@@ -498,7 +497,7 @@ fn a_bad_url_is_one_clear_error_without_the_password() {
 #[test]
 fn the_server_going_away_mid_run_is_an_error_not_a_panic() {
     let Some(mut admin) = pg::admin() else { return };
-    let scratch = Scratch::new(&mut admin, "gone");
+    let scratch = Scratch::new(&mut admin, "gone", None);
     let mut c = scratch.connect();
     restored_copy(&mut c);
     let sql = "ALTER TABLE runs ADD COLUMN note text;\nSELECT pg_terminate_backend(pg_backend_pid());\nALTER TABLE runs ADD COLUMN other text;\n";
@@ -525,7 +524,7 @@ fn the_server_going_away_mid_run_is_an_error_not_a_panic() {
 #[test]
 fn timeouts_hold_on_every_session() {
     let Some(mut admin) = pg::admin() else { return };
-    let scratch = Scratch::new(&mut admin, "timeout");
+    let scratch = Scratch::new(&mut admin, "timeout", None);
     let mut c = scratch.connect();
     restored_copy(&mut c);
     // A migration statement slower than the verification's statement_timeout fails there (and is
@@ -559,7 +558,7 @@ fn timeouts_hold_on_every_session() {
 #[test]
 fn a_deploy_role_without_privileges_is_a_finding_naming_the_privilege() {
     let Some(mut admin) = pg::admin() else { return };
-    let scratch = Scratch::new(&mut admin, "role");
+    let scratch = Scratch::new(&mut admin, "role", None);
     let role = format!("migsafe_deploy_{}", std::process::id());
     let mut c = scratch.connect();
     restored_copy(&mut c);

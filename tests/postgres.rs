@@ -7,76 +7,11 @@
 
 mod common;
 
+use common::pg::{Scratch, admin};
 use migsafe::report::{Report, Reversibility, StatementReport};
 use migsafe::{Analyzer, Catalog, Settings, Source};
-use postgres::{Client, NoTls};
+use postgres::Client;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-fn base_url() -> String {
-    std::env::var("MIGSAFE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// A connection to the server's maintenance database, or `None` (test skipped) when no server
-/// answers outside CI.
-fn admin() -> Option<Client> {
-    match Client::connect(&base_url(), NoTls) {
-        Ok(c) => Some(c),
-        Err(e) => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "PostgreSQL is required under CI=true: {e}"
-            );
-            eprintln!("SKIPPED: no PostgreSQL at {} ({e})", base_url());
-            None
-        }
-    }
-}
-
-static SEQ: AtomicUsize = AtomicUsize::new(0);
-
-/// A scratch database, dropped with the value.
-struct Scratch {
-    name: String,
-}
-
-impl Scratch {
-    fn new(admin: &mut Client, template: Option<&str>) -> Scratch {
-        let name = format!(
-            "migsafe_t_{}_{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::SeqCst)
-        );
-        let sql = match template {
-            Some(t) => format!("CREATE DATABASE {name} TEMPLATE {t}"),
-            None => format!("CREATE DATABASE {name}"),
-        };
-        admin
-            .batch_execute(&sql)
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        Scratch { name }
-    }
-
-    fn connect(&self) -> Client {
-        let url = match base_url().rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{}", self.name),
-            None => panic!("bad MIGSAFE_TEST_DATABASE_URL"),
-        };
-        Client::connect(&url, NoTls).unwrap_or_else(|e| panic!("{}: {e}", self.name))
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if let Ok(mut a) = Client::connect(&base_url(), NoTls) {
-            let _ = a.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
 
 /// The schema as comparable lines: relations, columns (sorted by name: column order aside),
 /// indexes, constraints with validity, enum types, views, triggers, functions, extensions, comments.
@@ -217,14 +152,14 @@ fn history_round_trips_revision_by_revision() {
             _ => groups.push((key, vec![s.index])),
         }
     }
-    let state = Scratch::new(&mut admin, None);
+    let state = Scratch::new(&mut admin, "rt", None);
     let mut checked = 0;
     let mut failures = Vec::new();
     for (rev, stmts) in &groups {
         let claimed = worst(stmts.iter().filter_map(|&i| report.statements.get(i)));
         if claimed != Reversibility::Impossible {
             // Round trip on a copy of the current state.
-            let copy = Scratch::new(&mut admin, Some(&state.name));
+            let copy = Scratch::new(&mut admin, "rt", Some(&state.name));
             let mut c = copy.connect();
             let before = snapshot(&mut c);
             run_all(&mut c, forward(&report, stmts))
@@ -259,17 +194,7 @@ fn history_round_trips_revision_by_revision() {
 #[test]
 fn fixtures_round_trip() {
     let Some(mut admin) = admin() else { return };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut paths: Vec<PathBuf> = Vec::new();
-    for dir in ["safe", "alembic", "django", "plain"] {
-        if let Ok(rd) = std::fs::read_dir(root.join(dir)) {
-            paths.extend(
-                rd.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|e| e == "sql")),
-            );
-        }
-    }
-    paths.sort();
+    let paths = fixture_migrations();
     // Roles belong to the server, not the scratch database: drop any a fixture creates.
     let roles = |a: &mut Client| -> Vec<String> {
         a.query("SELECT rolname FROM pg_roles", &[])
@@ -295,7 +220,7 @@ fn fixtures_round_trip() {
             .analyze(Source::new(path.display().to_string(), &migration))
             .expect("analyze");
         let claimed = worst(report.statements.iter());
-        let db = Scratch::new(&mut admin, None);
+        let db = Scratch::new(&mut admin, "rt", None);
         let mut c = db.connect();
         let schema_stmts: Vec<String> = migsafe::source::read(&schema)
             .statements
@@ -393,17 +318,7 @@ fn snapshot_with_validity(c: &mut Client) -> Vec<String> {
 #[test]
 fn rollback_works_after_a_stop_at_every_commit_unit() {
     let Some(mut admin) = admin() else { return };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut paths: Vec<PathBuf> = Vec::new();
-    for dir in ["safe", "alembic", "django", "plain"] {
-        if let Ok(rd) = std::fs::read_dir(root.join(dir)) {
-            paths.extend(
-                rd.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|e| e == "sql")),
-            );
-        }
-    }
-    paths.sort();
+    let paths = fixture_migrations();
     let mut checked_files = Vec::new();
     let mut stops = 0;
     let mut failures = Vec::new();
@@ -429,7 +344,7 @@ fn rollback_works_after_a_stop_at_every_commit_unit() {
         let schema = common::split_schema(&text)
             .map(|(s, _)| s.to_string())
             .unwrap_or_default();
-        let base = Scratch::new(&mut admin, None);
+        let base = Scratch::new(&mut admin, "rt", None);
         {
             let mut c = base.connect();
             let schema_stmts: Vec<String> = migsafe::source::read(&schema)
@@ -451,7 +366,7 @@ fn rollback_works_after_a_stop_at_every_commit_unit() {
         };
         // Stop points: after 0, 1, … units, and the finished file.
         for stop in 0..=modes.len() {
-            let db = Scratch::new(&mut admin, Some(&base.name));
+            let db = Scratch::new(&mut admin, "rt", Some(&base.name));
             let mut c = db.connect();
             let before = snapshot_with_validity(&mut c);
             let end = if stop == modes.len() {
@@ -541,4 +456,20 @@ fn rollback_works_after_a_stop_at_every_commit_unit() {
         "only {} fixtures with several commit units",
         checked_files.len()
     );
+}
+
+/// The migrations of fixtures/{safe,alembic,django,plain}, sorted.
+fn fixture_migrations() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for dir in ["safe", "alembic", "django", "plain"] {
+        if let Ok(rd) = std::fs::read_dir(root.join(dir)) {
+            paths.extend(
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "sql")),
+            );
+        }
+    }
+    paths.sort();
+    paths
 }

@@ -2,6 +2,8 @@
 // Each test crate uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use migsafe::catalog::TableSize;
 use migsafe::ir::QualName;
 use migsafe::pg::plan::Plan;

@@ -33,15 +33,20 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    pub fn new(admin: &mut Client, tag: &str) -> Scratch {
+    /// A new database named after `tag`, empty or a copy of `template`.
+    pub fn new(admin: &mut Client, tag: &str, template: Option<&str>) -> Scratch {
         let name = format!(
             "migsafe_{tag}_{}_{}",
             std::process::id(),
             SEQ.fetch_add(1, Ordering::SeqCst)
         );
+        let sql = match template {
+            Some(t) => format!("CREATE DATABASE {name} TEMPLATE {t}"),
+            None => format!("CREATE DATABASE {name}"),
+        };
         admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+            .batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
         Scratch { name }
     }
 
