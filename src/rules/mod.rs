@@ -272,6 +272,11 @@ pub(crate) fn declared_columns(op: &Op) -> Vec<(&QualName, &str, &crate::ir::Typ
 pub(crate) mod test_support {
     use crate::{Analyzer, Catalog, Settings, Source};
 
+    /// How many findings of `rule` each statement of `sql` gets (PostgreSQL 15, no schema).
+    pub(crate) fn counts(rule: &str, sql: &str) -> Vec<usize> {
+        messages(rule, 15, None, sql).iter().map(Vec::len).collect()
+    }
+
     /// `rule`'s messages per statement, for `sql` analysed on `schema` (none: no schema) for
     /// PostgreSQL `version`.
     pub(crate) fn messages(
