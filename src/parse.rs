@@ -41,8 +41,23 @@ pub(crate) struct Parsed {
     pub(crate) tokens: Vec<Tok>,
 }
 
+/// Statements longer than this are not handed to sqlparser: its tokens and AST take many times
+/// the text (a multi-megabyte INSERT of seed data would cost hundreds of megabytes), and no DDL
+/// comes near it. Such a statement is reported as unparsed, with its size.
+const MAX_PARSE_BYTES: usize = 4 << 20;
+
 /// Parses the statement text `sql`, which starts at (`line`, `column`) of the file.
 pub(crate) fn parse(sql: &str, line: u32, column: u32) -> Parsed {
+    if sql.len() > MAX_PARSE_BYTES {
+        return Parsed {
+            statement: Err(format!(
+                "statement too long to parse: {} bytes (migsafe parses statements of up to {} MiB)",
+                sql.len(),
+                MAX_PARSE_BYTES >> 20
+            )),
+            tokens: Vec::new(),
+        };
+    }
     let dialect = PostgreSqlDialect {};
     let raw = match Tokenizer::new(&dialect, sql).tokenize_with_location() {
         Ok(t) => t,
@@ -55,7 +70,11 @@ pub(crate) fn parse(sql: &str, line: u32, column: u32) -> Parsed {
         }
     };
     let mut tokens = depythonize(raw, line, column);
-    let ours = tokens.iter().filter_map(|t| ours(&t.token)).collect();
+    // Our own tokens serve the keyword fallback only: for a statement sqlparser misreads (checked on
+    // its first words here) or rejects (tokenized again below). Building them for every statement
+    // cost two strings per word of the file.
+    let mut ours: Option<Vec<Tok>> = misread_by_sqlparser(&tokens)
+        .then(|| tokens.iter().filter_map(|t| self::ours(&t.token)).collect());
     strip_matview_data_clause(&mut tokens);
     let statement = match Parser::new(&dialect)
         .with_tokens_with_locations(tokens)
@@ -67,10 +86,32 @@ pub(crate) fn parse(sql: &str, line: u32, column: u32) -> Parsed {
         Err(ParserError::ParserError(m) | ParserError::TokenizerError(m)) => Err(m),
         Err(ParserError::RecursionLimitExceeded) => Err("nested too deeply to parse".to_string()),
     };
+    if statement.is_err() && ours.is_none() {
+        ours = Some(our_tokens(sql, line, column));
+    }
     Parsed {
         statement,
-        tokens: ours,
+        tokens: ours.unwrap_or_default(),
     }
+}
+
+/// Statements whose first words make sqlparser read them wrongly (see `fallback::before_sqlparser`):
+/// `DROP INDEX CONCURRENTLY`.
+fn misread_by_sqlparser(tokens: &[TokenWithSpan]) -> bool {
+    let kw = |i: usize, k: &str| matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
+    kw(0, "DROP") && kw(1, "INDEX") && kw(2, "CONCURRENTLY")
+}
+
+/// Our tokens of `sql` (which tokenized before, so this cannot fail).
+fn our_tokens(sql: &str, line: u32, column: u32) -> Vec<Tok> {
+    let dialect = PostgreSqlDialect {};
+    let raw = Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .unwrap_or_default();
+    depythonize(raw, line, column)
+        .iter()
+        .filter_map(|t| ours(&t.token))
+        .collect()
 }
 
 /// `CREATE MATERIALIZED VIEW … WITH [NO] DATA` (what `pg_dump --schema-only` writes) is rejected
@@ -110,7 +151,7 @@ fn shift_span(span: Span, line: u32, column: u32) -> Span {
 
 /// Replaces pyformat placeholders and `%%` outside strings, drops whitespace, shifts locations.
 fn depythonize(raw: Vec<TokenWithSpan>, line: u32, column: u32) -> Vec<TokenWithSpan> {
-    let sig: Vec<TokenWithSpan> = raw
+    let mut sig: Vec<TokenWithSpan> = raw
         .into_iter()
         .filter(|t| !matches!(t.token, Token::Whitespace(_)))
         .map(|t| TokenWithSpan::new(t.token, shift_span(t.span, line, column)))
@@ -162,12 +203,17 @@ fn depythonize(raw: Vec<TokenWithSpan>, line: u32, column: u32) -> Vec<TokenWith
             }
             // %% is a literal % escaped for Python's % formatting.
             if sig.get(i + 1).map(|t| &t.token) == Some(&Token::Mod) {
-                out.push(t.clone());
+                out.push(TokenWithSpan::new(Token::Mod, t.span));
                 i += 2;
                 continue;
             }
         }
-        out.push(t.clone());
+        // Moved, not cloned: each token is taken once (the look-ahead above only reads).
+        let span = t.span;
+        out.push(TokenWithSpan::new(
+            std::mem::replace(&mut sig[i].token, Token::EOF),
+            span,
+        ));
         i += 1;
     }
     out
@@ -233,10 +279,22 @@ mod tests {
     }
 
     #[test]
+    fn tokens_only_for_what_the_fallback_reads() {
+        assert!(
+            parse("ALTER TABLE t ADD COLUMN c int", 1, 1)
+                .tokens
+                .is_empty()
+        );
+        assert!(!parse("DROP INDEX CONCURRENTLY ix", 1, 1).tokens.is_empty());
+        let rejected = parse("FROBNICATE TABLE t", 1, 1);
+        assert!(rejected.statement.is_err() && rejected.tokens.len() == 3);
+    }
+
+    #[test]
     fn quoted_words_are_not_keywords() {
-        let p = parse("SELECT \"Select\"", 1, 1);
+        let tokens = our_tokens("SELECT \"Select\"", 1, 1);
         assert_eq!(
-            p.tokens[1],
+            tokens[1],
             Tok::Word {
                 upper: String::new(),
                 ident: "Select".into()

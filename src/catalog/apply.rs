@@ -136,14 +136,14 @@ impl Catalog {
             t.constraints.retain(|c| c.name != name);
         }
         self.indexes
-            .retain(|_, i| !(i.table == key && i.constraint.as_deref() == Some(name)));
+            .retain_of_table(&key, |i| i.constraint.as_deref() != Some(name));
     }
 
     fn drop_table(&mut self, name: &QualName) {
         let key = normal(name);
         self.tables.remove(&key);
         self.sizes.remove(&key);
-        self.indexes.retain(|_, i| i.table != key);
+        self.indexes.retain_of_table(&key, |_| false);
     }
 
     /// Applies one statement. `in_migration` marks what it creates as created by the migration (false
@@ -352,7 +352,7 @@ impl Catalog {
                     .retain(|c| !constraint_mentions(&c.kind, name));
                 let k = key.clone();
                 self.indexes
-                    .retain(|_, i| !(i.table == k && i.columns.contains(name)));
+                    .retain_of_table(&k, |i| !i.columns.contains(name));
             }
             AlterAction::AlterColumnType { column, ty, .. } => {
                 if let Some(c) = self.column_mut(key, column) {
@@ -421,7 +421,7 @@ impl Catalog {
                 let k = key.clone();
                 // Index and constraint definitions follow the column's new name, and so do the
                 // foreign keys of other tables that reference it.
-                for i in self.indexes.values_mut().filter(|i| i.table == k) {
+                self.indexes.for_table_mut(&k, |i| {
                     rename_in(&mut i.columns, from, to);
                     if let Some(d) = &mut i.definition {
                         for key in &mut d.keys {
@@ -430,7 +430,7 @@ impl Catalog {
                         rename_in(&mut d.include, from, to);
                         d.predicate = d.predicate.as_deref().map(|p| rename_word(p, from, to));
                     }
-                }
+                });
                 for t in self.tables.values_mut() {
                     let own = t.name == k;
                     for c in &mut t.constraints {
@@ -494,9 +494,7 @@ impl Catalog {
         if let Some(size) = self.sizes.remove(key) {
             self.sizes.insert(new.clone(), size);
         }
-        for i in self.indexes.values_mut().filter(|i| i.table == *key) {
-            i.table = new.clone();
-        }
+        self.indexes.move_table(key, &new);
         // Foreign keys name the table they reference.
         for t in self.tables.values_mut() {
             for c in &mut t.constraints {

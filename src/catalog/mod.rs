@@ -11,14 +11,14 @@ pub(crate) use apply::constraint_name;
 pub use from_sql::Skipped;
 
 use crate::ir::{ConstraintKind, Expr, Identity, QualName, TypeName};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Tables, indexes and types of one database, keyed by schema-qualified name (`public` when the
 /// migration does not name a schema).
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     tables: BTreeMap<QualName, Table>,
-    indexes: BTreeMap<QualName, Index>,
+    indexes: Indexes,
     types: BTreeMap<QualName, TypeDef>,
     functions: BTreeMap<String, bool>,
     sizes: BTreeMap<QualName, TableSize>,
@@ -155,8 +155,7 @@ impl Catalog {
 
     /// The indexes of a table.
     pub fn indexes_of<'a>(&'a self, table: &QualName) -> impl Iterator<Item = &'a Index> + 'a {
-        let t = normal(table);
-        self.indexes.values().filter(move |i| i.table == t)
+        self.indexes.of_table(&normal(table))
     }
 
     pub fn types(&self) -> impl Iterator<Item = &TypeDef> {
@@ -252,9 +251,113 @@ impl Catalog {
 
     /// Marks an index INVALID (left by a failed concurrent build): it exists but serves no query.
     pub fn set_index_invalid(&mut self, index: &QualName) {
-        if let Some(i) = self.indexes.get_mut(&normal(index)) {
+        self.indexes.set_invalid(&normal(index));
+    }
+}
+
+/// Indexes by name, with each table's index names beside them: per-table lookups (`indexes_of`,
+/// the indexes a dropped column takes along) run for most statements, and scanning every index of
+/// the database there made long migrations quadratic. Mutation goes through these methods only, so
+/// the two maps cannot disagree.
+#[derive(Debug, Clone, Default)]
+struct Indexes {
+    by_name: BTreeMap<QualName, Index>,
+    by_table: BTreeMap<QualName, BTreeSet<QualName>>,
+}
+
+impl Indexes {
+    fn get(&self, name: &QualName) -> Option<&Index> {
+        self.by_name.get(name)
+    }
+
+    fn contains_key(&self, name: &QualName) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    /// Marks an index INVALID (its table does not change, so the per-table map stays right).
+    fn set_invalid(&mut self, name: &QualName) {
+        if let Some(i) = self.by_name.get_mut(name) {
             i.valid = false;
         }
+    }
+
+    fn insert(&mut self, name: QualName, index: Index) {
+        self.remove(&name);
+        self.by_table
+            .entry(index.table.clone())
+            .or_default()
+            .insert(name.clone());
+        self.by_name.insert(name, index);
+    }
+
+    fn remove(&mut self, name: &QualName) -> Option<Index> {
+        let index = self.by_name.remove(name)?;
+        if let Some(names) = self.by_table.get_mut(&index.table) {
+            names.remove(name);
+            if names.is_empty() {
+                self.by_table.remove(&index.table);
+            }
+        }
+        Some(index)
+    }
+
+    /// The indexes of `table` (normalised), in name order.
+    fn of_table<'a>(&'a self, table: &QualName) -> impl Iterator<Item = &'a Index> + use<'a> {
+        self.by_table
+            .get(table)
+            .into_iter()
+            .flatten()
+            .filter_map(|n| self.by_name.get(n))
+    }
+
+    /// Keeps only the indexes of `table` for which `keep` is true (others' are untouched).
+    fn retain_of_table(&mut self, table: &QualName, mut keep: impl FnMut(&Index) -> bool) {
+        let gone: Vec<QualName> = self
+            .of_table(table)
+            .filter(|i| !keep(i))
+            .map(|i| i.name.clone())
+            .collect();
+        for n in gone {
+            self.remove(&n);
+        }
+    }
+
+    /// Keeps only the indexes for which `keep` is true (a whole scan: for rare statements).
+    fn retain(&mut self, mut keep: impl FnMut(&QualName, &Index) -> bool) {
+        let gone: Vec<QualName> = self
+            .by_name
+            .iter()
+            .filter(|(n, i)| !keep(n, i))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for n in gone {
+            self.remove(&n);
+        }
+    }
+
+    /// Changes the indexes of `table` in place; they must stay on that table (see `move_table`).
+    fn for_table_mut(&mut self, table: &QualName, mut change: impl FnMut(&mut Index)) {
+        let Some(names) = self.by_table.get(table) else {
+            return;
+        };
+        for n in names {
+            if let Some(i) = self.by_name.get_mut(n) {
+                change(i);
+            }
+        }
+    }
+
+    /// The indexes of `from` now belong to `to` (a renamed or moved table).
+    fn move_table(&mut self, from: &QualName, to: &QualName) {
+        let Some(names) = self.by_table.remove(from) else {
+            return;
+        };
+        for n in &names {
+            if let Some(i) = self.by_name.get_mut(n) {
+                i.table = to.clone();
+            }
+        }
+        self.by_table.entry(to.clone()).or_default().extend(names);
     }
 }
 

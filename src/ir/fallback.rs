@@ -625,7 +625,18 @@ fn do_block(mut c: Cursor) -> Op {
             unread: 1,
         };
     };
-    let upper = body.to_uppercase();
+    // A DO body inside a DO body inside … is read again at every level: past a few levels (which
+    // no real migration has) it is left unread, so hostile nesting can neither overflow the stack
+    // nor make the reading quadratic.
+    let Some(_level) = DoNesting::enter() else {
+        return Op::Do {
+            statements: Vec::new(),
+            unread: 1,
+        };
+    };
+    // ASCII upper case keeps every byte offset, so the offsets found in `upper` cut `body` on
+    // character boundaries (`to_uppercase` can change the length: `ß` becomes `SS`).
+    let upper = body.to_ascii_uppercase();
     let start = find_word(&upper, "BEGIN").map(|i| i + "BEGIN".len());
     let end = upper.rfind("END");
     let inner = match (start, end) {
@@ -647,6 +658,34 @@ fn do_block(mut c: Cursor) -> Op {
         }
     }
     Op::Do { statements, unread }
+}
+
+/// How many DO bodies are being read on this thread, one inside the other.
+const MAX_DO_NESTING: u32 = 4;
+
+thread_local! {
+    static DO_NESTING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// One level of DO-body nesting, left when dropped.
+struct DoNesting;
+
+impl DoNesting {
+    fn enter() -> Option<DoNesting> {
+        DO_NESTING.with(|d| {
+            let level = d.get();
+            (level < MAX_DO_NESTING).then(|| {
+                d.set(level + 1);
+                DoNesting
+            })
+        })
+    }
+}
+
+impl Drop for DoNesting {
+    fn drop(&mut self) {
+        DO_NESTING.with(|d| d.set(d.get().saturating_sub(1)));
+    }
 }
 
 /// Byte offset of `word` as a whole word in `text` (both upper case).

@@ -776,6 +776,17 @@ impl Op {
     }
 }
 
+/// Reads every statement of `text` into an [`Op`] (split, sqlparser, lowering, keyword fallback)
+/// without analysing them: the benches time this stage on its own and a fuzz target exercises it.
+#[doc(hidden)]
+pub fn read_ops(text: &str) -> Vec<Op> {
+    let read = crate::source::read(text);
+    read.statements
+        .iter()
+        .map(|st| crate::analyze::lower_statement(text, st))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

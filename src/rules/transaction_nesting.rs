@@ -61,7 +61,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     let Op::Transaction(tc) = ctx.op else {
         return Vec::new();
     };
-    let open = open_block_before(ctx.ops, ctx.index);
+    let open = open_block_before(ctx);
     match (tc, open) {
         (TxControl::Begin, Some(_)) => {
             vec![Hit::new(
@@ -116,16 +116,12 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
 /// The index of the BEGIN whose block is open before statement `index`, if one is. PostgreSQL has one
 /// level of transaction block: an inner BEGIN does not open another, the first COMMIT or ROLLBACK
 /// closes it.
-pub(crate) fn open_block_before(ops: &[Op], index: usize) -> Option<usize> {
-    let mut open = None;
-    for (i, op) in ops.iter().enumerate().take(index) {
-        match op {
-            Op::Transaction(TxControl::Begin) if open.is_none() => open = Some(i),
-            Op::Transaction(TxControl::Commit | TxControl::Rollback) => open = None,
-            _ => {}
-        }
-    }
-    open
+/// The BEGIN that opened the transaction block this statement runs in, when it came before it.
+/// Read from the analyzer's transaction state rather than by rescanning the statements before
+/// it, which made every BEGIN and COMMIT cost the whole file (quadratic in long migrations).
+pub(crate) fn open_block_before(ctx: &Ctx) -> Option<usize> {
+    let opener = ctx.tx.earlier.start.checked_sub(1)?;
+    (ctx.tx.in_transaction && opener < ctx.index).then_some(opener)
 }
 
 #[cfg(test)]

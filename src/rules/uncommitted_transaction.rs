@@ -59,7 +59,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     }
     // A BEGIN inside an open block opens nothing (transaction-nesting reports it); the one that
     // opened the block gets this finding.
-    if open_block_before(ctx.ops, ctx.index).is_some() {
+    if open_block_before(ctx).is_some() {
         return Vec::new();
     }
     let closed = ctx

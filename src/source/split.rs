@@ -12,7 +12,7 @@
 use serde::Serialize;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
-use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
 
 /// A region of the source: 1-based lines and columns (columns count characters; the end column is
 /// the one just after the last character) and 0-based byte offsets (end exclusive).
@@ -38,7 +38,7 @@ pub enum RawKind {
 }
 
 /// One statement as cut from the text.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawStatement {
     /// The whole statement: from its first token to its `;` (and any empty `;` right after it).
     pub span: Span,
@@ -52,7 +52,7 @@ pub struct RawStatement {
 }
 
 /// A comment outside every statement.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment {
     pub span: Span,
     /// Index of the first statement after this comment (= number of statements before it).
@@ -60,7 +60,7 @@ pub struct Comment {
 }
 
 /// The result of [`split`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Split {
     pub statements: Vec<RawStatement>,
     pub comments: Vec<Comment>,
@@ -181,10 +181,6 @@ impl<'a> LineIndex<'a> {
         }
     }
 
-    pub(crate) fn line_count(&self) -> usize {
-        self.starts.len()
-    }
-
     pub(crate) fn line_start(&self, line: u32) -> usize {
         self.starts
             .get(line.saturating_sub(1) as usize)
@@ -278,11 +274,24 @@ struct Splitter<'a> {
     skip_until: usize,
     /// A token ran across the end of printed text (a quote in prose): tokenize again from this line.
     restart: Option<u32>,
+    /// Bytes to tokenize at a time (see `run`).
+    first_chunk: usize,
+    /// The tokenizer's COPY tracker at the end of the tokens used so far.
+    copy_first: CopyState,
 }
 
 /// Splits `text` into statements and the comments between them.
 pub fn split(text: &str) -> Split {
+    split_in_chunks_of(text, FIRST_CHUNK)
+}
+
+/// [`split`], tokenizing at least `first_chunk` bytes at a time: the result is the same for every
+/// chunk size (the fuzz target `split` checks it), only memory and time differ.
+#[doc(hidden)]
+pub fn split_in_chunks_of(text: &str, first_chunk: usize) -> Split {
     let mut s = Splitter {
+        first_chunk: first_chunk.max(1),
+        copy_first: CopyState::default(),
         text,
         lines: LineIndex::new(text),
         out: Split::default(),
@@ -296,60 +305,124 @@ pub fn split(text: &str) -> Split {
 }
 
 impl<'a> Splitter<'a> {
+    /// Tokenizes the text a bounded chunk at a time, so memory holds the tokens of one chunk and
+    /// not of the whole file, and a restart (after printed text or a tokenizer error) re-reads one
+    /// chunk and not the rest of the file.
+    ///
+    /// A chunk ends at a line boundary; only its tokens up to a safe cut (see [`last_cut`]) are
+    /// used, and the next chunk starts right after them. Restarting sqlparser's tokenizer at a safe
+    /// cut gives the same tokens as one run over the whole text. A chunk without one (a long
+    /// token, or an error or COPY data the chunk's end cut short) is read again twice as long, so the
+    /// total work stays linear.
     fn run(&mut self) {
         let dialect = PostgreSqlDialect {};
-        let mut chunk_line: u32 = 1;
-        loop {
-            let chunk_start = self.lines.line_start(chunk_line);
-            if chunk_start >= self.text.len() {
-                break;
-            }
-            let mut buf: Vec<TokenWithSpan> = Vec::new();
-            let result = Tokenizer::new(&dialect, &self.text[chunk_start..])
+        let mut from: usize = 0;
+        let mut size = self.first_chunk;
+        let mut buf: Vec<TokenWithSpan> = Vec::new();
+        while from < self.text.len() {
+            let (chunk_line, chunk_column) = self.lines.position(from);
+            let (chunk_end, mid_line) = chunk_end(self.text, from, size);
+            let whole = chunk_end >= self.text.len();
+            // A chunk that ends inside a line may end inside a token, and the tokenizer decides
+            // where a token ends by looking a character or two ahead: the tokens near the end are
+            // not used.
+            let unsure_after = mid_line.then(|| {
+                let (line, column) = self.lines.position(chunk_end);
+                let line = line - chunk_line + 1;
+                let column = if line == 1 {
+                    column - chunk_column + 1
+                } else {
+                    column
+                };
+                if column > UNSURE_COLUMNS {
+                    Location::new(u64::from(line), u64::from(column - UNSURE_COLUMNS))
+                } else {
+                    // Too little of the last line: the end of the line before is unsure too.
+                    Location::new(u64::from(line.saturating_sub(1)), 0)
+                }
+            });
+            buf.clear();
+            let result = Tokenizer::new(&dialect, &self.text[from..chunk_end])
                 .with_unescape(false)
                 .tokenize_with_location_into_buf(&mut buf);
-            // Where the token the tokenizer failed on starts: right after the last one it returned.
-            let mut failed_token_start = chunk_start;
-            for t in buf {
-                let tok = self.absolute(t, chunk_line);
-                failed_token_start = tok.end;
+            let usable = if whole {
+                buf.len()
+            } else {
+                match last_cut(&buf, self.copy_first, unsure_after) {
+                    Some(n) => n,
+                    None => {
+                        size = size.saturating_mul(2);
+                        continue;
+                    }
+                }
+            };
+            size = self.first_chunk;
+            // Where the token the tokenizer failed on starts: right after the furthest one it
+            // returned (COPY data comes before its `;` in the list, and ends after it).
+            let mut reached = from;
+            for t in buf.drain(..usable) {
+                self.copy_first = copy_tracker(self.copy_first, &t.token);
+                let tok = self.absolute(t, chunk_line, chunk_column);
+                reached = reached.max(tok.end);
                 self.feed(tok);
                 if self.restart.is_some() {
                     break;
                 }
             }
             if let Some(line) = self.restart.take() {
-                chunk_line = line;
+                // A fresh tokenizer from that line on.
+                from = self.lines.line_start(line);
+                self.copy_first = CopyState::default();
+                continue;
+            }
+            if !whole {
+                from = reached;
                 continue;
             }
             match result {
                 Ok(()) => break,
                 Err(e) => {
+                    self.copy_first = CopyState::default();
                     let line = chunk_line + e.location.line.max(1) as u32 - 1;
-                    let column = e.location.column.max(1) as u32;
-                    let at = self.lines.byte_at(line, column);
+                    let column = if e.location.line <= 1 {
+                        chunk_column + e.location.column.max(1) as u32 - 1
+                    } else {
+                        e.location.column.max(1) as u32
+                    };
+                    // The failing token starts right after the last token returned (the error's
+                    // location can be far later: the end of the text for an open dollar quote).
+                    let at = reached.min(self.lines.byte_at(line, column));
                     if at < self.skip_until {
                         // The error lies in printed text already cut: go on after that text.
-                        chunk_line = self.lines.position(self.skip_until).0 + 1;
+                        from = self
+                            .lines
+                            .line_start(self.lines.position(self.skip_until).0 + 1);
                         continue;
                     }
                     let message = format!("{} at line {line}, column {column}", e.message);
-                    self.cut_at_error(failed_token_start.min(at), line, message);
-                    chunk_line = line + 1;
+                    self.cut_at_error(at, line, message);
+                    from = self.lines.line_start(line + 1);
                 }
-            }
-            if chunk_line as usize > self.lines.line_count() {
-                break;
             }
         }
         self.close(false);
     }
 
-    fn absolute(&mut self, t: TokenWithSpan, chunk_line: u32) -> Tok {
-        let sl = chunk_line + t.span.start.line.max(1) as u32 - 1;
-        let el = chunk_line + t.span.end.line.max(1) as u32 - 1;
-        let start = self.lines.byte_at(sl, t.span.start.column.max(1) as u32);
-        let end = self.lines.byte_at(el, t.span.end.column.max(1) as u32);
+    /// A chunk's token with absolute byte offsets; the chunk starts at (`chunk_line`, `chunk_column`).
+    fn absolute(&mut self, t: TokenWithSpan, chunk_line: u32, chunk_column: u32) -> Tok {
+        let at = |l: Location| {
+            let line = l.line.max(1) as u32;
+            let column = if line == 1 {
+                chunk_column + l.column.max(1) as u32 - 1
+            } else {
+                l.column.max(1) as u32
+            };
+            (chunk_line + line - 1, column)
+        };
+        let (sl, sc) = at(t.span.start);
+        let (el, ec) = at(t.span.end);
+        let start = self.lines.byte_at(sl, sc);
+        let end = self.lines.byte_at(el, ec);
         Tok {
             token: t.token,
             start,
@@ -514,6 +587,179 @@ impl<'a> Splitter<'a> {
             None,
         );
     }
+}
+
+/// Bytes of text the splitter tokenizes at a time (more when one statement is longer).
+const FIRST_CHUNK: usize = 64 * 1024;
+
+/// Where a chunk that starts at `from` ends: after the first newline at or after `from + size`, or
+/// at the end of the text; when that line runs on for more than `size` bytes, inside it (`true`).
+fn chunk_end(text: &str, from: usize, size: usize) -> (usize, bool) {
+    let at = from.saturating_add(size);
+    if at >= text.len() {
+        return (text.len(), false);
+    }
+    let far = at.saturating_add(size).min(text.len());
+    match text.as_bytes()[at..far].iter().position(|&b| b == b'\n') {
+        Some(i) => (at + i + 1, false),
+        None if far == text.len() => (far, false),
+        None => {
+            let mut end = far;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            (end, true)
+        }
+    }
+}
+
+/// Characters before a chunk's end (inside a line) whose tokens are not used: more than the
+/// tokenizer ever looks ahead.
+const UNSURE_COLUMNS: u32 = 16;
+
+/// What sqlparser's tokenizer knows of the statement it is in, for COPY … FROM stdin (whose data
+/// it reads raw after the `;`, and puts before that `;` in the token list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct CopyState {
+    statement: Statement,
+    /// After a COPY's `;` that came without data: the data (none, or cut off by the chunk's end)
+    /// would start on the next line, so no cut until a token after that line's end.
+    wait: Wait,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Statement {
+    /// No token since the last `;` (or the start).
+    #[default]
+    Fresh,
+    /// In a statement that does not start with COPY.
+    Other,
+    /// In a statement that starts with COPY.
+    Copy,
+    /// COPY data was read; its `;` ends the statement.
+    CopyData,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Wait {
+    #[default]
+    No,
+    /// For the end of the line of a COPY's `;`.
+    Newline,
+    /// For any token after that line.
+    Token,
+}
+
+impl CopyState {
+    /// Whether the tokenizer can restart here with a fresh tracker and read the same.
+    fn cuttable(self) -> bool {
+        self.wait == Wait::No && matches!(self.statement, Statement::Fresh | Statement::Other)
+    }
+}
+
+fn copy_tracker(state: CopyState, token: &Token) -> CopyState {
+    use Statement::*;
+    let wait = match (state.wait, token) {
+        (Wait::Newline, Token::Whitespace(Whitespace::Newline)) => Wait::Token,
+        (Wait::Token, _) => Wait::No,
+        (w, _) => w,
+    };
+    let (statement, wait) = match (state.statement, token) {
+        (_, Token::Whitespace(_)) => (state.statement, wait),
+        (Copy, Token::SemiColon) => (Fresh, Wait::Newline),
+        (_, Token::SemiColon) => (Fresh, wait),
+        (_, Token::CopyData { .. }) => (CopyData, wait),
+        (Fresh, Token::Word(w)) if w.keyword == Keyword::COPY => (Copy, wait),
+        (Fresh, _) => (Other, wait),
+        (s, _) => (s, wait),
+    };
+    CopyState { statement, wait }
+}
+
+/// How many of a chunk's tokens to use, so that tokenizing again right after them gives the same
+/// tokens as going on. sqlparser's tokenizer carries little from one token to the next: the
+/// previous token and the previous significant one (which decide only how a `.` is read), and the
+/// COPY tracker. So the cut goes after a blank, a newline, a comment, `;` or `,` that is
+/// - followed, within the chunk, by a significant token that does not start with `.` (or by
+///   nothing significant, when the cut is after a `;` and not after a word),
+/// - outside a COPY statement (and not before a COPY key word in the middle of another statement),
+/// - after everything read so far (COPY data comes before its `;` in the token list),
+/// - before any COPY data the chunk's end cut short.
+///
+/// `state` is the COPY tracker at the chunk's start; tokens ending after `unsure_after` are not
+/// used (see `run`). `None` when there is no such place.
+fn last_cut(
+    tokens: &[TokenWithSpan],
+    mut state: CopyState,
+    unsure_after: Option<Location>,
+) -> Option<usize> {
+    let unsure = |t: &TokenWithSpan| {
+        unsure_after.is_some_and(|u| (t.span.end.line, t.span.end.column) > (u.line, u.column))
+    };
+    let limit = tokens
+        .iter()
+        .position(|t| {
+            unsure(t)
+                || matches!(
+                    t.token,
+                    Token::CopyData {
+                        terminated: false,
+                        ..
+                    }
+                )
+        })
+        .unwrap_or(tokens.len());
+    let tokens = &tokens[..limit];
+    let mut best = None;
+    let mut furthest = Location::new(0, 0);
+    // Whether the last significant token so far is a word (how a `.` after it is read).
+    let mut after_word = false;
+    // The next significant token at or after each index, found walking backwards.
+    let mut next_significant: Vec<Option<usize>> = vec![None; tokens.len() + 1];
+    for i in (0..tokens.len()).rev() {
+        next_significant[i] = if matches!(tokens[i].token, Token::Whitespace(_)) {
+            next_significant[i + 1]
+        } else {
+            Some(i)
+        };
+    }
+    for (i, t) in tokens.iter().enumerate() {
+        state = copy_tracker(state, &t.token);
+        let end = t.span.end;
+        let after_all = (end.line, end.column) >= (furthest.line, furthest.column);
+        if after_all {
+            furthest = end;
+        }
+        // Blanks and comments count as whitespace for the tokenizer (a line comment holds its
+        // newline, so a file of comments has no other place to cut).
+        let separator = matches!(
+            t.token,
+            Token::SemiColon | Token::Comma | Token::Whitespace(_)
+        );
+        if !matches!(t.token, Token::Whitespace(_)) {
+            after_word = matches!(t.token, Token::Word(_));
+        }
+        if !separator || !after_all || !state.cuttable() {
+            continue;
+        }
+        let Some(n) = next_significant[i + 1] else {
+            // Only blanks and comments follow in this chunk: what comes next is unknown, so cut
+            // only where it cannot matter, after a `;` (or at the start) and not after a word.
+            if state.statement == Statement::Fresh && !after_word && i + 1 < tokens.len() {
+                best = Some(i + 1);
+            }
+            continue;
+        };
+        let next = &tokens[n].token;
+        let dot = matches!(next, Token::Period)
+            || matches!(next, Token::Number(digits, _) if digits.starts_with('.'));
+        let copy_word = matches!(next, Token::Word(w) if w.keyword == Keyword::COPY);
+        if dot || (copy_word && state.statement == Statement::Other) {
+            continue;
+        }
+        best = Some(i + 1);
+    }
+    best
 }
 
 /// SQL-standard function bodies (`CREATE FUNCTION … BEGIN ATOMIC stmt; stmt; END`) hold `;`.

@@ -1,0 +1,28 @@
+//! The splitter on any text: no panic, spans in order, inside the text and on character
+//! boundaries, and the same statements whatever the chunk size the splitter tokenizes by.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use migsafe::source::split;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let whole = split::split_in_chunks_of(&text, usize::MAX);
+    let mut end = 0;
+    for s in &whole.statements {
+        let sp = s.span;
+        assert!(sp.start_byte >= end, "statements overlap: {sp:?}");
+        assert!(sp.start_byte <= sp.end_byte && sp.end_byte <= text.len());
+        assert!(text.is_char_boundary(sp.start_byte) && text.is_char_boundary(sp.end_byte));
+        assert!(s.body_end >= sp.start_byte && s.body_end <= sp.end_byte);
+        assert!(text.is_char_boundary(s.body_end));
+        end = sp.end_byte;
+    }
+    for c in &whole.comments {
+        assert!(c.span.end_byte <= text.len() && text.is_char_boundary(c.span.end_byte));
+    }
+    // The smallest chunks cut after every `;` that ends a line: the most restarts of the tokenizer.
+    let chunked = split::split_in_chunks_of(&text, 1);
+    assert_eq!(whole, chunked, "chunked split differs");
+    let _ = migsafe::source::read(&text);
+});

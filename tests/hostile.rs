@@ -1,0 +1,335 @@
+//! Hostile input: whatever the text, analysis ends with a report in which what could not be read is
+//! an unparsed statement with a clear message, and bytes that are not text get a clear error. No
+//! panic, no stack overflow. (Memory: tests/hostile_memory.rs; speed: benches/ and
+//! scripts/bench-vs-squawk.sh, never timed tests.)
+
+use migsafe::source::split;
+use migsafe::{Error, Format, Report};
+
+/// Analyses `sql`, renders every format and the rollback script (all must succeed).
+fn analyze_all(sql: &str) -> Report {
+    let report = migsafe::analyze(sql);
+    for format in Format::ALL {
+        let _ = report.render(format);
+    }
+    let _ = report.rollback_script();
+    report
+}
+
+/// The message of the `unparsed-statement` finding on statement `i`.
+fn unparsed_message(report: &Report, i: usize) -> String {
+    let s = &report.statements[i];
+    assert!(!s.parsed, "statement {i} parsed: {}", s.sql);
+    s.findings
+        .iter()
+        .find(|f| f.rule == "unparsed-statement")
+        .map(|f| f.message.clone())
+        .unwrap_or_else(|| panic!("no unparsed-statement finding on {i}: {:?}", s.findings))
+}
+
+#[test]
+fn deeply_nested_parentheses_are_unparsed_not_a_stack_overflow() {
+    for depth in [60, 1_000, 100_000] {
+        let open = "(".repeat(depth);
+        let close = ")".repeat(depth);
+        for sql in [
+            format!("SELECT {open}1{close};"),
+            format!("ALTER TABLE t ADD CONSTRAINT c CHECK ({open}a > 0{close});"),
+            format!("UPDATE t SET a = {open}a + 1{close} WHERE id = 1;"),
+            format!("CREATE INDEX ix ON t ({open}lower(a){close});"),
+        ] {
+            let report = analyze_all(&sql);
+            assert_eq!(report.statements.len(), 1, "depth {depth}");
+            let message = unparsed_message(&report, 0);
+            assert!(
+                message.contains("nested too deeply"),
+                "depth {depth}: {message}"
+            );
+        }
+    }
+}
+
+#[test]
+fn deeply_nested_subqueries_arrays_and_unary_operators() {
+    let depth = 10_000;
+    for sql in [
+        format!("SELECT {}1{};", "(SELECT ".repeat(depth), ")".repeat(depth)),
+        format!("SELECT {}1{};", "ARRAY[".repeat(depth), "]".repeat(depth)),
+        format!("SELECT {}1;", "- ".repeat(depth)),
+        format!("SELECT {}true;", "NOT ".repeat(depth)),
+        format!("SELECT 1{};", "::int".repeat(depth)),
+    ] {
+        let report = analyze_all(&sql);
+        assert_eq!(report.statements.len(), 1);
+        // Whatever sqlparser makes of it, the analysis ends; rejected ones say why.
+        if !report.statements[0].parsed {
+            assert!(!unparsed_message(&report, 0).is_empty());
+        }
+    }
+}
+
+#[test]
+fn nested_do_blocks_are_read_a_few_levels_deep() {
+    let depth = 2_000;
+    let mut sql = String::from("ALTER TABLE t ADD COLUMN c int;");
+    for level in 0..depth {
+        sql = format!("DO $l{level}$ BEGIN {sql} END $l{level}$;");
+    }
+    let report = analyze_all(&sql);
+    assert_eq!(report.statements.len(), 1);
+    assert_eq!(report.statements[0].kind, "do");
+}
+
+#[test]
+fn do_body_with_characters_that_change_length_in_upper_case() {
+    // `ß` upper-cases to `SS`: offsets found in an upper-cased copy must still cut the body.
+    let report = analyze_all(
+        "DO $$ ßßßß BEGIN ALTER TABLE t ADD COLUMN c int; ßßßß END ßß $$;\nDO $$ BEGIN ﬃ END $$;",
+    );
+    assert_eq!(report.statements.len(), 2);
+}
+
+#[test]
+fn unterminated_quotes_comments_and_dollar_quotes() {
+    for (sql, expect) in [
+        ("SELECT 'abc;\nSELECT 1;", "Unterminated string literal"),
+        ("SELECT E'abc\\';", "Unterminated"),
+        ("SELECT \"abc;", "Expected close delimiter '\"'"),
+        ("SELECT $$abc;", "Unterminated dollar-quoted string"),
+        ("SELECT $tag$ abc $other$;", "Unterminated dollar-quoted"),
+        ("SELECT 1 /* never closed;", "multi-line comment"),
+        ("SELECT U&'abc;", "Unterminated"),
+    ] {
+        let report = analyze_all(sql);
+        let i = report
+            .statements
+            .iter()
+            .position(|s| !s.parsed)
+            .unwrap_or_else(|| panic!("{sql:?}: every statement parsed"));
+        let message = unparsed_message(&report, i);
+        assert!(message.contains(expect), "{sql:?}: {message}");
+        assert!(
+            message.contains("line "),
+            "{sql:?}: no position in {message}"
+        );
+    }
+}
+
+#[test]
+fn bytes_that_are_not_text_are_a_clear_error() {
+    let nul = migsafe::check_text("m.sql", b"SELECT 1;\0\0");
+    assert!(
+        matches!(nul, Err(Error::Binary { offset: 9, .. })),
+        "{nul:?}"
+    );
+    let latin1 = migsafe::check_text("m.sql", b"SELECT 'caf\xe9';");
+    assert!(
+        matches!(latin1, Err(Error::NotUtf8 { offset: 11, .. })),
+        "{latin1:?}"
+    );
+    let message = latin1.map(|_| ()).unwrap_err().to_string();
+    assert_eq!(message, "m.sql: not UTF-8 text: invalid byte at offset 11");
+}
+
+#[test]
+fn nul_and_control_characters_in_a_str_do_not_break_the_reader() {
+    // Library users can hand over any &str, NUL included.
+    let report = analyze_all(
+        "SELECT '\0';\nALTER TABLE t ADD COLUMN \0 int;\n\u{1b}[31mred\u{7}\n\0\0\0;\nCOMMENT ON TABLE t IS '\r\u{8}';",
+    );
+    assert!(report.statements.len() >= 4);
+}
+
+#[test]
+fn printed_text_with_quotes_many_times() {
+    // Each block of prose with an apostrophe restarts the tokenizer; every one is cut at its line.
+    let n = 3_000;
+    let mut sql = String::new();
+    for i in 0..n {
+        sql.push_str(&format!(
+            "ALTER TABLE t{i} ADD COLUMN c int;\nDon't forget table {i}\n\n"
+        ));
+    }
+    let report = analyze_all(&sql);
+    assert_eq!(report.statements.len(), 2 * n);
+    assert_eq!(report.statements[1].sql, "Don't forget table 0");
+    assert_eq!(
+        report.statements[2 * n - 2].sql,
+        format!("ALTER TABLE t{} ADD COLUMN c int;", n - 1)
+    );
+}
+
+#[test]
+fn a_statement_too_long_to_parse_is_unparsed_with_its_size() {
+    // Several MiB in one statement: sqlparser's tokens would take many times that.
+    let values: Vec<String> = (0..700_000).map(|i| format!("({i})")).collect();
+    let sql = format!(
+        "INSERT INTO t (a) VALUES {};\nALTER TABLE t ADD COLUMN c int;",
+        values.join(",")
+    );
+    let report = analyze_all(&sql);
+    assert_eq!(report.statements.len(), 2);
+    let message = unparsed_message(&report, 0);
+    assert!(message.contains("too long to parse"), "{message}");
+    assert!(report.statements[1].parsed);
+}
+
+/// A small deterministic generator (xorshift), so a failure reproduces.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Pieces of SQL that open or close something, mixed with random characters.
+const PIECES: &[&str] = &[
+    "(",
+    ")",
+    "'",
+    "\"",
+    "$$",
+    "$a$",
+    "E'",
+    "U&'",
+    "--",
+    "/*",
+    "*/",
+    ";",
+    ";;",
+    "\n",
+    "\r\n",
+    " ",
+    "\\",
+    "\\.\n",
+    "BEGIN",
+    "COMMIT",
+    "END",
+    "ATOMIC",
+    "CASE",
+    "DO",
+    "CREATE",
+    "ALTER TABLE t ",
+    "ADD COLUMN ",
+    "DROP ",
+    "INDEX ",
+    "CONCURRENTLY ",
+    "COPY t FROM stdin;\n",
+    "%(x)s",
+    "%%",
+    "%s",
+    "-- Running upgrade a -> b\n",
+    "-- migsafe: ignore all\n",
+    "UPDATE alembic_version SET ",
+    "é",
+    "ß",
+    "\u{1F600}",
+    "\0",
+    ".",
+    "._",
+    "1e",
+    "::",
+    "[",
+    "]",
+    ",",
+    "=",
+    "int",
+    "text",
+];
+
+fn random_text(rng: &mut Rng, len: usize) -> String {
+    let mut s = String::new();
+    while s.len() < len {
+        if rng.below(4) == 0 {
+            let bytes: Vec<u8> = (0..rng.below(8)).map(|_| rng.next() as u8).collect();
+            s.push_str(&String::from_utf8_lossy(&bytes));
+        } else {
+            s.push_str(PIECES[rng.below(PIECES.len())]);
+        }
+    }
+    s
+}
+
+#[test]
+fn random_text_never_panics_and_splits_the_same_in_any_chunk_size() {
+    let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    for round in 0..400 {
+        let len = 1 + rng.below(1_500);
+        let text = random_text(&mut rng, len);
+        let whole = split::split_in_chunks_of(&text, usize::MAX);
+        let chunked = split::split_in_chunks_of(&text, 1);
+        assert_eq!(whole, chunked, "round {round}: {text:?}");
+        let report = analyze_all(&text);
+        let _ = migsafe::Catalog::from_sql(&text);
+        let mut end = 0;
+        for s in &report.statements {
+            assert!(
+                s.span.start_byte >= end,
+                "round {round}: overlap in {text:?}"
+            );
+            end = s.span.end_byte;
+        }
+    }
+}
+
+#[test]
+fn fixtures_split_the_same_in_any_chunk_size() {
+    let mut files = 0;
+    let mut dirs = vec![std::path::PathBuf::from("fixtures")];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|x| x == "sql")
+                && let Ok(text) = std::fs::read_to_string(&path)
+            {
+                for chunk in [1, 7, 100] {
+                    assert_eq!(
+                        split::split_in_chunks_of(&text, chunk),
+                        split::split(&text),
+                        "{} in chunks of {chunk}",
+                        path.display()
+                    );
+                }
+                files += 1;
+            }
+        }
+    }
+    assert!(files > 50, "only {files} fixtures");
+}
+
+#[test]
+fn regression_fixtures_from_fuzzing() {
+    // Inputs that once crashed or hung a fuzz target: fixtures/hostile/*.
+    let Ok(entries) = std::fs::read_dir("fixtures/hostile") else {
+        return;
+    };
+    for e in entries.flatten() {
+        let Ok(bytes) = std::fs::read(e.path()) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        assert_eq!(
+            split::split_in_chunks_of(&text, usize::MAX),
+            split::split_in_chunks_of(&text, 1),
+            "{}",
+            e.path().display()
+        );
+        let _ = analyze_all(&text);
+        let _ = migsafe::Catalog::from_sql(&text);
+        if let Ok(t) = migsafe::check_text("x", &bytes) {
+            let _ = analyze_all(t);
+        }
+    }
+}
