@@ -30,8 +30,12 @@ fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
             )
         });
     if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(input)
-            .unwrap_or_else(|e| panic!("stdin: {e}"));
+        // A usage error exits before reading standard input: the pipe may be closed already.
+        if let Err(e) = pipe.write_all(input)
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            panic!("stdin: {e}");
+        }
     }
     child
         .wait_with_output()
