@@ -30,11 +30,11 @@ fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
             )
         });
     if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        // A child that stops early (a usage error) need not read its input: what it printed and
-        // its exit code are what the tests check.
-        match pipe.write_all(input) {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("stdin: {e}"),
-            _ => {}
+        // A usage error exits before reading standard input: the pipe may be closed already.
+        if let Err(e) = pipe.write_all(input)
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            panic!("stdin: {e}");
         }
     }
     child

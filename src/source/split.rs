@@ -270,7 +270,8 @@ struct Splitter<'a> {
     open: Option<Open>,
     /// Whether only whitespace followed the last statement (for `;;`).
     only_space_since_last: bool,
-    /// Printed text was cut up to here from the raw text: tokens before it are part of it.
+    /// Text up to here is in a statement already (printed text cut from the raw text, COPY data):
+    /// tokens that start before it are part of it.
     skip_until: usize,
     /// A token ran across the end of printed text (a quote in prose): tokenize again from this line.
     restart: Option<u32>,
@@ -472,6 +473,9 @@ impl<'a> Splitter<'a> {
             error,
         });
         self.only_space_since_last = true;
+        // Tokens that start inside a statement already cut belong to it: the rest of the line
+        // after a COPY's `;`, which sqlparser lists after the COPY data that follows that line.
+        self.skip_until = self.skip_until.max(end);
     }
 
     fn feed(&mut self, tok: Tok) {
