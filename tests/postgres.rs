@@ -60,16 +60,7 @@ fn run_all<'a>(c: &mut Client, sqls: impl IntoIterator<Item = &'a str>) -> Resul
         let first = sql.lines().next().unwrap_or("");
         let err = |e: postgres::Error| format!("{first}: {}", db_error(&e));
         if head.starts_with("COPY ") && head.contains("FROM STDIN") {
-            // The export carries the data after the statement, up to `\.`.
-            let data: String = sql
-                .lines()
-                .skip(1)
-                .take_while(|l| *l != "\\.")
-                .map(|l| format!("{l}\n"))
-                .collect();
-            let mut w = c.copy_in(first.trim_end_matches(';')).map_err(err)?;
-            std::io::Write::write_all(&mut w, data.as_bytes()).map_err(|e| e.to_string())?;
-            w.finish().map_err(err)?;
+            copy_from_export(c, sql)?;
         } else if head.starts_with("LOCK ") {
             // LOCK TABLE only exists inside a transaction block.
             c.batch_execute(&format!("BEGIN; {sql}; COMMIT;"))
@@ -277,21 +268,12 @@ fn fixtures_round_trip() {
 /// block is one transaction, as in production).
 fn run_as_written(c: &mut Client, sql: &str) -> Result<(), String> {
     let head = sql.trim_start().to_uppercase();
-    let first = sql.lines().next().unwrap_or("");
-    let err = |e: postgres::Error| format!("{first}: {}", db_error(&e));
     if head.starts_with("COPY ") && head.contains("FROM STDIN") {
-        let data: String = sql
-            .lines()
-            .skip(1)
-            .take_while(|l| *l != "\\.")
-            .map(|l| format!("{l}\n"))
-            .collect();
-        let mut w = c.copy_in(first.trim_end_matches(';')).map_err(err)?;
-        std::io::Write::write_all(&mut w, data.as_bytes()).map_err(|e| e.to_string())?;
-        w.finish().map_err(err)?;
-        Ok(())
+        copy_from_export(c, sql)
     } else {
-        c.batch_execute(sql).map_err(err)
+        let first = sql.lines().next().unwrap_or("");
+        c.batch_execute(sql)
+            .map_err(|e| format!("{first}: {}", db_error(&e)))
     }
 }
 
@@ -472,4 +454,20 @@ fn fixture_migrations() -> Vec<PathBuf> {
     }
     paths.sort();
     paths
+}
+
+/// `COPY … FROM stdin` of an export: the data follows the statement, up to `\.`.
+fn copy_from_export(c: &mut Client, sql: &str) -> Result<(), String> {
+    let first = sql.lines().next().unwrap_or("");
+    let err = |e: postgres::Error| format!("{first}: {}", db_error(&e));
+    let data: String = sql
+        .lines()
+        .skip(1)
+        .take_while(|l| *l != "\\.")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut w = c.copy_in(first.trim_end_matches(';')).map_err(err)?;
+    std::io::Write::write_all(&mut w, data.as_bytes()).map_err(|e| e.to_string())?;
+    w.finish().map_err(err)?;
+    Ok(())
 }

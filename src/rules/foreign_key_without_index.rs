@@ -38,9 +38,10 @@
 //! - https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK
 //! - https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
 
+use super::say::create_index;
 use super::{Ctx, Hit, Rule};
 use crate::catalog::normal;
-use crate::ir::{AlterAction, Constraint, ConstraintKind, Op, QualName, quote_ident};
+use crate::ir::{AlterAction, Constraint, ConstraintKind, Op, QualName};
 use crate::pg::duration::describe_size;
 use crate::report::{Risk, Severity};
 
@@ -253,18 +254,4 @@ fn indexed_later(ctx: &Ctx, table: &QualName, columns: &[String]) -> bool {
         }
         _ => false,
     })
-}
-
-fn create_index(table: &QualName, columns: &[String], concurrently: bool) -> String {
-    let ix: String = format!("ix_{}_{}", table.name, columns.join("_"))
-        .chars()
-        .take(63)
-        .collect();
-    let cols: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
-    format!(
-        "CREATE INDEX{} {} ON {table} ({});",
-        if concurrently { " CONCURRENTLY" } else { "" },
-        quote_ident(&ix),
-        cols.join(", ")
-    )
 }

@@ -308,8 +308,24 @@ pub(crate) mod test_support {
 
 /// Shared wording for findings.
 pub(crate) mod say {
-    use crate::ir::QualName;
+    use crate::ir::{QualName, quote_ident};
     use crate::pg::LockMode;
+
+    /// `CREATE INDEX [CONCURRENTLY] ix_<table>_<columns> ON <table> (<columns>);`, the name cut to
+    /// PostgreSQL's 63 bytes of identifier (NAMEDATALEN - 1).
+    pub fn create_index(table: &QualName, columns: &[String], concurrently: bool) -> String {
+        let ix: String = format!("ix_{}_{}", table.name, columns.join("_"))
+            .chars()
+            .take(63)
+            .collect();
+        let cols: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
+        format!(
+            "CREATE INDEX{} {} ON {table} ({});",
+            if concurrently { " CONCURRENTLY" } else { "" },
+            quote_ident(&ix),
+            cols.join(", ")
+        )
+    }
 
     /// "an ACCESS EXCLUSIVE lock on public.runs (blocks reads and writes)"
     pub fn a_lock_on(mode: LockMode, table: &QualName) -> String {

@@ -36,7 +36,7 @@
 //! - https://www.postgresql.org/docs/current/indexes-intro.html
 
 use super::{Ctx, Hit, Rule};
-use crate::ir::{Op, quote_ident};
+use crate::ir::Op;
 use crate::pg::duration::describe_size;
 use crate::pg::plan::filter_columns;
 use crate::report::{Risk, Severity};
@@ -99,15 +99,9 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
                 "No index can serve this filter as written; rewrite it on indexed columns, or add an expression index that matches it with CREATE INDEX CONCURRENTLY … ON {table} (…) before the migration."
             )
         } else {
-            let ix = format!("ix_{}_{}", table.name, columns.join("_"))
-                .chars()
-                .take(63)
-                .collect::<String>();
-            let cols: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
             format!(
-                "Create the index first, in its own step outside a transaction block: CREATE INDEX CONCURRENTLY {} ON {table} ({}); then run the statement in batches.",
-                quote_ident(&ix),
-                cols.join(", ")
+                "Create the index first, in its own step outside a transaction block: {} then run the statement in batches.",
+                super::say::create_index(table, &columns, true)
             )
         };
         let on = if columns.is_empty() {
