@@ -351,19 +351,23 @@ fn check(
         && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
     let options = RenderOptions::default().color(color);
     // Several files as JSON are an array even when only one could be read, so tools see one shape.
-    let out = if format == Format::Json && files.len() > 1 {
-        migsafe::report::render::json::render_array(&reports)
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = if format == Format::Json && files.len() > 1 {
+        migsafe::report::render::json::write_array(&mut out, &reports)
     } else {
-        migsafe::report::render::render_many(&reports, format, options)
+        migsafe::report::render::write_many(&mut out, &reports, format, options)
     };
-    std::io::stdout()
-        .lock()
-        .write_all(out.as_bytes())
+    written
+        .and_then(|()| out.flush())
         .context("cannot write to standard output")?;
     if let Some(path) = rollback_out {
         write_rollback(path, &reports)?;
     }
     let failed = reports.iter().any(|r| r.fails_at(fail_on));
+    // The process ends right after this: freeing every string of a large report one by one would
+    // only add time (a tenth of the run at 20,000 statements) before the OS reclaims it all.
+    std::mem::forget(reports);
+    std::mem::forget(ctx);
     Ok(if io_error {
         ExitCode::from(2)
     } else if failed {

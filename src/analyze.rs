@@ -279,11 +279,8 @@ impl Analyzer {
 
     pub(crate) fn analyze_text(&self, name: &str, text: &str) -> Report {
         let read = source::read(text);
-        let ops: Vec<Op> = read
-            .statements
-            .iter()
-            .map(|st| lower_statement(text, st))
-            .collect();
+        // Parsing and lowering see one statement at a time: they run on every core.
+        let ops: Vec<Op> = crate::par::map(&read.statements, |st| lower_statement(text, st));
         let transactions = transactions(&ops);
         // Commit units (issue 8: failure modes): the rules about retries read them.
         let units = failure::units(
@@ -697,11 +694,7 @@ impl Analyzer {
             .settings
             .severity_of("downgrade-mismatch", Severity::Warning);
         let dread = source::read(down);
-        let dops: Vec<Op> = dread
-            .statements
-            .iter()
-            .map(|st| lower_statement(down, st))
-            .collect();
+        let dops: Vec<Op> = crate::par::map(&dread.statements, |st| lower_statement(down, st));
         let dtx = self::transactions(&dops);
         for (r, rev) in read.revisions.iter().enumerate() {
             if rev.marker.direction != source::Direction::Upgrade {

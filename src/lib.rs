@@ -27,6 +27,7 @@ pub mod db;
 mod error;
 pub mod failure;
 pub mod ir;
+mod par;
 mod parse;
 pub mod pg;
 pub mod report;

@@ -506,7 +506,9 @@ fn alter_action(op: &sq::AlterTableOperation) -> AlterAction {
 }
 
 fn alter_actions(ops: &[sq::AlterTableOperation]) -> Vec<AlterAction> {
-    let mut out = Vec::new();
+    // Sized to fit: a Vec grows to four actions on its first push, and an action is hundreds of
+    // bytes, for ALTERs that nearly always hold one.
+    let mut out = Vec::with_capacity(ops.len());
     for op in ops {
         match op {
             // DROP COLUMN a, b is one action per column.

@@ -21,6 +21,28 @@ pub fn render_array(reports: &[Report]) -> String {
     finish(serde_json::to_string_pretty(reports))
 }
 
+/// [`render_many`] written straight to `w`: the document is never held in memory as a whole (tens
+/// of megabytes for a migration of tens of thousands of statements).
+pub fn write_many(w: &mut impl std::io::Write, reports: &[Report]) -> std::io::Result<()> {
+    match reports {
+        [one] => write(w, one),
+        _ => write(w, reports),
+    }
+}
+
+/// [`render_array`] written straight to `w`.
+pub fn write_array(w: &mut impl std::io::Write, reports: &[Report]) -> std::io::Result<()> {
+    write(w, reports)
+}
+
+fn write<T: serde::Serialize + ?Sized>(
+    w: &mut impl std::io::Write,
+    value: &T,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, value).map_err(std::io::Error::from)?;
+    w.write_all(b"\n")
+}
+
 fn finish(json: serde_json::Result<String>) -> String {
     // Serialising plain data with string keys cannot fail; keep a valid document if it ever did.
     let mut s = json.unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));

@@ -27,6 +27,20 @@ pub fn render_many(reports: &[Report], format: Format, options: RenderOptions) -
     }
 }
 
+/// [`render_many`] written to `w`; JSON is serialised straight into it, without building the
+/// document in memory first.
+pub fn write_many(
+    w: &mut impl std::io::Write,
+    reports: &[Report],
+    format: Format,
+    options: RenderOptions,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write_many(w, reports),
+        _ => w.write_all(render_many(reports, format, options).as_bytes()),
+    }
+}
+
 fn join(reports: &[Report], sep: &str, f: impl Fn(&Report) -> String) -> String {
     let mut out = String::new();
     for (i, r) in reports.iter().enumerate() {

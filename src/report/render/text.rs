@@ -32,16 +32,24 @@ pub fn render(r: &Report, options: RenderOptions) -> String {
         r.pg_version
     );
     let source = clean(&r.source);
-    for s in &r.statements {
+    // Each statement's diagnostics depend on that statement alone: laying them out (most of this
+    // renderer's time) runs on every core.
+    let diagnostics = crate::par::map(&r.statements, |s| {
         // Most severe first; the statement's lines and the note are shown once, with the first
         // finding, and the others point at the same place.
         let mut findings: Vec<&Finding> = s.findings.iter().collect();
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        let mut out = String::new();
         for (i, f) in findings.into_iter().enumerate() {
             out.push('\n');
             out.push_str(&renderer.render(&[diagnostic(&source, s, f, i == 0)]));
             out.push('\n');
         }
+        out
+    });
+    out.reserve(diagnostics.iter().map(String::len).sum());
+    for d in diagnostics {
+        out.push_str(&d);
     }
     statements(&mut out, r, paint);
     database(&mut out, r, paint);
