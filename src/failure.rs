@@ -37,6 +37,19 @@ pub struct Units {
     pub unit_of: Vec<Option<usize>>,
     /// Per statement: its revision (index into the file's revisions).
     pub revision_of: Vec<Option<usize>>,
+    /// Per unit: its revision ([`Units::revision`], computed once).
+    unit_revision: Vec<Option<usize>>,
+    /// Per revision (index 0: outside every revision, then revision `r` at `r + 1`): its units
+    /// that do work, in order, and whether it has a transaction block. Rules ask about the other
+    /// units of a statement's revision for every statement; scanning all units each time was
+    /// quadratic in a file of many autocommit statements.
+    by_revision: Vec<RevisionUnits>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct RevisionUnits {
+    work_units: Vec<usize>,
+    has_block: bool,
 }
 
 impl Units {
@@ -51,11 +64,36 @@ impl Units {
     /// The units before `unit` (an index into `units`) of the same revision that do work: what is
     /// committed when `unit` fails.
     pub fn committed_before(&self, unit: usize) -> impl Iterator<Item = &CommitUnit> {
-        let rev = self.units.get(unit).and_then(|u| self.revision(u));
-        self.units
-            .iter()
-            .take(unit)
-            .filter(move |u| !u.work.is_empty() && self.revision(u) == rev)
+        let same = self.same_revision(unit);
+        let before = same.partition_point(|&u| u < unit);
+        same[..before].iter().filter_map(|&u| self.units.get(u))
+    }
+
+    /// The units of `unit`'s revision that do work, in order.
+    fn same_revision(&self, unit: usize) -> &[usize] {
+        self.revision_slot(unit)
+            .map_or(&[], |r| r.work_units.as_slice())
+    }
+
+    fn revision_slot(&self, unit: usize) -> Option<&RevisionUnits> {
+        let rev = self.unit_revision.get(unit).copied()?;
+        self.by_revision.get(rev.map_or(0, |r| r + 1))
+    }
+
+    fn index(&mut self) {
+        self.unit_revision = self.units.iter().map(|u| self.revision(u)).collect();
+        for (i, unit) in self.units.iter().enumerate() {
+            let slot = self.unit_revision[i].map_or(0, |r| r + 1);
+            if self.by_revision.len() <= slot {
+                self.by_revision
+                    .resize_with(slot + 1, RevisionUnits::default);
+            }
+            let r = &mut self.by_revision[slot];
+            r.has_block |= unit.in_transaction;
+            if !unit.work.is_empty() {
+                r.work_units.push(i);
+            }
+        }
     }
 }
 
@@ -68,38 +106,52 @@ impl Units {
     /// Whether a later unit of the same revision does work: a failure there leaves `unit`
     /// committed, and a retry runs it again.
     pub fn work_follows(&self, unit: usize) -> bool {
-        let Some(u) = self.units.get(unit) else {
-            return false;
-        };
-        let rev = self.revision(u);
-        self.units
-            .iter()
-            .skip(unit + 1)
-            .any(|l| !l.work.is_empty() && self.revision(l) == rev)
+        self.same_revision(unit).last().is_some_and(|&l| l > unit)
     }
 
     /// Whether the revision of `unit` also has a transaction block.
     pub fn revision_has_block(&self, unit: usize) -> bool {
-        let Some(u) = self.units.get(unit) else {
-            return false;
-        };
-        let rev = self.revision(u);
-        self.units
-            .iter()
-            .any(|l| l.in_transaction && self.revision(l) == rev)
+        self.revision_slot(unit).is_some_and(|r| r.has_block)
     }
 
     /// The first statement committed before `unit` (same revision) that fails when run again,
-    /// with why, and every committed statement.
-    pub fn rerun_blocker(&self, unit: usize, ops: &[Op]) -> Option<(usize, String, Vec<usize>)> {
-        let committed: Vec<usize> = self
+    /// with why, and the committed statements (the first [`LISTED`], with their count).
+    pub fn rerun_blocker(&self, unit: usize, ops: &[Op]) -> Option<(usize, String, Listed)> {
+        let (i, reason) = self
             .committed_before(unit)
-            .flat_map(|c| c.statements.iter().copied())
-            .collect();
-        self.committed_before(unit)
             .flat_map(|c| c.work.iter().copied())
-            .find_map(|i| ops.get(i).and_then(rerun_failure).map(|r| (i, r)))
-            .map(|(i, r)| (i, r, committed))
+            .find_map(|i| ops.get(i).and_then(rerun_failure).map(|r| (i, r)))?;
+        let mut committed = Listed::default();
+        for c in self.committed_before(unit) {
+            committed.count += c.statements.len();
+            let room = LISTED.saturating_sub(committed.listed.len());
+            committed
+                .listed
+                .extend(c.statements.iter().copied().take(room));
+        }
+        Some((i, reason, committed))
+    }
+}
+
+/// Statement indexes, of which only the first [`LISTED`] are kept, and how many there are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listed {
+    pub listed: Vec<usize>,
+    pub count: usize,
+}
+
+impl Listed {
+    /// `statements 1–4`, or `statements 1–20, … (3000 in all)`.
+    pub fn numbers(&self) -> String {
+        if self.count <= self.listed.len() {
+            statement_numbers(&self.listed)
+        } else {
+            format!(
+                "statements {}, … ({} in all)",
+                ranges(&self.listed),
+                self.count
+            )
+        }
     }
 }
 
@@ -135,6 +187,8 @@ pub fn units(ops: &[Op], transactions: &[Transaction], revision_of: Vec<Option<u
         units: Vec::new(),
         unit_of: vec![None; ops.len()],
         revision_of,
+        unit_revision: Vec::new(),
+        by_revision: Vec::new(),
     };
     let mut open: Option<usize> = None;
     for (i, op) in ops.iter().enumerate() {
@@ -178,6 +232,7 @@ pub fn units(ops: &[Op], transactions: &[Transaction], revision_of: Vec<Option<u
             *slot = unit;
         }
     }
+    out.index();
     out
 }
 
@@ -185,6 +240,64 @@ pub fn units(ops: &[Op], transactions: &[Transaction], revision_of: Vec<Option<u
 pub struct RevisionNames<'a> {
     pub id: &'a str,
     pub parents: &'a [String],
+}
+
+/// A failure mode lists at most this many committed statements (`committed`) and committed
+/// statements whose rerun fails (`rerun_fails`); `committed_count` and `rerun_fail_count` count them
+/// all, and the message covers them all. Each unit lists what the units before it committed, so
+/// without a bound a revision (or a file without revisions) of thousands of autocommit statements
+/// made the report quadratic in the file's size: a plain 5,000-statement file gave 760 MB of JSON.
+pub const LISTED: usize = 20;
+
+/// What the earlier units of one revision have committed, kept up to date unit by unit.
+#[derive(Default)]
+struct Committed {
+    listed: Vec<usize>,
+    count: usize,
+    /// The last committed statement (for the line range of the message).
+    last: Option<usize>,
+    rerun: Vec<RerunFailure>,
+    rerun_count: usize,
+    /// Some committed statement changes data (its rerun does the work twice).
+    dml: bool,
+    /// Some committed statement adds an enum value (it stays after a rollback).
+    lost_enum: bool,
+}
+
+impl Committed {
+    fn add(&mut self, unit: &CommitUnit, ops: &[Op]) {
+        for &i in &unit.statements {
+            if self.listed.len() < LISTED {
+                self.listed.push(i);
+            }
+            self.count += 1;
+            self.last = Some(i);
+        }
+        for &i in &unit.work {
+            let op = ops.get(i);
+            self.dml |= matches!(
+                op,
+                Some(
+                    Op::Insert { .. }
+                        | Op::Update { .. }
+                        | Op::Delete { .. }
+                        | Op::Merge { .. }
+                        | Op::Copy { .. }
+                        | Op::Do { .. }
+                )
+            );
+            self.lost_enum |= matches!(op, Some(Op::AlterTypeAddValue { .. }));
+            if let Some(reason) = op.and_then(rerun_failure) {
+                if self.rerun.len() < LISTED {
+                    self.rerun.push(RerunFailure {
+                        statement: i,
+                        reason,
+                    });
+                }
+                self.rerun_count += 1;
+            }
+        }
+    }
 }
 
 /// The failure modes: per revision (same order as `revisions`), and for the units outside any
@@ -198,29 +311,21 @@ pub fn failure_modes(
 ) -> (Vec<Vec<FailureMode>>, Vec<FailureMode>) {
     let mut per_revision: Vec<Vec<FailureMode>> = vec![Vec::new(); revisions.len()];
     let mut outside = Vec::new();
+    // Index 0: outside every revision; revision `r` at `r + 1`.
+    let mut committed: Vec<Committed> = Vec::new();
+    committed.resize_with(revisions.len() + 1, Committed::default);
     let mut number = 0;
-    for (u, unit) in units.units.iter().enumerate() {
+    for unit in &units.units {
         if unit.work.is_empty() {
             continue;
         }
         number += 1;
         let rev = units.revision(unit);
-        let committed: Vec<usize> = units
-            .committed_before(u)
-            .flat_map(|c| c.statements.iter().copied())
-            .collect();
-        let rerun_fails: Vec<RerunFailure> = units
-            .committed_before(u)
-            .flat_map(|c| c.work.iter().copied())
-            .filter_map(|i| {
-                ops.get(i)
-                    .and_then(rerun_failure)
-                    .map(|reason| RerunFailure {
-                        statement: i,
-                        reason,
-                    })
-            })
-            .collect();
+        let slot = rev.map_or(0, |r| r + 1);
+        if committed.len() <= slot {
+            committed.resize_with(slot + 1, Committed::default);
+        }
+        let before = &committed[slot];
         let leftovers: Vec<Leftover> = if unit.in_transaction {
             // A CONCURRENTLY statement in a block fails before it does anything.
             Vec::new()
@@ -233,23 +338,24 @@ pub fn failure_modes(
         };
         let message = describe(
             unit,
-            &committed,
-            &rerun_fails,
+            before,
             &leftovers,
             statements,
             rev.and_then(|r| revisions.get(r)),
-            ops,
             rollback_complete,
         );
         let mode = FailureMode {
             unit: number,
             statements: unit.statements.clone(),
             in_transaction: unit.in_transaction,
-            committed,
-            rerun_fails,
+            committed: before.listed.clone(),
+            committed_count: before.count,
+            rerun_fails: before.rerun.clone(),
+            rerun_fail_count: before.rerun_count,
             leftovers,
             message,
         };
+        committed[slot].add(unit, ops);
         match rev.and_then(|r| per_revision.get_mut(r)) {
             Some(list) => list.push(mode),
             None => outside.push(mode),
@@ -392,15 +498,12 @@ fn ranges(list: &[usize]) -> String {
     parts.join(", ")
 }
 
-#[allow(clippy::too_many_arguments)]
 fn describe(
     unit: &CommitUnit,
-    committed: &[usize],
-    rerun_fails: &[RerunFailure],
+    committed: &Committed,
     leftovers: &[Leftover],
     statements: &[StatementReport],
     revision: Option<&RevisionNames>,
-    ops: &[Op],
     rollback_complete: bool,
 ) -> String {
     let mut out = String::new();
@@ -416,13 +519,10 @@ fn describe(
     } else {
         out.push_str("it runs outside a transaction block and can leave something behind");
     }
-    let lost_enum = committed
-        .iter()
-        .any(|&i| matches!(ops.get(i), Some(Op::AlterTypeAddValue { .. })));
-    if committed.is_empty() {
+    if committed.count == 0 {
         out.push('.');
     } else {
-        let verb = if committed.len() == 1 { "is" } else { "are" };
+        let verb = if committed.count == 1 { "is" } else { "are" };
         let scope = match revision {
             Some(r) => {
                 let parents = if r.parents.is_empty() {
@@ -437,7 +537,7 @@ fn describe(
             }
             None => format!(" {verb} committed already: a retry runs the whole file again"),
         };
-        let _ = write!(out, "; {}{scope}.", which(committed, statements));
+        let _ = write!(out, "; {}{scope}.", which_committed(committed, statements));
     }
     for l in leftovers {
         let _ = match l.kind {
@@ -457,16 +557,15 @@ fn describe(
             out.push('.');
         }
     }
-    if !rerun_fails.is_empty() {
-        let first = &rerun_fails[0];
+    if let Some(first) = committed.rerun.first() {
         let _ = write!(
             out,
             " The retry fails at {}: {}",
             which(&[first.statement], statements),
             first.reason
         );
-        if rerun_fails.len() > 1 {
-            let _ = write!(out, " (and {} more like it)", rerun_fails.len() - 1);
+        if committed.rerun_count > 1 {
+            let _ = write!(out, " (and {} more like it)", committed.rerun_count - 1);
         }
         out.push_str(
             ". Finish by running the remaining statements by hand, or undo with the generated rollback",
@@ -476,30 +575,35 @@ fn describe(
         } else {
             out.push_str(" (incomplete: see its header) and retry.");
         }
-    } else if !committed.is_empty() {
+    } else if committed.count > 0 {
         out.push_str(" None of their schema changes fails on a second run");
-        let dml = committed.iter().any(|&i| {
-            matches!(
-                ops.get(i),
-                Some(
-                    Op::Insert { .. }
-                        | Op::Update { .. }
-                        | Op::Delete { .. }
-                        | Op::Merge { .. }
-                        | Op::Copy { .. }
-                        | Op::Do { .. }
-                )
-            )
-        });
-        if dml {
+        if committed.dml {
             out.push_str(", but their data changes run twice: check that they may");
         }
         out.push('.');
     }
-    if lost_enum {
+    if committed.lost_enum {
         out.push_str(" An enum value added by ALTER TYPE … ADD VALUE stays: it cannot be removed.");
     }
     out
+}
+
+/// [`which`] for what earlier units committed: the listed statements, and how many more.
+fn which_committed(c: &Committed, statements: &[StatementReport]) -> String {
+    if c.count <= c.listed.len() {
+        return which(&c.listed, statements);
+    }
+    let line = |i: Option<&usize>| {
+        i.and_then(|&i| statements.get(i))
+            .map_or(0, |s| s.span.start_line)
+    };
+    format!(
+        "statements {}, … ({} in all, lines {}–{})",
+        ranges(&c.listed),
+        c.count,
+        line(c.listed.first()),
+        line(c.last.as_ref())
+    )
 }
 
 #[cfg(test)]

@@ -109,10 +109,15 @@ pub struct FailureMode {
     /// The unit is a transaction block: a failure undoes all of it.
     pub in_transaction: bool,
     /// Statements of the same revision (of the file, outside revisions) that earlier units have
-    /// committed when this unit fails.
+    /// committed when this unit fails: the first 20 of them (`committed_count` counts all).
     pub committed: Vec<usize>,
-    /// Committed statements that fail (or do their work twice) when the revision runs again.
+    /// How many statements earlier units have committed.
+    pub committed_count: usize,
+    /// Committed statements that fail (or do their work twice) when the revision runs again: the
+    /// first 20 (`rerun_fail_count` counts all).
     pub rerun_fails: Vec<RerunFailure>,
+    /// How many committed statements fail (or do their work twice) when the revision runs again.
+    pub rerun_fail_count: usize,
     /// What a failure of the unit itself leaves behind.
     pub leftovers: Vec<Leftover>,
     /// All of the above in plain words, with what to run next.

@@ -45,7 +45,7 @@
 //! - https://alembic.sqlalchemy.org/en/latest/api/runtime.html#alembic.runtime.migration.MigrationContext.autocommit_block
 
 use super::{Ctx, Hit, Rule};
-use crate::failure::statement_numbers;
+use crate::failure::{LISTED, Listed, statement_numbers};
 use crate::report::Severity;
 
 pub(crate) const RULE: Rule = Rule {
@@ -70,13 +70,19 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     if unit.work.first() != Some(&ctx.index) {
         return Vec::new();
     }
-    let autocommit_before: Vec<usize> = ctx
+    let mut autocommit_before = Listed::default();
+    for i in ctx
         .units
         .committed_before(u)
         .filter(|c| !c.in_transaction)
         .flat_map(|c| c.work.iter().copied())
-        .collect();
-    if autocommit_before.is_empty() {
+    {
+        if autocommit_before.listed.len() < LISTED {
+            autocommit_before.listed.push(i);
+        }
+        autocommit_before.count += 1;
+    }
+    if autocommit_before.count == 0 {
         return Vec::new();
     }
     let Some((blocker, reason, committed)) = ctx.units.rerun_blocker(u, ctx.ops) else {
@@ -85,8 +91,8 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     vec![Hit::new(
         format!(
             "this transaction block runs after {} committed outside any transaction; if it fails, {} stay committed while the revision is not recorded, and the retry fails at {}: {reason}",
-            statement_numbers(&autocommit_before),
-            statement_numbers(&committed),
+            autocommit_before.numbers(),
+            committed.numbers(),
             statement_numbers(&[blocker]),
         ),
         "Run the transactional work first and the autocommit block after it, make the committed statements re-runnable (IF NOT EXISTS / IF EXISTS), or split the revision in two.",
