@@ -291,14 +291,7 @@ impl Analyzer {
         let mut catalog = self.catalog.clone().unwrap_or_default();
         let mut session = Gucs::default();
         let mut local = Gucs::default();
-        let mut tx = TxState {
-            in_transaction: false,
-            earlier: 0..0,
-            held: Vec::new(),
-            lock_timeout: false,
-            statement_timeout: false,
-            timezone: TimeZone::Unknown,
-        };
+        let mut tx = TxState::default();
         let mut statements = Vec::with_capacity(ops.len());
         let mut inverses: Vec<Inverse> = Vec::with_capacity(ops.len());
         // The catalog at the start and end of every revision, for the downgrade comparison.
@@ -319,9 +312,7 @@ impl Analyzer {
             // A BEGIN inside a block is ignored by PostgreSQL (a warning): the block and its
             // locks go on.
             if let (Op::Transaction(TxControl::Begin), false) = (op, tx.in_transaction) {
-                tx.in_transaction = true;
-                tx.earlier = index + 1..index + 1;
-                tx.held.clear();
+                tx.begin_block(index + 1);
             }
             tx.lock_timeout = local.lock_timeout.or(session.lock_timeout).unwrap_or(false);
             tx.statement_timeout = local
@@ -514,9 +505,7 @@ impl Analyzer {
             // The state after the statement.
             match op {
                 Op::Transaction(TxControl::Commit | TxControl::Rollback) => {
-                    tx.in_transaction = false;
-                    tx.earlier = index + 1..index + 1;
-                    tx.held.clear();
+                    tx.end_block(index + 1);
                     local = Gucs::default();
                 }
                 // SET LOCAL outside a transaction block has no effect (PostgreSQL warns).
@@ -538,15 +527,7 @@ impl Analyzer {
                 _ => {}
             }
             if tx.in_transaction {
-                tx.earlier.end = index + 1;
-                // One entry per table, the strongest mode: the list stays as small as the set of
-                // tables the transaction touched, however long it is.
-                for (t, m) in &eff.locks {
-                    match tx.held.iter_mut().find(|(h, _)| h == t) {
-                        Some((_, held)) => *held = (*held).max(*m),
-                        None => tx.held.push((t.clone(), *m)),
-                    }
-                }
+                tx.record(index, op, &eff.locks);
             }
             catalog.apply(op, true);
         }

@@ -335,8 +335,11 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         return Vec::new();
     }
     let added: Vec<(&QualName, &String)> = ctx
-        .earlier_in_transaction()
-        .filter_map(|(_, op)| match op {
+        .tx
+        .enum_adds()
+        .iter()
+        .filter_map(|&i| ctx.ops.get(i))
+        .filter_map(|op| match op {
             Op::AlterTypeAddValue { name, value, .. } if !had_value(ctx, name, value) => {
                 Some((name, value))
             }

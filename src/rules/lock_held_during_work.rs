@@ -48,7 +48,6 @@ use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::{Op, QualName};
 use crate::pg::LockMode;
-use crate::pg::effect::{Context, effect};
 use crate::report::Severity;
 
 pub(crate) const RULE: Rule = Rule {
@@ -68,12 +67,10 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     };
     // Held locks that block writes and that this statement does not take itself at the same
     // strength: those are what the earlier statement adds to this one's blocking.
-    let mut held: Vec<(QualName, LockMode)> = Vec::new();
-    for (t, _) in &ctx.tx.held {
-        let Some(mode) = ctx.tx.held_on(t) else {
-            continue;
-        };
-        if !mode.blocks_writes() || held.iter().any(|(h, _)| h == t) {
+    // One entry per table in `held()`, so each is looked at once.
+    let mut held: Vec<(&QualName, LockMode)> = Vec::new();
+    for &(ref t, mode) in ctx.tx.held() {
+        if !mode.blocks_writes() {
             continue;
         }
         let own = ctx
@@ -86,14 +83,14 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         if own.is_some_and(|m| m >= mode) {
             continue;
         }
-        held.push((t.clone(), mode));
+        held.push((t, mode));
     }
     // The strongest first (stable: statement order among equals).
     held.sort_by_key(|h| std::cmp::Reverse(h.1));
     let Some((table, mode)) = held.first() else {
         return Vec::new();
     };
-    let by = taken_by(ctx, table, *mode)
+    let by = taken_by(ctx, table)
         .map(|d| format!(" taken by the earlier {d}"))
         .unwrap_or_default();
     let more = match held.len() {
@@ -143,23 +140,13 @@ fn work(ctx: &Ctx) -> Option<String> {
     }
 }
 
-/// The earlier statement of the block that took `mode` on `table`, described ("ALTER TABLE
-/// public.orders"). Effects are recomputed against the catalog as it is now, which gives the same
-/// table locks for the statements that can precede this one.
-pub(crate) fn taken_by(ctx: &Ctx, table: &QualName, mode: LockMode) -> Option<String> {
-    let cx = Context {
-        catalog: ctx.catalog,
-        pg_version: ctx.pg_version,
-        timezone: &ctx.tx.timezone,
-    };
-    ctx.earlier_in_transaction()
-        .find(|(_, op)| {
-            effect(op, &cx)
-                .locks
-                .iter()
-                .any(|(t, m)| t == table && *m == mode)
-        })
-        .map(|(_, op)| describe(op))
+/// The earlier statement of the block that took the lock held on `table`, described ("ALTER TABLE
+/// public.orders"): the transaction state records it when the lock is taken.
+pub(crate) fn taken_by(ctx: &Ctx, table: &QualName) -> Option<String> {
+    ctx.tx
+        .held_by(table)
+        .and_then(|i| ctx.ops.get(i))
+        .map(describe)
 }
 
 /// "ALTER TABLE public.orders", "CREATE INDEX", "LOCK".

@@ -66,7 +66,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         return Vec::new();
     };
     // Once per unit: in a block, the first statement that takes a lock on an existing table.
-    if ctx.tx.in_transaction && !ctx.tx.held.is_empty() {
+    if ctx.tx.in_transaction && !ctx.tx.held().is_empty() {
         return Vec::new();
     }
     let Some((blocker, reason, committed)) = ctx.units.rerun_blocker(unit, ctx.ops) else {

@@ -71,7 +71,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         return Vec::new();
     };
     // In a block, once a lock that blocks writes is held, the block already was flagged.
-    if ctx.tx.in_transaction && ctx.tx.held.iter().any(|(_, m)| m.blocks_writes()) {
+    if ctx.tx.in_transaction && ctx.tx.strongest_blocking().is_some() {
         return Vec::new();
     }
     let queued = if mode.blocks_reads() {

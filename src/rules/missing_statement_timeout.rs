@@ -67,20 +67,20 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         .iter()
         .filter(|(_, m)| m.blocks_writes())
         .max_by_key(|(t, m)| key(t, *m, true));
-    let held = if ctx.tx.in_transaction {
-        ctx.tx
-            .held
-            .iter()
-            .filter(|(_, m)| m.blocks_writes())
-            .max_by_key(|(t, m)| key(t, *m, false))
-    } else {
-        None
-    };
+    // Among held locks of the strongest mode: the one on the target, else the last table locked.
+    let held = ctx
+        .tx
+        .strongest_blocking()
+        .filter(|_| ctx.tx.in_transaction)
+        .map(|(t, m)| match ctx.tx.held_on(target) {
+            Some(on_target) if on_target == m => (target, m),
+            _ => (t, m),
+        });
     let kind = ctx.op.kind().replace('_', " ").to_uppercase();
     let (table, mode, whose) = match (own, held) {
-        (Some((t, m)), Some((ht, hm))) if key(ht, *hm, false) > key(t, *m, true) => (ht, *hm, HELD),
+        (Some((t, m)), Some((ht, hm))) if key(ht, hm, false) > key(t, *m, true) => (ht, hm, HELD),
         (Some((t, m)), _) => (t, *m, OWN),
-        (None, Some((t, m))) => (t, *m, HELD),
+        (None, Some((t, m))) => (t, m, HELD),
         (None, None) => return Vec::new(),
     };
     let lock = say::a_lock_on(mode, table);

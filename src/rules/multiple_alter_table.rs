@@ -72,9 +72,10 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     }
     let table = normal(name);
     let earlier: Vec<&Op> = ctx
-        .earlier_in_transaction()
-        .map(|(_, op)| op)
-        .filter(|op| matches!(op, Op::AlterTable { name, .. } if normal(name) == table))
+        .tx
+        .alters_of(&table)
+        .iter()
+        .filter_map(|&i| ctx.ops.get(i))
         .collect();
     if earlier.is_empty() {
         return Vec::new();

@@ -119,8 +119,8 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
 
 /// Whether an earlier statement of the current transaction added `constraint` to `table` NOT VALID.
 fn added_not_valid_earlier(ctx: &Ctx, table: &QualName, constraint: &str) -> bool {
-    ctx.earlier_in_transaction().any(|(_, op)| match op {
-        Op::AlterTable { name, actions, .. } if normal(name) == *table => actions.iter().any(|a| {
+    ctx.tx.alters_of(table).iter().any(|&i| match ctx.ops.get(i) {
+        Some(Op::AlterTable { actions, .. }) => actions.iter().any(|a| {
             matches!(a, AlterAction::AddConstraint { constraint: c }
                     if c.not_valid && c.name.as_deref() == Some(constraint))
         }),
