@@ -32,6 +32,13 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
+// The analysis allocates many small strings and vectors per statement: with mimalloc the CLI is a
+// quarter faster than with the system allocator at the same peak memory (scripts/bench-vs-squawk.sh;
+// without `no_thp`, transparent huge pages cost up to 70% more RSS). The library leaves the choice
+// of allocator to the program that embeds it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "migsafe",
