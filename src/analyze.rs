@@ -18,7 +18,7 @@ use crate::report::{
 use crate::rollback::{self, Inverse};
 use crate::rules::{self, Ctx, TxState};
 use crate::source::{self, RawKind, Source, alembic};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Which rules run and at what severity.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -294,18 +294,41 @@ impl Analyzer {
         let mut tx = TxState::default();
         let mut statements = Vec::with_capacity(ops.len());
         let mut inverses: Vec<Inverse> = Vec::with_capacity(ops.len());
-        // The catalog at the start and end of every revision, for the downgrade comparison.
-        let mut revision_catalogs: Vec<(Option<Catalog>, Option<Catalog>)> =
-            vec![(None, None); read.revisions.len()];
+        // The author's downgrade is compared revision by revision as the pass leaves each one:
+        // only the catalog at the start of the current revision is kept (keeping every revision's
+        // catalogs took gigabytes for a long history over a large schema).
+        let downgrade = self
+            .downgrade
+            .as_ref()
+            .filter(|_| self.settings.selected("downgrade-mismatch"))
+            .map(|(_, text)| Downgrade::read(text));
+        let mut revision_start: Option<Snapshot> = None;
         let mut current_revision: Option<usize> = None;
         for (index, (st, op)) in read.statements.iter().zip(&ops).enumerate() {
-            if self.downgrade.is_some() && st.revision != current_revision {
-                if let Some(slot) = current_revision.and_then(|r| revision_catalogs.get_mut(r)) {
-                    slot.1 = Some(catalog.clone());
+            if let Some(down) = downgrade
+                .as_ref()
+                .filter(|_| st.revision != current_revision)
+            {
+                if let (Some(r), Some(before)) = (current_revision, revision_start.take()) {
+                    let done = Done {
+                        ops: &ops,
+                        inverses: &inverses,
+                        transactions: &transactions,
+                    };
+                    let after = before.same_part(&catalog);
+                    self.compare_revision(
+                        down,
+                        &read,
+                        r,
+                        &before.catalog,
+                        &after,
+                        &done,
+                        &mut statements,
+                    );
                 }
-                if let Some(slot) = st.revision.and_then(|r| revision_catalogs.get_mut(r)) {
-                    slot.0 = Some(catalog.clone());
-                }
+                revision_start = st
+                    .revision
+                    .and_then(|r| Snapshot::take(&catalog, &read, r, &ops, down));
                 current_revision = st.revision;
             }
             let bookkeeping = transactions[index] == Transaction::Bookkeeping;
@@ -531,17 +554,22 @@ impl Analyzer {
             }
             catalog.apply(op, true);
         }
-        if let Some(slot) = current_revision.and_then(|r| revision_catalogs.get_mut(r)) {
-            slot.1 = Some(catalog.clone());
-        }
-        if let Some((_, down)) = &self.downgrade {
-            self.compare_downgrade(
+        if let (Some(down), Some(r), Some(before)) =
+            (downgrade.as_ref(), current_revision, revision_start.take())
+        {
+            let done = Done {
+                ops: &ops,
+                inverses: &inverses,
+                transactions: &transactions,
+            };
+            let after = before.same_part(&catalog);
+            self.compare_revision(
                 down,
                 &read,
-                &ops,
-                &inverses,
-                &revision_catalogs,
-                &transactions,
+                r,
+                &before.catalog,
+                &after,
+                &done,
                 &mut statements,
             );
         }
@@ -654,121 +682,211 @@ impl Analyzer {
 }
 
 impl Analyzer {
-    /// Adds `downgrade-mismatch` findings: per upgrade revision, what the author's downgrade leaves
-    /// different from the schema before the upgrade, and how its statements differ from the
-    /// generated rollback.
+    /// Adds `downgrade-mismatch` findings for revision `r`, which the pass has just left: what the
+    /// author's downgrade of it leaves different from the schema before it (`before`; `after` is
+    /// the catalog after it), and how its statements differ from the generated rollback.
     #[allow(clippy::too_many_arguments)]
-    fn compare_downgrade(
+    fn compare_revision(
         &self,
-        down: &str,
+        down: &Downgrade<'_>,
         read: &source::Read,
-        ops: &[Op],
-        inverses: &[Inverse],
-        catalogs: &[(Option<Catalog>, Option<Catalog>)],
-        transactions: &[Transaction],
+        r: usize,
+        before: &Catalog,
+        after: &Catalog,
+        done: &Done<'_>,
         statements: &mut [StatementReport],
     ) {
-        if !self.settings.selected("downgrade-mismatch") {
+        let Some(rev) = read.revisions.get(r) else {
+            return;
+        };
+        if rev.marker.direction != source::Direction::Upgrade {
             return;
         }
+        let (ops, inverses, transactions) = (done.ops, done.inverses, done.transactions);
+        let (dread, dops, dtx) = (&down.read, &down.ops, &down.transactions);
+        let down = down.text;
         let severity = self
             .settings
             .severity_of("downgrade-mismatch", Severity::Warning);
-        let dread = source::read(down);
-        let dops: Vec<Op> = crate::par::map(&dread.statements, |st| lower_statement(down, st));
-        let dtx = self::transactions(&dops);
-        for (r, rev) in read.revisions.iter().enumerate() {
-            if rev.marker.direction != source::Direction::Upgrade {
-                continue;
+        // The statement findings attach to: the revision's first real statement.
+        let Some(&target) = rev.statements.iter().find(|&&i| {
+            transactions.get(i) != Some(&Transaction::Bookkeeping)
+                && !matches!(
+                    ops.get(i),
+                    Some(Op::Transaction(_) | Op::Empty | Op::Text | Op::Set { .. })
+                )
+        }) else {
+            return;
+        };
+        let generated: Vec<String> = rev
+            .statements
+            .iter()
+            .rev()
+            .filter(|&&i| transactions.get(i) != Some(&Transaction::Bookkeeping))
+            .filter_map(|&i| inverses.get(i))
+            .flat_map(|inv| inv.steps().iter().map(|s| s.sql.clone()))
+            .collect();
+        let mut messages = Vec::new();
+        let mut help = String::new();
+        match down_step(dread, &rev.marker.id) {
+            None => {
+                if generated.is_empty() {
+                    return;
+                }
+                messages.push(format!(
+                    "the downgrade has no step for revision {}",
+                    rev.marker.id
+                ));
             }
-            let Some((Some(before), Some(after))) = catalogs.get(r) else {
-                continue;
-            };
-            // The statement findings attach to: the revision's first real statement.
-            let Some(&target) = rev.statements.iter().find(|&&i| {
-                transactions.get(i) != Some(&Transaction::Bookkeeping)
-                    && !matches!(
-                        ops.get(i),
-                        Some(Op::Transaction(_) | Op::Empty | Op::Text | Op::Set { .. })
-                    )
-            }) else {
-                continue;
-            };
-            let generated: Vec<String> = rev
-                .statements
-                .iter()
-                .rev()
-                .filter(|&&i| transactions.get(i) != Some(&Transaction::Bookkeeping))
-                .filter_map(|&i| inverses.get(i))
-                .flat_map(|inv| inv.steps().iter().map(|s| s.sql.clone()))
-                .collect();
-            let mut messages = Vec::new();
-            let mut help = String::new();
-            match dread.revisions.iter().find(|d| {
-                d.marker.direction == source::Direction::Downgrade && d.marker.id == rev.marker.id
-            }) {
-                None => {
-                    if generated.is_empty() {
-                        continue;
-                    }
-                    messages.push(format!(
-                        "the downgrade has no step for revision {}",
-                        rev.marker.id
+            Some(d) => {
+                let real: Vec<usize> = d
+                    .statements
+                    .iter()
+                    .copied()
+                    .filter(|&i| dtx.get(i) != Some(&Transaction::Bookkeeping))
+                    .collect();
+                let mine: Vec<Op> = real.iter().filter_map(|&i| dops.get(i).cloned()).collect();
+                messages.extend(rollback::downgrade_differences(before, after, &mine));
+                let theirs: Vec<String> = real
+                    .iter()
+                    .filter(|&&i| {
+                        !matches!(dops.get(i), Some(Op::Transaction(_) | Op::Empty | Op::Text))
+                    })
+                    .filter_map(|&i| dread.statements.get(i))
+                    .map(|st| down[st.span.start_byte..st.span.end_byte].to_string())
+                    .collect();
+                let (only_generated, only_downgrade) =
+                    rollback::statement_diff(&generated, &theirs);
+                if messages.is_empty() {
+                    return;
+                }
+                if !only_generated.is_empty() {
+                    help.push_str(&format!(
+                        "The generated rollback has, and the downgrade has not: {}. ",
+                        only_generated.join("; ")
                     ));
                 }
-                Some(d) => {
-                    let real: Vec<usize> = d
-                        .statements
-                        .iter()
-                        .copied()
-                        .filter(|&i| dtx.get(i) != Some(&Transaction::Bookkeeping))
-                        .collect();
-                    let mine: Vec<Op> = real.iter().filter_map(|&i| dops.get(i).cloned()).collect();
-                    messages.extend(rollback::downgrade_differences(before, after, &mine));
-                    let theirs: Vec<String> = real
-                        .iter()
-                        .filter(|&&i| {
-                            !matches!(dops.get(i), Some(Op::Transaction(_) | Op::Empty | Op::Text))
-                        })
-                        .filter_map(|&i| dread.statements.get(i))
-                        .map(|st| down[st.span.start_byte..st.span.end_byte].to_string())
-                        .collect();
-                    let (only_generated, only_downgrade) =
-                        rollback::statement_diff(&generated, &theirs);
-                    if messages.is_empty() {
-                        continue;
-                    }
-                    if !only_generated.is_empty() {
-                        help.push_str(&format!(
-                            "The generated rollback has, and the downgrade has not: {}. ",
-                            only_generated.join("; ")
-                        ));
-                    }
-                    if !only_downgrade.is_empty() {
-                        help.push_str(&format!(
-                            "The downgrade has, and the generated rollback has not: {}. ",
-                            only_downgrade.join("; ")
-                        ));
-                    }
-                }
-            }
-            if help.is_empty() {
-                help = "Compare the revision's downgrade() with the generated rollback (`migsafe rollback`).".to_string();
-            }
-            if let Some(s) = statements.get_mut(target) {
-                for m in messages {
-                    s.risk = s.risk.max(severity_risk(severity));
-                    s.findings.push(Finding {
-                        rule: "downgrade-mismatch".to_string(),
-                        severity,
-                        message: format!("revision {}: {m}", rev.marker.id),
-                        help: help.trim_end().to_string(),
-                        span: s.span,
-                    });
+                if !only_downgrade.is_empty() {
+                    help.push_str(&format!(
+                        "The downgrade has, and the generated rollback has not: {}. ",
+                        only_downgrade.join("; ")
+                    ));
                 }
             }
         }
+        if help.is_empty() {
+            help = "Compare the revision's downgrade() with the generated rollback (`migsafe rollback`).".to_string();
+        }
+        if let Some(s) = statements.get_mut(target) {
+            for m in messages {
+                s.risk = s.risk.max(severity_risk(severity));
+                s.findings.push(Finding {
+                    rule: "downgrade-mismatch".to_string(),
+                    severity,
+                    message: format!("revision {}: {m}", rev.marker.id),
+                    help: help.trim_end().to_string(),
+                    span: s.span,
+                });
+            }
+        }
     }
+}
+
+/// What the pass has built so far, for the downgrade comparison.
+struct Done<'a> {
+    ops: &'a [Op],
+    inverses: &'a [Inverse],
+    transactions: &'a [Transaction],
+}
+
+/// The author's downgrade export, read and lowered once.
+struct Downgrade<'d> {
+    text: &'d str,
+    read: source::Read,
+    ops: Vec<Op>,
+    transactions: Vec<Transaction>,
+}
+
+impl<'d> Downgrade<'d> {
+    fn read(text: &'d str) -> Self {
+        let read = source::read(text);
+        let ops: Vec<Op> = crate::par::map(&read.statements, |st| lower_statement(text, st));
+        let transactions = transactions(&ops);
+        Downgrade {
+            text,
+            read,
+            ops,
+            transactions,
+        }
+    }
+}
+
+impl Downgrade<'_> {
+    /// The ops of the downgrade's step for revision `id`, without the migration tool's bookkeeping.
+    fn step_ops(&self, id: &str) -> impl Iterator<Item = &Op> {
+        down_step(&self.read, id)
+            .into_iter()
+            .flat_map(|d| d.statements.iter().copied())
+            .filter(|&i| self.transactions.get(i) != Some(&Transaction::Bookkeeping))
+            .filter_map(|i| self.ops.get(i))
+    }
+}
+
+/// The catalog at the start of an upgrade revision, for the downgrade comparison: only the tables
+/// the revision and its downgrade change, when no statement of either reaches beyond them (a
+/// whole copy per revision made a long history over a large schema quadratic).
+struct Snapshot {
+    catalog: Catalog,
+    /// The tables kept (`None`: the whole catalog).
+    tables: Option<BTreeSet<QualName>>,
+}
+
+impl Snapshot {
+    fn take(
+        catalog: &Catalog,
+        read: &source::Read,
+        r: usize,
+        ops: &[Op],
+        down: &Downgrade<'_>,
+    ) -> Option<Snapshot> {
+        let rev = read.revisions.get(r)?;
+        if rev.marker.direction != source::Direction::Upgrade {
+            return None;
+        }
+        let mut tables = Some(BTreeSet::new());
+        let upgrade = rev.statements.iter().filter_map(|&i| ops.get(i));
+        for op in upgrade.chain(down.step_ops(&rev.marker.id)) {
+            match (catalog.tables_changed_by(op), tables.as_mut()) {
+                (Some(changed), Some(set)) => set.extend(changed),
+                _ => {
+                    tables = None;
+                    break;
+                }
+            }
+        }
+        Some(Snapshot {
+            catalog: match &tables {
+                Some(set) => catalog.subset(set),
+                None => catalog.clone(),
+            },
+            tables,
+        })
+    }
+
+    /// The same part of `catalog` (at the end of the revision).
+    fn same_part<'c>(&self, catalog: &'c Catalog) -> std::borrow::Cow<'c, Catalog> {
+        match &self.tables {
+            Some(set) => std::borrow::Cow::Owned(catalog.subset(set)),
+            None => std::borrow::Cow::Borrowed(catalog),
+        }
+    }
+}
+
+/// The downgrade's step for revision `id`.
+fn down_step<'r>(read: &'r source::Read, id: &str) -> Option<&'r source::RevisionStep> {
+    read.revisions
+        .iter()
+        .find(|d| d.marker.direction == source::Direction::Downgrade && d.marker.id == id)
 }
 
 /// Rejects input that is not text: NUL bytes (binary) or invalid UTF-8, naming the byte offset.

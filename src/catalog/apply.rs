@@ -146,6 +146,78 @@ impl Catalog {
         self.indexes.retain_of_table(&key, |_| false);
     }
 
+    /// The tables (normalised) whose entries, constraints or indexes [`Catalog::apply`] of `op`
+    /// changes or reads, or `None` when it may change other tables too (renames, which foreign
+    /// keys of other tables follow; schema drops and moves). Types, functions and extensions are
+    /// not listed: [`Catalog::subset`] keeps all of them. Kept next to `apply`, which it describes.
+    pub(crate) fn tables_changed_by(&self, op: &Op) -> Option<Vec<QualName>> {
+        let refs = |constraints: &mut dyn Iterator<Item = &Constraint>| -> Vec<QualName> {
+            constraints
+                .filter_map(|c| match &c.kind {
+                    ConstraintKind::ForeignKey { ref_table, .. } => Some(normal(ref_table)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let mut out = Vec::new();
+        match op {
+            Op::CreateTable {
+                name,
+                columns,
+                constraints,
+                ..
+            } => {
+                out.push(normal(name));
+                out.extend(refs(
+                    &mut constraints
+                        .iter()
+                        .chain(columns.iter().flat_map(|c| &c.constraints)),
+                ));
+            }
+            Op::AlterTable { name, actions, .. } => {
+                out.push(normal(name));
+                for a in actions {
+                    match a {
+                        AlterAction::RenameColumn { .. }
+                        | AlterAction::RenameTable { .. }
+                        | AlterAction::SetSchema { .. } => return None,
+                        AlterAction::AttachPartition { partition }
+                        | AlterAction::DetachPartition { partition, .. } => {
+                            out.push(normal(partition))
+                        }
+                        AlterAction::AddConstraint { constraint } => {
+                            out.extend(refs(&mut std::iter::once(constraint)))
+                        }
+                        AlterAction::AddColumn { column, .. } => {
+                            out.extend(refs(&mut column.constraints.iter()))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Op::Drop { kind, names, .. } => match kind {
+                ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView => {
+                    out.extend(names.iter().map(normal))
+                }
+                ObjectKind::Index => out.extend(
+                    names
+                        .iter()
+                        .filter_map(|n| self.indexes.get(&normal(n)))
+                        .map(|i| i.table.clone()),
+                ),
+                ObjectKind::Schema => return None,
+                _ => {}
+            },
+            Op::CreateIndex(ix) => out.push(normal(&ix.table)),
+            Op::AlterIndex {
+                rename_to: Some(_), ..
+            } => return None,
+            Op::CreateView { name, .. } => out.push(normal(name)),
+            _ => {}
+        }
+        Some(out)
+    }
+
     /// Applies one statement. `in_migration` marks what it creates as created by the migration (false
     /// while loading a schema).
     pub fn apply(&mut self, op: &Op, in_migration: bool) {
@@ -579,4 +651,68 @@ fn rename_word(sql: &str, from: &str, to: &str) -> String {
     }
     flush(&mut word, &mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Catalog;
+    use crate::ir::{Op, QualName};
+    use std::collections::BTreeSet;
+
+    fn ops(sql: &str) -> Vec<Op> {
+        crate::source::read(sql)
+            .statements
+            .iter()
+            .map(|st| crate::analyze::lower_statement(sql, st))
+            .collect()
+    }
+
+    /// Everything the catalog says about `tables`, as text.
+    fn about(c: &Catalog, tables: &BTreeSet<QualName>) -> String {
+        tables
+            .iter()
+            .map(|t| {
+                let ixs: Vec<String> = c.indexes_of(t).map(|i| format!("{i:?}")).collect();
+                format!("{:?} {ixs:?}", c.table(t))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// `tables_changed_by` is what `apply` touches: applied to the subset of those tables, a
+    /// statement leaves them as it leaves them in the whole catalog, and renames and schema
+    /// drops (which reach other tables' foreign keys) say so with `None`.
+    #[test]
+    fn applying_to_the_subset_of_the_changed_tables_is_the_same() {
+        let schema = "CREATE TABLE a (id int PRIMARY KEY, name text);\nCREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a (id));\nCREATE INDEX ix_b ON b (a_id);\nCREATE TABLE c (id int);\nCREATE TYPE mood AS ENUM ('x');\n";
+        let local = "ALTER TABLE a ADD COLUMN c int NOT NULL DEFAULT 0;\nALTER TABLE b DROP COLUMN a_id;\nALTER TABLE c ADD CONSTRAINT c_a FOREIGN KEY (id) REFERENCES a (id);\nALTER TABLE a ADD CONSTRAINT a_name UNIQUE (name);\nCREATE TABLE d (id int REFERENCES c (id), m mood);\nCREATE INDEX ix_c ON c (id);\nDROP INDEX ix_b;\nDROP TABLE c;\nALTER TYPE mood ADD VALUE 'y';\nALTER TABLE a ALTER COLUMN name SET NOT NULL, ALTER COLUMN name TYPE varchar(10);\nCREATE VIEW v AS SELECT 1;\nUPDATE a SET name = 'x';\n";
+        for op in ops(local) {
+            let mut whole = Catalog::from_sql(schema).expect("schema");
+            let changed: BTreeSet<QualName> = whole
+                .tables_changed_by(&op)
+                .unwrap_or_else(|| panic!("{op:?} is local"))
+                .into_iter()
+                .collect();
+            let mut part = whole.subset(&changed);
+            let before = whole.clone();
+            whole.apply(&op, true);
+            part.apply(&op, true);
+            assert_eq!(about(&whole, &changed), about(&part, &changed), "{op:?}");
+            // Nothing else changed.
+            let others: BTreeSet<QualName> = before
+                .tables()
+                .chain(whole.tables())
+                .map(|t| t.name.clone())
+                .filter(|t| !changed.contains(t))
+                .collect();
+            assert_eq!(about(&before, &others), about(&whole, &others), "{op:?}");
+            let types = |c: &Catalog| format!("{:?}", c.types().collect::<Vec<_>>());
+            assert_eq!(types(&whole), types(&part), "{op:?}");
+        }
+        let wide = "ALTER TABLE a RENAME COLUMN id TO key;\nALTER TABLE a RENAME TO aa;\nALTER TABLE a SET SCHEMA other;\nDROP SCHEMA other CASCADE;\nALTER INDEX ix_b RENAME TO ix_bb;\n";
+        let whole = Catalog::from_sql(schema).expect("schema");
+        for op in ops(wide) {
+            assert_eq!(whole.tables_changed_by(&op), None, "{op:?}");
+        }
+    }
 }

@@ -253,6 +253,31 @@ impl Catalog {
     pub fn set_index_invalid(&mut self, index: &QualName) {
         self.indexes.set_invalid(&normal(index));
     }
+
+    /// The catalog restricted to `tables` (normalised names) and their indexes, with every type,
+    /// function and extension: what statements that change only those tables (see
+    /// [`Catalog::tables_changed_by`]) need, at a fraction of a whole copy of a large schema.
+    pub(crate) fn subset(&self, tables: &BTreeSet<QualName>) -> Catalog {
+        let mut out = Catalog {
+            types: self.types.clone(),
+            functions: self.functions.clone(),
+            extensions: self.extensions.clone(),
+            schema_loaded: self.schema_loaded,
+            ..Catalog::default()
+        };
+        for name in tables {
+            if let Some(t) = self.tables.get(name) {
+                out.tables.insert(name.clone(), t.clone());
+            }
+            if let Some(size) = self.sizes.get(name) {
+                out.sizes.insert(name.clone(), *size);
+            }
+            for ix in self.indexes.of_table(name) {
+                out.indexes.insert(ix.name.clone(), ix.clone());
+            }
+        }
+        out
+    }
 }
 
 /// Indexes by name, with each table's index names beside them: per-table lookups (`indexes_of`,
