@@ -19,8 +19,14 @@ impl Catalog {
     pub fn from_sql(sql: &str) -> Result<Catalog, Error> {
         let mut catalog = Catalog::new();
         let read = crate::source::read(sql);
-        for st in &read.statements {
-            let op = crate::analyze::lower_statement(sql, st);
+        // A dump of a large schema has hundreds of thousands of statements: they are parsed on
+        // every core, a bounded batch at a time (so their IR is never all in memory), and applied
+        // in order.
+        let batches = read.statements.chunks(8192).flat_map(|batch| {
+            let ops = crate::par::map(batch, |st| crate::analyze::lower_statement(sql, st));
+            batch.iter().zip(ops)
+        });
+        for (st, op) in batches {
             match &op {
                 Op::Unparsed { error } => catalog.skipped.push(Skipped {
                     line: st.span.start_line,
