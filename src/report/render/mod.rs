@@ -27,8 +27,8 @@ pub fn render_many(reports: &[Report], format: Format, options: RenderOptions) -
     }
 }
 
-/// [`render_many`] written to `w`; JSON is serialised straight into it, without building the
-/// document in memory first.
+/// [`render_many`] written to `w`; JSON and text go out in pieces, without building the document in
+/// memory first.
 pub fn write_many(
     w: &mut impl std::io::Write,
     reports: &[Report],
@@ -37,6 +37,15 @@ pub fn write_many(
 ) -> std::io::Result<()> {
     match format {
         Format::Json => json::write_many(w, reports),
+        Format::Text => {
+            for (i, r) in reports.iter().enumerate() {
+                if i > 0 {
+                    w.write_all(b"\n")?;
+                }
+                text::write(w, r, options)?;
+            }
+            Ok(())
+        }
         _ => w.write_all(render_many(reports, format, options).as_bytes()),
     }
 }

@@ -16,6 +16,22 @@ use std::ops::Range;
 
 /// Renders `r` for a terminal; ANSI colours only when `options.color`.
 pub fn render(r: &Report, options: RenderOptions) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and every piece written is a str.
+    let _ = write(&mut out, r, options);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Statements whose diagnostics are laid out at a time: the output of a large report goes out in
+/// pieces instead of being held whole (tens of megabytes at 20,000 statements).
+const BATCH: usize = 4096;
+
+/// [`render`] written to `w`, a batch of statements at a time.
+pub fn write(
+    w: &mut impl std::io::Write,
+    r: &Report,
+    options: RenderOptions,
+) -> std::io::Result<()> {
     let paint = Paint(options.color);
     let renderer = if options.color {
         Renderer::styled()
@@ -31,32 +47,35 @@ pub fn render(r: &Report, options: RenderOptions) -> String {
         count(r.revisions.len(), "revision", "revisions"),
         r.pg_version
     );
+    w.write_all(out.as_bytes())?;
     let source = clean(&r.source);
-    // Each statement's diagnostics depend on that statement alone: laying them out (most of this
-    // renderer's time) runs on every core.
-    let diagnostics = crate::par::map(&r.statements, |s| {
-        // Most severe first; the statement's lines and the note are shown once, with the first
-        // finding, and the others point at the same place.
-        let mut findings: Vec<&Finding> = s.findings.iter().collect();
-        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-        let mut out = String::new();
-        for (i, f) in findings.into_iter().enumerate() {
-            out.push('\n');
-            out.push_str(&renderer.render(&[diagnostic(&source, s, f, i == 0)]));
-            out.push('\n');
+    for batch in r.statements.chunks(BATCH) {
+        // Each statement's diagnostics depend on that statement alone: laying them out (most of
+        // this renderer's time) runs on every core.
+        let diagnostics = crate::par::map(batch, |s| {
+            // Most severe first; the statement's lines and the note are shown once, with the
+            // first finding, and the others point at the same place.
+            let mut findings: Vec<&Finding> = s.findings.iter().collect();
+            findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+            let mut out = String::new();
+            for (i, f) in findings.into_iter().enumerate() {
+                out.push('\n');
+                out.push_str(&renderer.render(&[diagnostic(&source, s, f, i == 0)]));
+                out.push('\n');
+            }
+            out
+        });
+        for d in diagnostics {
+            w.write_all(d.as_bytes())?;
         }
-        out
-    });
-    out.reserve(diagnostics.iter().map(String::len).sum());
-    for d in diagnostics {
-        out.push_str(&d);
     }
+    let mut out = String::new();
     statements(&mut out, r, paint);
     database(&mut out, r, paint);
     failure_modes(&mut out, r, paint);
     rollback(&mut out, r, paint);
     summary(&mut out, r, paint);
-    out
+    w.write_all(out.as_bytes())
 }
 
 /// One finding as a rustc-style diagnostic: title, the statement's lines with a caret under the
