@@ -315,16 +315,7 @@ impl Analyzer {
                         inverses: &inverses,
                         transactions: &transactions,
                     };
-                    let after = before.same_part(&catalog);
-                    self.compare_revision(
-                        down,
-                        &read,
-                        r,
-                        &before.catalog,
-                        &after,
-                        &done,
-                        &mut statements,
-                    );
+                    self.compare_revision(down, &read, r, before, &catalog, &done, &mut statements);
                 }
                 revision_start = st
                     .revision
@@ -562,16 +553,7 @@ impl Analyzer {
                 inverses: &inverses,
                 transactions: &transactions,
             };
-            let after = before.same_part(&catalog);
-            self.compare_revision(
-                down,
-                &read,
-                r,
-                &before.catalog,
-                &after,
-                &done,
-                &mut statements,
-            );
+            self.compare_revision(down, &read, r, before, &catalog, &done, &mut statements);
         }
         let mut revisions: Vec<RevisionReport> = read
             .revisions
@@ -683,7 +665,7 @@ impl Analyzer {
 
 impl Analyzer {
     /// Adds `downgrade-mismatch` findings for revision `r`, which the pass has just left: what the
-    /// author's downgrade of it leaves different from the schema before it (`before`; `after` is
+    /// author's downgrade of it leaves different from the schema before it (`before`; `catalog` is
     /// the catalog after it), and how its statements differ from the generated rollback.
     #[allow(clippy::too_many_arguments)]
     fn compare_revision(
@@ -691,11 +673,13 @@ impl Analyzer {
         down: &Downgrade<'_>,
         read: &source::Read,
         r: usize,
-        before: &Catalog,
-        after: &Catalog,
+        before: Snapshot,
+        catalog: &Catalog,
         done: &Done<'_>,
         statements: &mut [StatementReport],
     ) {
+        let after = before.same_part(catalog);
+        let (before, after) = (&before.catalog, after.as_ref());
         let Some(rev) = read.revisions.get(r) else {
             return;
         };
