@@ -49,6 +49,10 @@ pub struct Units {
 #[derive(Debug, Clone, Default)]
 struct RevisionUnits {
     work_units: Vec<usize>,
+    /// Per entry of `work_units`: how many statements the work units before it hold.
+    statements_before: Vec<usize>,
+    /// The first statement of the revision that fails when run again, and its unit.
+    first_rerun_failure: Option<(usize, usize)>,
     has_block: bool,
 }
 
@@ -80,7 +84,7 @@ impl Units {
         self.by_revision.get(rev.map_or(0, |r| r + 1))
     }
 
-    fn index(&mut self) {
+    fn index(&mut self, ops: &[Op]) {
         self.unit_revision = self.units.iter().map(|u| self.revision(u)).collect();
         for (i, unit) in self.units.iter().enumerate() {
             let slot = self.unit_revision[i].map_or(0, |r| r + 1);
@@ -91,7 +95,21 @@ impl Units {
             let r = &mut self.by_revision[slot];
             r.has_block |= unit.in_transaction;
             if !unit.work.is_empty() {
+                let before = match (r.work_units.last(), r.statements_before.last()) {
+                    (Some(&last), Some(&n)) => {
+                        n + self.units.get(last).map_or(0, |u| u.statements.len())
+                    }
+                    _ => 0,
+                };
                 r.work_units.push(i);
+                r.statements_before.push(before);
+                if r.first_rerun_failure.is_none() {
+                    r.first_rerun_failure = unit
+                        .work
+                        .iter()
+                        .find(|&&w| ops.get(w).and_then(rerun_failure).is_some())
+                        .map(|&w| (i, w));
+                }
             }
         }
     }
@@ -117,19 +135,45 @@ impl Units {
     /// The first statement committed before `unit` (same revision) that fails when run again,
     /// with why, and the committed statements (the first [`LISTED`], with their count).
     pub fn rerun_blocker(&self, unit: usize, ops: &[Op]) -> Option<(usize, String, Listed)> {
-        let (i, reason) = self
-            .committed_before(unit)
-            .flat_map(|c| c.work.iter().copied())
-            .find_map(|i| ops.get(i).and_then(rerun_failure).map(|r| (i, r)))?;
-        let mut committed = Listed::default();
+        // Earlier units come first, and within a unit its statements in order: the first one
+        // of the revision that fails a rerun is the blocker, if its unit is before this one.
+        let (_, i) = self
+            .revision_slot(unit)?
+            .first_rerun_failure
+            .filter(|&(u, _)| u < unit)?;
+        let reason = ops.get(i).and_then(rerun_failure)?;
+        // The count from the per-revision sums, the list from the first units: a rule asks this
+        // once per unit, so walking all earlier units would be quadratic in a long revision.
+        let mut committed = Listed {
+            listed: Vec::new(),
+            count: self.statements_committed_before(unit),
+        };
         for c in self.committed_before(unit) {
-            committed.count += c.statements.len();
             let room = LISTED.saturating_sub(committed.listed.len());
+            if room == 0 {
+                break;
+            }
             committed
                 .listed
                 .extend(c.statements.iter().copied().take(room));
         }
         Some((i, reason, committed))
+    }
+
+    /// How many statements the units before `unit` of its revision that do work hold.
+    fn statements_committed_before(&self, unit: usize) -> usize {
+        let Some(r) = self.revision_slot(unit) else {
+            return 0;
+        };
+        let before = r.work_units.partition_point(|&u| u < unit);
+        let Some(last) = before.checked_sub(1) else {
+            return 0;
+        };
+        r.statements_before.get(last).copied().unwrap_or(0)
+            + r.work_units
+                .get(last)
+                .and_then(|&u| self.units.get(u))
+                .map_or(0, |u| u.statements.len())
     }
 }
 
@@ -232,7 +276,7 @@ pub fn units(ops: &[Op], transactions: &[Transaction], revision_of: Vec<Option<u
             *slot = unit;
         }
     }
-    out.index();
+    out.index(ops);
     out
 }
 
