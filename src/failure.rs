@@ -51,6 +51,8 @@ struct RevisionUnits {
     work_units: Vec<usize>,
     /// Per entry of `work_units`: how many statements the work units before it hold.
     statements_before: Vec<usize>,
+    /// Per entry of `work_units`: how many work statements the autocommit units before it hold.
+    autocommit_work_before: Vec<usize>,
     /// The first statement of the revision that fails when run again, and its unit.
     first_rerun_failure: Option<(usize, usize)>,
     has_block: bool,
@@ -101,8 +103,20 @@ impl Units {
                     }
                     _ => 0,
                 };
+                let autocommit_before = match (r.work_units.last(), r.autocommit_work_before.last())
+                {
+                    (Some(&last), Some(&n)) => {
+                        n + self
+                            .units
+                            .get(last)
+                            .filter(|u| !u.in_transaction)
+                            .map_or(0, |u| u.work.len())
+                    }
+                    _ => 0,
+                };
                 r.work_units.push(i);
                 r.statements_before.push(before);
+                r.autocommit_work_before.push(autocommit_before);
                 if r.first_rerun_failure.is_none() {
                     r.first_rerun_failure = unit
                         .work
@@ -158,6 +172,33 @@ impl Units {
                 .extend(c.statements.iter().copied().take(room));
         }
         Some((i, reason, committed))
+    }
+
+    /// The work statements of the autocommit units before `unit` of its revision (what committed
+    /// on its own before a transaction block): the first [`LISTED`], and their count.
+    pub fn autocommit_work_before(&self, unit: usize) -> Listed {
+        let count = self.revision_slot(unit).map_or(0, |r| {
+            let before = r.work_units.partition_point(|&u| u < unit);
+            let Some(last) = before.checked_sub(1) else {
+                return 0;
+            };
+            r.autocommit_work_before.get(last).copied().unwrap_or(0)
+                + r.work_units
+                    .get(last)
+                    .and_then(|&u| self.units.get(u))
+                    .filter(|u| !u.in_transaction)
+                    .map_or(0, |u| u.work.len())
+        });
+        let listed = if count == 0 {
+            Vec::new()
+        } else {
+            self.committed_before(unit)
+                .filter(|c| !c.in_transaction)
+                .flat_map(|c| c.work.iter().copied())
+                .take(LISTED)
+                .collect()
+        };
+        Listed { listed, count }
     }
 
     /// How many statements the units before `unit` of its revision that do work hold.

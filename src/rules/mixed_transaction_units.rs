@@ -45,7 +45,7 @@
 //! - https://alembic.sqlalchemy.org/en/latest/api/runtime.html#alembic.runtime.migration.MigrationContext.autocommit_block
 
 use super::{Ctx, Hit, Rule};
-use crate::failure::{LISTED, Listed, statement_numbers};
+use crate::failure::statement_numbers;
 use crate::report::Severity;
 
 pub(crate) const RULE: Rule = Rule {
@@ -70,18 +70,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     if unit.work.first() != Some(&ctx.index) {
         return Vec::new();
     }
-    let mut autocommit_before = Listed::default();
-    for i in ctx
-        .units
-        .committed_before(u)
-        .filter(|c| !c.in_transaction)
-        .flat_map(|c| c.work.iter().copied())
-    {
-        if autocommit_before.listed.len() < LISTED {
-            autocommit_before.listed.push(i);
-        }
-        autocommit_before.count += 1;
-    }
+    let autocommit_before = ctx.units.autocommit_work_before(u);
     if autocommit_before.count == 0 {
         return Vec::new();
     }
