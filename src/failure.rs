@@ -49,10 +49,10 @@ pub struct Units {
 #[derive(Debug, Clone, Default)]
 struct RevisionUnits {
     work_units: Vec<usize>,
-    /// Per entry of `work_units`: how many statements the work units before it hold.
-    statements_before: Vec<usize>,
-    /// Per entry of `work_units`: how many work statements the autocommit units before it hold.
-    autocommit_work_before: Vec<usize>,
+    /// Per entry of `work_units`: how many statements the work units up to it hold.
+    statements_through: Vec<usize>,
+    /// Per entry of `work_units`: how many work statements the autocommit units up to it hold.
+    autocommit_work_through: Vec<usize>,
     /// The first statement of the revision that fails when run again, and its unit.
     first_rerun_failure: Option<(usize, usize)>,
     has_block: bool,
@@ -97,26 +97,17 @@ impl Units {
             let r = &mut self.by_revision[slot];
             r.has_block |= unit.in_transaction;
             if !unit.work.is_empty() {
-                let before = match (r.work_units.last(), r.statements_before.last()) {
-                    (Some(&last), Some(&n)) => {
-                        n + self.units.get(last).map_or(0, |u| u.statements.len())
-                    }
-                    _ => 0,
+                let autocommit_work = if unit.in_transaction {
+                    0
+                } else {
+                    unit.work.len()
                 };
-                let autocommit_before = match (r.work_units.last(), r.autocommit_work_before.last())
-                {
-                    (Some(&last), Some(&n)) => {
-                        n + self
-                            .units
-                            .get(last)
-                            .filter(|u| !u.in_transaction)
-                            .map_or(0, |u| u.work.len())
-                    }
-                    _ => 0,
-                };
+                let statements = r.statements_through.last().copied().unwrap_or(0);
+                let autocommit = r.autocommit_work_through.last().copied().unwrap_or(0);
                 r.work_units.push(i);
-                r.statements_before.push(before);
-                r.autocommit_work_before.push(autocommit_before);
+                r.statements_through
+                    .push(statements + unit.statements.len());
+                r.autocommit_work_through.push(autocommit + autocommit_work);
                 if r.first_rerun_failure.is_none() {
                     r.first_rerun_failure = unit
                         .work
@@ -160,7 +151,7 @@ impl Units {
         // once per unit, so walking all earlier units would be quadratic in a long revision.
         let mut committed = Listed {
             listed: Vec::new(),
-            count: self.statements_committed_before(unit),
+            count: self.total_before(unit, |r| &r.statements_through),
         };
         for c in self.committed_before(unit) {
             let room = LISTED.saturating_sub(committed.listed.len());
@@ -177,18 +168,7 @@ impl Units {
     /// The work statements of the autocommit units before `unit` of its revision (what committed
     /// on its own before a transaction block): the first [`LISTED`], and their count.
     pub fn autocommit_work_before(&self, unit: usize) -> Listed {
-        let count = self.revision_slot(unit).map_or(0, |r| {
-            let before = r.work_units.partition_point(|&u| u < unit);
-            let Some(last) = before.checked_sub(1) else {
-                return 0;
-            };
-            r.autocommit_work_before.get(last).copied().unwrap_or(0)
-                + r.work_units
-                    .get(last)
-                    .and_then(|&u| self.units.get(u))
-                    .filter(|u| !u.in_transaction)
-                    .map_or(0, |u| u.work.len())
-        });
+        let count = self.total_before(unit, |r| &r.autocommit_work_through);
         let listed = if count == 0 {
             Vec::new()
         } else {
@@ -201,20 +181,15 @@ impl Units {
         Listed { listed, count }
     }
 
-    /// How many statements the units before `unit` of its revision that do work hold.
-    fn statements_committed_before(&self, unit: usize) -> usize {
-        let Some(r) = self.revision_slot(unit) else {
-            return 0;
-        };
-        let before = r.work_units.partition_point(|&u| u < unit);
-        let Some(last) = before.checked_sub(1) else {
-            return 0;
-        };
-        r.statements_before.get(last).copied().unwrap_or(0)
-            + r.work_units
-                .get(last)
-                .and_then(|&u| self.units.get(u))
-                .map_or(0, |u| u.statements.len())
+    /// A running total of `unit`'s revision (`totals` picks it) over the work units before `unit`.
+    fn total_before(&self, unit: usize, totals: impl Fn(&RevisionUnits) -> &Vec<usize>) -> usize {
+        self.revision_slot(unit).map_or(0, |r| {
+            let before = r.work_units.partition_point(|&u| u < unit);
+            before
+                .checked_sub(1)
+                .and_then(|last| totals(r).get(last).copied())
+                .unwrap_or(0)
+        })
     }
 }
 

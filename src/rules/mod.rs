@@ -35,6 +35,8 @@ pub struct TxState {
     held_by: Vec<usize>,
     /// Position in `held` of each table.
     held_at: HashMap<QualName, usize>,
+    /// The strongest mode in `held` (asked for every statement: kept, not recomputed).
+    strongest: Option<LockMode>,
     /// The strongest mode among held locks that block writes, and the last position in `held`
     /// with that mode.
     strongest_blocking: Option<(LockMode, usize)>,
@@ -57,6 +59,7 @@ impl Default for TxState {
             held: Vec::new(),
             held_by: Vec::new(),
             held_at: HashMap::new(),
+            strongest: None,
             strongest_blocking: None,
             alters: HashMap::new(),
             enum_adds: Vec::new(),
@@ -90,8 +93,9 @@ impl TxState {
             .copied()
     }
 
+    /// The strongest lock held from earlier statements of the transaction, on any table.
     pub fn strongest_held(&self) -> Option<LockMode> {
-        self.held.iter().map(|(_, m)| *m).max()
+        self.strongest
     }
 
     /// The strongest held lock that blocks writes (the last table locked in that mode among
@@ -128,6 +132,7 @@ impl TxState {
         self.held.clear();
         self.held_by.clear();
         self.held_at.clear();
+        self.strongest = None;
         self.strongest_blocking = None;
         self.alters.clear();
         self.enum_adds.clear();
@@ -158,6 +163,7 @@ impl TxState {
                     self.held.len() - 1
                 }
             };
+            self.strongest = self.strongest.max(Some(*m));
             if m.blocks_writes() {
                 self.strongest_blocking = match self.strongest_blocking {
                     Some((best, last)) if best > *m => Some((best, last)),

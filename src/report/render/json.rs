@@ -4,21 +4,29 @@ use crate::report::Report;
 
 /// Pretty-printed JSON with a trailing newline.
 pub fn render(report: &Report) -> String {
-    finish(serde_json::to_string_pretty(report))
+    collect(|w| write(w, report))
 }
 
 /// One report: its object; several: an array of them (the CLI's output for several files).
 pub fn render_many(reports: &[Report]) -> String {
-    match reports {
-        [one] => render(one),
-        _ => render_array(reports),
-    }
+    collect(|w| write_many(w, reports))
 }
 
 /// Always an array, even of one report (for callers that promised an array, e.g. several inputs
 /// of which only one could be read).
 pub fn render_array(reports: &[Report]) -> String {
-    finish(serde_json::to_string_pretty(reports))
+    collect(|w| write_array(w, reports))
+}
+
+/// What a writer produced, as text: the string and streamed forms are one code path.
+fn collect(f: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut out = Vec::new();
+    // Serialising plain data with string keys into memory cannot fail; keep a valid document if
+    // it ever did.
+    if let Err(e) = f(&mut out) {
+        return format!("{{\"error\": {:?}}}\n", e.to_string());
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// [`render_many`] written straight to `w`: the document is never held in memory as a whole (tens
@@ -41,11 +49,4 @@ fn write<T: serde::Serialize + ?Sized>(
 ) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, value).map_err(std::io::Error::from)?;
     w.write_all(b"\n")
-}
-
-fn finish(json: serde_json::Result<String>) -> String {
-    // Serialising plain data with string keys cannot fail; keep a valid document if it ever did.
-    let mut s = json.unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
-    s.push('\n');
-    s
 }
