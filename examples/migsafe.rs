@@ -25,9 +25,12 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use migsafe::db::{self, DbOptions};
+use migsafe::report::Reversibility;
+use migsafe::report::render::json;
 use migsafe::{
     Analyzer, Catalog, Format, RenderOptions, Report, Risk, Settings, SizeSettings, Source,
 };
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -342,6 +345,9 @@ fn check(
     args: &AnalyzeArgs,
 ) -> Result<ExitCode> {
     let mut ctx = analyzer(args)?;
+    if let ([file], Format::Json, None) = (files, format, ctx.db.as_ref()) {
+        return check_streaming(&ctx, file, fail_on, rollback_out);
+    }
     let mut reports = Vec::new();
     let mut io_error = false;
     for file in files {
@@ -364,9 +370,7 @@ fn check(
     } else {
         migsafe::report::render::write_many(&mut out, &reports, format, options)
     };
-    written
-        .and_then(|()| out.flush())
-        .context("cannot write to standard output")?;
+    written.and_then(|()| out.flush()).context(STDOUT)?;
     if let Some(path) = rollback_out {
         write_rollback(path, &reports)?;
     }
@@ -384,8 +388,64 @@ fn check(
     })
 }
 
-/// Warns on stderr about what a rollback cannot undo.
-fn warn_incomplete(r: &Report) {
+/// `check` of one file as JSON: each statement is written as the analysis leaves it, so memory
+/// holds the migration's IR and not its report (a third of the peak at 20,000 statements).
+fn check_streaming(
+    ctx: &Ctx,
+    file: &str,
+    fail_on: Risk,
+    rollback_out: Option<&str>,
+) -> Result<ExitCode> {
+    let (name, text) = match read_input(file) {
+        Ok(input) => input,
+        Err(e) => {
+            // As for several files: the other formats print nothing, JSON an empty list.
+            eprintln!("migsafe: {e:#}");
+            std::io::stdout().write_all(b"[]\n").context(STDOUT)?;
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let pg_version = ctx.analyzer.settings().pg_version;
+    let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut stream = json::Stream::begin(out, &name, pg_version).context(STDOUT)?;
+    let mut written = Ok(());
+    // The lines of statements the rollback cannot undo, for the warnings of --rollback-out.
+    let mut lines = BTreeMap::new();
+    // Written on this thread as the pass leaves each statement: a writer thread fed through a
+    // channel was measured no faster (0.41 s against 0.42 s at 20,000 statements, medians of 15).
+    let report = ctx
+        .analyzer
+        .analyze_each(Source::new(name.as_str(), &text), &mut |s| {
+            if s.reversible == Reversibility::Impossible {
+                lines.insert(s.index, s.span.start_line);
+            }
+            if written.is_ok() {
+                written = stream.statement(&s);
+            }
+        })?;
+    written.context(STDOUT)?;
+    stream
+        .finish(&report)
+        .and_then(|mut out| out.flush())
+        .context(STDOUT)?;
+    if let Some(path) = rollback_out {
+        warn_incomplete(&report, |i| lines.get(&i).copied());
+        std::fs::write(path, report.rollback_script())
+            .with_context(|| format!("cannot write {path}"))?;
+    }
+    let failed = report.fails_at(fail_on);
+    std::mem::forget(report);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+const STDOUT: &str = "cannot write to standard output";
+
+/// Warns on stderr about what a rollback cannot undo; `line` gives a statement's first line.
+fn warn_incomplete(r: &Report, line: impl Fn(usize) -> Option<u32>) {
     if r.rollback.complete {
         return;
     }
@@ -393,10 +453,7 @@ fn warn_incomplete(r: &Report) {
         eprintln!("migsafe: {}: rollback incomplete", r.source);
     }
     for i in &r.rollback.irreversible {
-        let line = r
-            .statements
-            .get(i.statement)
-            .map_or(0, |s| s.span.start_line);
+        let line = line(i.statement).unwrap_or(0);
         eprintln!(
             "migsafe: {}:{line}: rollback incomplete: {}",
             r.source, i.reason
@@ -426,7 +483,9 @@ fn write_rollback(path: &str, reports: &[Report]) -> Result<()> {
             }
         }
     }
-    reports.iter().for_each(warn_incomplete);
+    for r in reports {
+        warn_incomplete(r, |i| r.statements.get(i).map(|s| s.span.start_line));
+    }
     std::fs::write(path, script).with_context(|| format!("cannot write {path}"))
 }
 
@@ -439,11 +498,13 @@ fn rollback(file: &str, args: &AnalyzeArgs) -> Result<ExitCode> {
         ctx.db = None;
     }
     let report = analyze_file(&mut ctx, file, args)?;
-    warn_incomplete(&report);
+    warn_incomplete(&report, |i| {
+        report.statements.get(i).map(|s| s.span.start_line)
+    });
     std::io::stdout()
         .lock()
         .write_all(report.rollback_script().as_bytes())
-        .context("cannot write to standard output")?;
+        .context(STDOUT)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -489,7 +550,7 @@ fn rules(id: Option<&str>) -> Result<ExitCode> {
     std::io::stdout()
         .lock()
         .write_all(out.as_bytes())
-        .context("cannot write to standard output")?;
+        .context(STDOUT)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -532,9 +593,7 @@ fn snapshot(files: &[String], check: bool, args: &AnalyzeArgs) -> Result<ExitCod
                 .context_radius(3)
                 .header(&a, &b)
                 .to_string();
-            stdout
-                .write_all(text.as_bytes())
-                .context("cannot write to standard output")?;
+            stdout.write_all(text.as_bytes()).context(STDOUT)?;
             stale.push((path, old.is_none()));
         } else {
             std::fs::write(&path, &new).with_context(|| format!("cannot write {path}"))?;

@@ -277,7 +277,30 @@ impl Analyzer {
         Ok(self.analyze_text(&source.name, source.text))
     }
 
+    /// [`analyze`](Self::analyze), handing each statement's report to `sink` as soon as it is
+    /// final, in statement order, instead of keeping it: the returned report has no `statements`
+    /// (its summary, revisions, failure modes and rollback cover them all). Memory then holds the
+    /// migration's IR and not its report: a tool that writes each statement out as it comes (the
+    /// CLI's JSON output does, with [`json::Stream`](crate::report::render::json::Stream)) needs a
+    /// fraction of the memory. A statement is final when the pass leaves it, or, with
+    /// [`downgrade`](Self::downgrade), when the pass leaves its revision (the comparison adds
+    /// findings to the revision's first statement).
+    pub fn analyze_each(
+        &self,
+        source: Source<'_>,
+        sink: &mut dyn FnMut(StatementReport),
+    ) -> Result<Report, Error> {
+        Ok(self.pass(&source.name, source.text, sink))
+    }
+
     pub(crate) fn analyze_text(&self, name: &str, text: &str) -> Report {
+        let mut statements = Vec::new();
+        let mut report = self.pass(name, text, &mut |s| statements.push(s));
+        report.statements = statements;
+        report
+    }
+
+    fn pass(&self, name: &str, text: &str, sink: &mut dyn FnMut(StatementReport)) -> Report {
         let read = source::read(text);
         // Parsing and lowering see one statement at a time: they run on every core.
         let ops: Vec<Op> = crate::par::map(&read.statements, |st| lower_statement(text, st));
@@ -292,7 +315,7 @@ impl Analyzer {
         let mut session = Gucs::default();
         let mut local = Gucs::default();
         let mut tx = TxState::default();
-        let mut statements = Vec::with_capacity(ops.len());
+        let mut out = Out::new(sink);
         let mut inverses: Vec<Inverse> = Vec::with_capacity(ops.len());
         // The author's downgrade is compared revision by revision as the pass leaves each one:
         // only the catalog at the start of the current revision is kept (keeping every revision's
@@ -315,8 +338,17 @@ impl Analyzer {
                         inverses: &inverses,
                         transactions: &transactions,
                     };
-                    self.compare_revision(down, &read, r, before, &catalog, &done, &mut statements);
+                    self.compare_revision(
+                        down,
+                        &read,
+                        r,
+                        before,
+                        &catalog,
+                        &done,
+                        &mut out.pending,
+                    );
                 }
+                out.flush();
                 revision_start = st
                     .revision
                     .and_then(|r| Snapshot::take(&catalog, &read, r, &ops, down));
@@ -476,14 +508,10 @@ impl Analyzer {
                     },
                 )
             };
-            let reversible = match &inverse {
-                Inverse::Exact(_) => Reversibility::Exact,
-                Inverse::Lossy { .. } => Reversibility::Lossy,
-                Inverse::Impossible { .. } => Reversibility::Impossible,
-            };
+            let reversible = reversibility(&inverse);
             let rollback_sql: Vec<String> = inverse.steps().iter().map(|s| s.sql.clone()).collect();
             inverses.push(inverse);
-            statements.push(StatementReport {
+            let report = StatementReport {
                 index,
                 revision: st
                     .revision
@@ -514,7 +542,12 @@ impl Analyzer {
                 findings,
                 rollback: rollback_sql,
                 observed: self.facts.observed.get(&index).cloned(),
-            });
+            };
+            if downgrade.is_some() {
+                out.pending.push(report);
+            } else {
+                out.emit(report);
+            }
 
             // The state after the statement.
             match op {
@@ -553,8 +586,10 @@ impl Analyzer {
                 inverses: &inverses,
                 transactions: &transactions,
             };
-            self.compare_revision(down, &read, r, before, &catalog, &done, &mut statements);
+            self.compare_revision(down, &read, r, before, &catalog, &done, &mut out.pending);
         }
+        out.flush();
+        let summary = out.summary;
         let mut revisions: Vec<RevisionReport> = read
             .revisions
             .iter()
@@ -566,8 +601,8 @@ impl Analyzer {
                 reversible: worst(
                     r.statements
                         .iter()
-                        .filter_map(|&i| statements.get(i))
-                        .map(|s| s.reversible),
+                        .filter_map(|&i| inverses.get(i))
+                        .map(reversibility),
                 ),
                 failure_modes: Vec::new(),
             })
@@ -609,24 +644,6 @@ impl Analyzer {
             })
             .collect();
         let script = rollback::script(name, &rollback_units, &infos);
-        let mut counts = FindingCounts::default();
-        for f in statements.iter().flat_map(|s| &s.findings) {
-            match f.severity {
-                Severity::Error => counts.error += 1,
-                Severity::Warning => counts.warning += 1,
-                Severity::Info => counts.info += 1,
-            }
-        }
-        let summary = Summary {
-            statements: statements.len(),
-            unparsed: statements.iter().filter(|s| !s.parsed).count(),
-            findings: counts,
-            risk: statements
-                .iter()
-                .map(|s| s.risk)
-                .max()
-                .unwrap_or(Risk::None),
-        };
         // Failure modes (issue 8): what each commit unit's failure leaves behind.
         let names: Vec<failure::RevisionNames> = read
             .revisions
@@ -636,8 +653,9 @@ impl Analyzer {
                 parents: &r.marker.parents,
             })
             .collect();
+        let lines: Vec<u32> = read.statements.iter().map(|s| s.span.start_line).collect();
         let (per_revision, failure_modes) =
-            failure::failure_modes(&units, &ops, &statements, &names, irreversible.is_empty());
+            failure::failure_modes(&units, &ops, &lines, &names, irreversible.is_empty());
         for (r, modes) in revisions.iter_mut().zip(per_revision) {
             r.failure_modes = modes;
         }
@@ -656,7 +674,7 @@ impl Analyzer {
                 script,
                 irreversible,
             },
-            statements,
+            statements: Vec::new(),
             summary,
             database: self.facts.database.clone(),
         }
@@ -664,7 +682,8 @@ impl Analyzer {
 }
 
 impl Analyzer {
-    /// Adds `downgrade-mismatch` findings for revision `r`, which the pass has just left: what the
+    /// Adds `downgrade-mismatch` findings for revision `r`, which the pass has just left (`statements`
+    /// holds its reports, not yet handed out): what the
     /// author's downgrade of it leaves different from the schema before it (`before`; `catalog` is
     /// the catalog after it), and how its statements differ from the generated rollback.
     #[allow(clippy::too_many_arguments)]
@@ -761,7 +780,7 @@ impl Analyzer {
         if help.is_empty() {
             help = "Compare the revision's downgrade() with the generated rollback (`migsafe rollback`).".to_string();
         }
-        if let Some(s) = statements.get_mut(target) {
+        if let Some(s) = statements.iter_mut().find(|s| s.index == target) {
             for m in messages {
                 s.risk = s.risk.max(severity_risk(severity));
                 s.findings.push(Finding {
@@ -773,6 +792,58 @@ impl Analyzer {
                 });
             }
         }
+    }
+}
+
+/// Where the pass sends each statement's report, counting the summary as they go.
+struct Out<'s> {
+    sink: &'s mut dyn FnMut(StatementReport),
+    summary: Summary,
+    /// The current revision's reports while a downgrade comparison may still add findings.
+    pending: Vec<StatementReport>,
+}
+
+impl<'s> Out<'s> {
+    fn new(sink: &'s mut dyn FnMut(StatementReport)) -> Self {
+        Out {
+            sink,
+            summary: Summary {
+                statements: 0,
+                unparsed: 0,
+                findings: FindingCounts::default(),
+                risk: Risk::None,
+            },
+            pending: Vec::new(),
+        }
+    }
+
+    fn emit(&mut self, s: StatementReport) {
+        let sum = &mut self.summary;
+        sum.statements += 1;
+        sum.unparsed += usize::from(!s.parsed);
+        sum.risk = sum.risk.max(s.risk);
+        for f in &s.findings {
+            match f.severity {
+                Severity::Error => sum.findings.error += 1,
+                Severity::Warning => sum.findings.warning += 1,
+                Severity::Info => sum.findings.info += 1,
+            }
+        }
+        (self.sink)(s);
+    }
+
+    fn flush(&mut self) {
+        for s in std::mem::take(&mut self.pending) {
+            self.emit(s);
+        }
+    }
+}
+
+fn reversibility(inverse: &Inverse) -> Reversibility {
+    match inverse {
+        Inverse::Exact(_) => Reversibility::Exact,
+        Inverse::Lossy { .. } => Reversibility::Lossy,
+        Inverse::Impossible { .. } => Reversibility::Impossible,
     }
 }
 

@@ -7,13 +7,11 @@
 //! statements leave something behind even though they failed (an INVALID index after a failed
 //! `CREATE INDEX CONCURRENTLY`).
 //!
-//! This module sees only our IR and the report's statements; `analyze` calls it once, after the pass.
+//! This module sees only our IR and each statement's first line; `analyze` calls it once, after the pass.
 
 use crate::ir::{AlterAction, ObjectKind, Op, QualName, TxControl};
 use crate::pg::rerun::rerun_failure;
-use crate::report::{
-    FailureMode, Leftover, LeftoverKind, RerunFailure, StatementReport, Transaction,
-};
+use crate::report::{FailureMode, Leftover, LeftoverKind, RerunFailure, Transaction};
 use std::fmt::Write;
 
 /// One commit unit.
@@ -365,7 +363,7 @@ impl Committed {
 pub fn failure_modes(
     units: &Units,
     ops: &[Op],
-    statements: &[StatementReport],
+    lines: &[u32],
     revisions: &[RevisionNames],
     rollback_complete: bool,
 ) -> (Vec<Vec<FailureMode>>, Vec<FailureMode>) {
@@ -400,7 +398,7 @@ pub fn failure_modes(
             unit,
             before,
             &leftovers,
-            statements,
+            lines,
             rev.and_then(|r| revisions.get(r)),
             rollback_complete,
         );
@@ -518,12 +516,8 @@ fn leftovers_of(op: &Op) -> Vec<Leftover> {
 
 /// `statement 7 (line 40)` / `statements 3–9 (lines 10–25)`, numbered from 1 as in the rollback
 /// script.
-fn which(list: &[usize], statements: &[StatementReport]) -> String {
-    let lines: Vec<u32> = list
-        .iter()
-        .filter_map(|&i| statements.get(i))
-        .map(|s| s.span.start_line)
-        .collect();
+fn which(list: &[usize], lines: &[u32]) -> String {
+    let lines: Vec<u32> = list.iter().filter_map(|&i| lines.get(i).copied()).collect();
     let line_range = match (lines.first(), lines.last()) {
         (Some(a), Some(b)) if a != b => format!("lines {a}–{b}"),
         (Some(a), _) => format!("line {a}"),
@@ -562,15 +556,15 @@ fn describe(
     unit: &CommitUnit,
     committed: &Committed,
     leftovers: &[Leftover],
-    statements: &[StatementReport],
+    lines: &[u32],
     revision: Option<&RevisionNames>,
     rollback_complete: bool,
 ) -> String {
     let mut out = String::new();
     if unit.work.len() == 1 {
-        let _ = write!(out, "If {} fails, ", which(&unit.work, statements));
+        let _ = write!(out, "If {} fails, ", which(&unit.work, lines));
     } else {
-        let _ = write!(out, "If any of {} fails, ", which(&unit.work, statements));
+        let _ = write!(out, "If any of {} fails, ", which(&unit.work, lines));
     }
     if unit.in_transaction {
         out.push_str("its transaction rolls back and leaves nothing of it");
@@ -597,7 +591,7 @@ fn describe(
             }
             None => format!(" {verb} committed already: a retry runs the whole file again"),
         };
-        let _ = write!(out, "; {}{scope}.", which_committed(committed, statements));
+        let _ = write!(out, "; {}{scope}.", which_committed(committed, lines));
     }
     for l in leftovers {
         let _ = match l.kind {
@@ -621,7 +615,7 @@ fn describe(
         let _ = write!(
             out,
             " The retry fails at {}: {}",
-            which(&[first.statement], statements),
+            which(&[first.statement], lines),
             first.reason
         );
         if committed.rerun_count > 1 {
@@ -649,14 +643,11 @@ fn describe(
 }
 
 /// [`which`] for what earlier units committed: the listed statements, and how many more.
-fn which_committed(c: &Committed, statements: &[StatementReport]) -> String {
+fn which_committed(c: &Committed, lines: &[u32]) -> String {
     if c.count <= c.listed.len() {
-        return which(&c.listed, statements);
+        return which(&c.listed, lines);
     }
-    let line = |i: Option<&usize>| {
-        i.and_then(|&i| statements.get(i))
-            .map_or(0, |s| s.span.start_line)
-    };
+    let line = |i: Option<&usize>| i.and_then(|&i| lines.get(i)).copied().unwrap_or(0);
     format!(
         "statements {}, … ({} in all, lines {}–{})",
         ranges(&c.listed),

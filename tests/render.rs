@@ -284,6 +284,38 @@ fn several_reports_render_as_one_document() {
     assert_eq!(text.matches("\nsummary: ").count(), 2);
 }
 
+/// The JSON written while the analysis runs (`Analyzer::analyze_each` into `json::Stream`, what
+/// the CLI does for one file) is byte for byte the rendering of the whole report, on every fixture
+/// (schemas, downgrades and EXPLAIN plans included); the statements come out in order, and the
+/// report handed back carries none of them but counts them all.
+#[test]
+fn streamed_json_is_the_whole_report() {
+    for path in all_fixtures() {
+        let (analyzer, name, migration) =
+            common::fixture_analyzer(&path).unwrap_or_else(|e| panic!("{e}"));
+        let whole = analyzer
+            .analyze(migsafe::Source::new(name.as_str(), &migration))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut out = Vec::new();
+        let mut stream =
+            render::json::Stream::begin(&mut out, &name, analyzer.settings().pg_version)
+                .expect("writes to memory");
+        let mut indexes = Vec::new();
+        let rest = analyzer
+            .analyze_each(migsafe::Source::new(name.as_str(), &migration), &mut |s| {
+                indexes.push(s.index);
+                stream.statement(&s).expect("writes to memory");
+            })
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        stream.finish(&rest).expect("writes to memory");
+        let streamed = String::from_utf8(out).expect("JSON is UTF-8");
+        assert_eq!(streamed, render::json::render(&whole), "{}", path.display());
+        assert_eq!(indexes, (0..whole.statements.len()).collect::<Vec<_>>());
+        assert!(rest.statements.is_empty());
+        assert_eq!(rest.summary.statements, whole.statements.len());
+    }
+}
+
 /// Rendering is deterministic: the same report twice gives the same bytes, in every format (the
 /// snapshot workflow depends on it).
 #[test]

@@ -324,10 +324,14 @@ pub struct Report {
     pub pg_version: u32,
     /// The file name as given (relative paths stay relative), or `<stdin>`.
     pub source: String,
+    // Before `revisions` in the document: a report can be written while the analysis runs
+    // (`Analyzer::analyze_each`, `render::json::Stream`), and the revisions are complete only at
+    // its end.
+    /// Every statement of the file, in order.
+    pub statements: Vec<StatementReport>,
     pub revisions: Vec<RevisionReport>,
     /// Failure modes of the commit units outside any revision (files without revision markers).
     pub failure_modes: Vec<FailureMode>,
-    pub statements: Vec<StatementReport>,
     pub rollback: RollbackReport,
     pub summary: Summary,
     /// The restored copy the migration was checked against (`--database`); absent otherwise.

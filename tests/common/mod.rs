@@ -22,6 +22,14 @@ pub const SCHEMA_END: &str = "-- end of schema";
 /// in the schema gives a table's size; `-- plan: NAME` before a statement attaches the EXPLAIN JSON
 /// captured in `fixtures/plans/NAME.json`, and `-- observed: {…}` what a verification run saw.
 pub fn analyze_fixture(path: &Path) -> Result<Report, String> {
+    let (analyzer, name, migration) = fixture_analyzer(path)?;
+    analyzer
+        .analyze(Source::new(name, &migration))
+        .map_err(|e| e.to_string())
+}
+
+/// [`analyze_fixture`]'s analyzer (schema, downgrade, facts), the file name and the migration text.
+pub fn fixture_analyzer(path: &Path) -> Result<(Analyzer, String, String), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let text =
         migsafe::check_text(&path.display().to_string(), &bytes).map_err(|e| e.to_string())?;
@@ -89,13 +97,7 @@ pub fn analyze_fixture(path: &Path) -> Result<Report, String> {
             facts.observed.insert(index, o);
         }
     }
-    if facts.plans.is_empty() && facts.observed.is_empty() {
-        return Ok(report);
-    }
-    analyzer
-        .facts(facts)
-        .analyze(Source::new(name, &migration))
-        .map_err(|e| e.to_string())
+    Ok((analyzer.facts(facts), name, migration))
 }
 
 /// `public.runs 500000 80000000 95000000`

@@ -1,6 +1,6 @@
 //! The JSON report (DESIGN.md's contract, schema_version 1; schema in `schema/report.schema.json`).
 
-use crate::report::Report;
+use crate::report::{Report, StatementReport, Tool};
 
 /// Pretty-printed JSON with a trailing newline.
 pub fn render(report: &Report) -> String {
@@ -43,10 +43,311 @@ pub fn write_array(w: &mut impl std::io::Write, reports: &[Report]) -> std::io::
     write(w, reports)
 }
 
-fn write<T: serde::Serialize + ?Sized>(
-    w: &mut impl std::io::Write,
-    value: &T,
-) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, value).map_err(std::io::Error::from)?;
+fn write<T: Document + ?Sized>(w: &mut impl std::io::Write, value: &T) -> std::io::Result<()> {
+    value.write_at(w, 0)?;
     w.write_all(b"\n")
+}
+
+/// What can be the whole document: one report, or an array of them.
+trait Document {
+    fn write_at(&self, w: &mut dyn std::io::Write, depth: usize) -> std::io::Result<()>;
+}
+
+impl Document for Report {
+    fn write_at(&self, w: &mut dyn std::io::Write, depth: usize) -> std::io::Result<()> {
+        let head = Head {
+            schema_version: self.schema_version,
+            tool: &self.tool,
+            pg_version: self.pg_version,
+            source: &self.source,
+        };
+        let mut stream = Stream::open(w, depth, &head)?;
+        for s in &self.statements {
+            stream.statement(s)?;
+        }
+        stream.close(self)?;
+        Ok(())
+    }
+}
+
+impl Document for [Report] {
+    fn write_at(&self, w: &mut dyn std::io::Write, depth: usize) -> std::io::Result<()> {
+        w.write_all(b"[")?;
+        for (i, r) in self.iter().enumerate() {
+            w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            indent(w, depth + 1)?;
+            r.write_at(w, depth + 1)?;
+        }
+        if !self.is_empty() {
+            w.write_all(b"\n")?;
+            indent(w, depth)?;
+        }
+        w.write_all(b"]")
+    }
+}
+
+/// The fields of a report known before its analysis.
+struct Head<'a> {
+    schema_version: u32,
+    tool: &'a Tool,
+    pg_version: u32,
+    source: &'a str,
+}
+
+/// A report written while the analysis runs: the head, then each statement as
+/// [`Analyzer::analyze_each`](crate::Analyzer::analyze_each) hands it over, then the rest. The
+/// bytes are those of [`render`] for the same report, so memory holds one statement's report at a
+/// time and not the whole document.
+///
+/// ```
+/// use migsafe::report::render::json::Stream;
+/// use migsafe::{Analyzer, Source};
+///
+/// let analyzer = Analyzer::default();
+/// let sql = "ALTER TABLE t ADD COLUMN c int;";
+/// let mut out = Vec::new();
+/// let mut stream = Stream::begin(&mut out, "m.sql", analyzer.settings().pg_version).unwrap();
+/// let mut failed = None;
+/// let report = analyzer
+///     .analyze_each(Source::new("m.sql", sql), &mut |s| {
+///         if let Err(e) = stream.statement(&s) {
+///             failed.get_or_insert(e);
+///         }
+///     })
+///     .unwrap();
+/// assert!(failed.is_none());
+/// stream.finish(&report).unwrap();
+/// let whole = migsafe::report::render::json::render(&Analyzer::default().analyze(Source::new("m.sql", sql)).unwrap());
+/// assert_eq!(String::from_utf8(out).unwrap(), whole);
+/// ```
+pub struct Stream<W: std::io::Write> {
+    w: W,
+    depth: usize,
+    statements: usize,
+}
+
+impl<W: std::io::Write> Stream<W> {
+    /// Starts the document of the report on `source`, analysed for PostgreSQL `pg_version`.
+    pub fn begin(w: W, source: &str, pg_version: u32) -> std::io::Result<Self> {
+        let tool = Tool {
+            name: "migsafe".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        };
+        let head = Head {
+            schema_version: crate::report::SCHEMA_VERSION,
+            tool: &tool,
+            pg_version,
+            source,
+        };
+        Stream::open(w, 0, &head)
+    }
+
+    fn open(mut w: W, depth: usize, head: &Head<'_>) -> std::io::Result<Self> {
+        w.write_all(b"{")?;
+        field(&mut w, depth, true, "schema_version", &head.schema_version)?;
+        field(&mut w, depth, false, "tool", head.tool)?;
+        field(&mut w, depth, false, "pg_version", &head.pg_version)?;
+        field(&mut w, depth, false, "source", head.source)?;
+        w.write_all(b",\n")?;
+        indent(&mut w, depth + 1)?;
+        w.write_all(b"\"statements\": [")?;
+        Ok(Stream {
+            w,
+            depth,
+            statements: 0,
+        })
+    }
+
+    /// Writes the next statement's report.
+    pub fn statement(&mut self, s: &StatementReport) -> std::io::Result<()> {
+        self.w
+            .write_all(if self.statements == 0 { b"\n" } else { b",\n" })?;
+        indent(&mut self.w, self.depth + 2)?;
+        value(&mut self.w, self.depth + 2, s)?;
+        self.statements += 1;
+        Ok(())
+    }
+
+    /// Ends the document with the rest of `report` (whose `statements` are not read: they were
+    /// written one by one) and a newline, and hands the writer back.
+    pub fn finish(self, report: &Report) -> std::io::Result<W> {
+        let mut w = self.close(report)?;
+        w.write_all(b"\n")?;
+        Ok(w)
+    }
+
+    /// [`finish`](Self::finish) without the newline: a report inside an array.
+    fn close(mut self, report: &Report) -> std::io::Result<W> {
+        let (w, depth) = (&mut self.w, self.depth);
+        if self.statements > 0 {
+            w.write_all(b"\n")?;
+            indent(w, depth + 1)?;
+        }
+        w.write_all(b"]")?;
+        field(w, depth, false, "revisions", &report.revisions)?;
+        field(w, depth, false, "failure_modes", &report.failure_modes)?;
+        field(w, depth, false, "rollback", &report.rollback)?;
+        field(w, depth, false, "summary", &report.summary)?;
+        if let Some(db) = &report.database {
+            field(w, depth, false, "database", db)?;
+        }
+        w.write_all(b"\n")?;
+        indent(w, depth)?;
+        w.write_all(b"}")?;
+        Ok(self.w)
+    }
+}
+
+/// `"key": value` as a member of an object at `depth` (the key one level deeper).
+fn field<T: serde::Serialize + ?Sized>(
+    w: &mut (impl std::io::Write + ?Sized),
+    depth: usize,
+    first: bool,
+    key: &str,
+    v: &T,
+) -> std::io::Result<()> {
+    w.write_all(if first { b"\n" } else { b",\n" })?;
+    indent(w, depth + 1)?;
+    serde_json::to_writer(&mut *w, key).map_err(std::io::Error::from)?;
+    w.write_all(b": ")?;
+    value(w, depth + 1, v)
+}
+
+fn value<T: serde::Serialize + ?Sized>(
+    w: &mut (impl std::io::Write + ?Sized),
+    depth: usize,
+    v: &T,
+) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(
+        w,
+        Pretty {
+            depth,
+            has_value: false,
+        },
+    );
+    v.serialize(&mut ser).map_err(std::io::Error::from)
+}
+
+fn indent(w: &mut (impl std::io::Write + ?Sized), depth: usize) -> std::io::Result<()> {
+    const SPACES: &[u8] = &[b' '; 64];
+    let mut n = depth * 2;
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        w.write_all(&SPACES[..k])?;
+        n -= k;
+    }
+    Ok(())
+}
+
+/// serde_json's pretty layout (two spaces per level), for a value that sits `depth` levels deep
+/// in the document: serde_json's own `PrettyFormatter` always starts at the left margin.
+struct Pretty {
+    depth: usize,
+    has_value: bool,
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            indent(w, self.depth)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(w, self.depth)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            indent(w, self.depth)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(w, self.depth)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written layout is serde_json's: the derive (whose field order is the document's)
+    /// and the streamed writer give the same bytes, for one report and for an array of them.
+    #[test]
+    fn streamed_layout_is_serde_json_pretty() {
+        let sql = "BEGIN;\n-- Running upgrade  -> a1\nALTER TABLE t ADD COLUMN c int NOT NULL;\n\
+                   CREATE INDEX i ON t (c);\nDROP TABLE old;\nCOMMIT;\n";
+        let one = crate::analyze(sql);
+        let empty = crate::analyze("");
+        assert!(!one.statements.is_empty() && !one.revisions.is_empty());
+        for r in [&one, &empty] {
+            let serde = serde_json::to_string_pretty(r).unwrap() + "\n";
+            assert_eq!(render(r), serde);
+        }
+        let mut checked = one.clone();
+        checked.database = Some(crate::report::DatabaseReport {
+            server_version: "15.19".to_string(),
+            tables: 3,
+            explained: 1,
+            verified: true,
+            rollback_verified: Some(true),
+            rollback_differences: Vec::new(),
+            notes: vec!["a note".to_string()],
+        });
+        assert_eq!(
+            render(&checked),
+            serde_json::to_string_pretty(&checked).unwrap() + "\n"
+        );
+        let many = vec![one.clone(), empty, checked];
+        let serde = serde_json::to_string_pretty(&many).unwrap() + "\n";
+        assert_eq!(render_many(&many), serde);
+        assert_eq!(render_array(&[]), "[]\n");
+        assert_eq!(
+            render_array(std::slice::from_ref(&one)),
+            serde_json::to_string_pretty(&[one]).unwrap() + "\n"
+        );
+    }
 }
