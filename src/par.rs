@@ -16,8 +16,22 @@ const STACK: usize = 8 << 20;
 /// `items.iter().map(f).collect()`, spread over the machine's cores. Falls back to one thread for
 /// small inputs, on a single core, or when the system refuses a thread.
 pub(crate) fn map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    map_per(items, MIN_PER_THREAD, f)
+}
+
+/// [`map`] for few items that are each much work (parts of a text): a thread per item, up to the
+/// number of cores.
+pub(crate) fn map_each<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    map_per(items, 1, f)
+}
+
+fn map_per<T: Sync, U: Send>(
+    items: &[T],
+    min_per_thread: usize,
+    f: impl Fn(&T) -> U + Sync,
+) -> Vec<U> {
     let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    let threads = cores.min(items.len() / MIN_PER_THREAD).max(1);
+    let threads = cores.min(items.len() / min_per_thread).max(1);
     if threads == 1 {
         return items.iter().map(&f).collect();
     }

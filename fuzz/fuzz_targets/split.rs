@@ -1,5 +1,6 @@
 //! The splitter on any text: no panic, spans in order, inside the text and on character
-//! boundaries, and the same statements whatever the chunk size the splitter tokenizes by.
+//! boundaries, and the same statements whatever the chunk size the splitter tokenizes by, and
+//! whether it splits on one thread or on several.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -24,5 +25,12 @@ fuzz_target!(|data: &[u8]| {
     // The smallest chunks cut after every `;` that ends a line: the most restarts of the tokenizer.
     let chunked = split::split_in_chunks_of(&text, 1);
     assert_eq!(whole, chunked, "chunked split differs");
+    // Split on several threads from lines that start like SQL: when the cuts are accepted, the
+    // same statements and comments.
+    for parts in [2, 3, 5] {
+        if let Some(p) = split::split_in_parts(&text, parts, 1) {
+            assert_eq!(whole, p, "split in {parts} parts differs");
+        }
+    }
     let _ = migsafe::source::read(&text);
 });

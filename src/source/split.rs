@@ -279,33 +279,131 @@ struct Splitter<'a> {
     first_chunk: usize,
     /// The tokenizer's COPY tracker at the end of the tokens used so far.
     copy_first: CopyState,
+    /// Where splitting starts (a part of the text, see [`split_in_parts`]).
+    start: usize,
+    /// A tokenizer error, a restart or a COPY was met: as the end of a part, no clean cut.
+    irregular: bool,
 }
 
 /// Splits `text` into statements and the comments between them.
 pub fn split(text: &str) -> Split {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let parts = cores.min(text.len() / MIN_PART);
+    if parts >= 2
+        && let Some(split) = split_in_parts(text, parts, FIRST_CHUNK)
+    {
+        return split;
+    }
     split_in_chunks_of(text, FIRST_CHUNK)
+}
+
+/// Below this many bytes per core, one thread splits the whole text (a thread and the check of
+/// its part's end cost more than they save).
+const MIN_PART: usize = 128 << 10;
+
+/// [`split`] on `parts` threads at once, each from its own place in the text; `None` when no such
+/// places are found or a part's end is not certain to be a clean cut (then the caller splits on
+/// one thread).
+///
+/// A part starts at a line that starts like SQL right after a blank line (Alembic's and Django's
+/// exports are made of them). The part before it is split as if the text ended there, and the cut
+/// holds when that part ends the way one run over the whole text would reach that line: with no
+/// statement open, no tokenizer error (a quote, comment or dollar quote running across the cut is
+/// one), no COPY (whose data sqlparser reads past its `;`), and the tokenizer's own idea of the
+/// statement fresh (after a `;`: printed text without one leaves sqlparser inside a statement,
+/// where a COPY on the next line would not be read as one). The tokenizer then restarts cleanly
+/// there (see [`last_cut`]), and the splitter has nothing to carry over: the line's first token
+/// opens a statement whatever came before. The fuzz target `split` checks that the result is
+/// that of one run.
+#[doc(hidden)]
+pub fn split_in_parts(text: &str, parts: usize, first_chunk: usize) -> Option<Split> {
+    let mut bounds = vec![0];
+    for i in 1..parts {
+        let from = (text.len() / parts * i).max(bounds.last().copied().unwrap_or(0) + 1);
+        match part_start(text, from) {
+            Some(at) => bounds.push(at),
+            None => break,
+        }
+    }
+    bounds.push(text.len());
+    if bounds.len() < 3 {
+        return None;
+    }
+    let ranges: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
+    let last = ranges.len() - 1;
+    let done = crate::par::map_each(&ranges, |&(start, end)| {
+        let mut s = Splitter::over(&text[..end], start, first_chunk);
+        s.run_to_end();
+        let clean = !s.irregular && s.open.is_none() && s.copy_first == CopyState::default();
+        s.close(false);
+        (s.out, clean)
+    });
+    if done[..last].iter().any(|(_, clean)| !clean) {
+        return None;
+    }
+    let mut parts = done.into_iter().map(|(part, _)| part);
+    let mut out = parts.next()?;
+    for part in parts {
+        let before = out.statements.len();
+        out.statements.extend(part.statements);
+        out.comments.extend(part.comments.into_iter().map(|mut c| {
+            c.before_statement += before;
+            c
+        }));
+    }
+    Some(out)
+}
+
+/// The first line at or after byte `from` that starts like SQL right after a blank line (see
+/// [`split_in_parts`]).
+fn part_start(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = from;
+    // Bytes, not chars: `from` may fall inside a character, and a newline never does.
+    while let Some(i) = bytes.get(at..)?.iter().position(|&b| b == b'\n') {
+        let start = at + i + 1;
+        let prev = text[..at + i].rfind('\n').map_or(0, |j| j + 1);
+        let end = text[start..].find('\n').map_or(text.len(), |j| start + j);
+        if text[prev..at + i].trim().is_empty()
+            && start < text.len()
+            && text[start..end].starts_with(|c: char| c.is_ascii_alphabetic())
+            && line_starts_sql(&text[start..end])
+        {
+            return Some(start);
+        }
+        at = start;
+    }
+    None
 }
 
 /// [`split`], tokenizing at least `first_chunk` bytes at a time: the result is the same for every
 /// chunk size (the fuzz target `split` checks it), only memory and time differ.
 #[doc(hidden)]
 pub fn split_in_chunks_of(text: &str, first_chunk: usize) -> Split {
-    let mut s = Splitter {
-        first_chunk: first_chunk.max(1),
-        copy_first: CopyState::default(),
-        text,
-        lines: LineIndex::new(text),
-        out: Split::default(),
-        open: None,
-        only_space_since_last: false,
-        skip_until: 0,
-        restart: None,
-    };
-    s.run();
+    let mut s = Splitter::over(text, 0, first_chunk);
+    s.run_to_end();
+    s.close(false);
     s.out
 }
 
 impl<'a> Splitter<'a> {
+    /// A splitter of `text` from byte `start` (a line start) to its end.
+    fn over(text: &'a str, start: usize, first_chunk: usize) -> Self {
+        Splitter {
+            first_chunk: first_chunk.max(1),
+            copy_first: CopyState::default(),
+            text,
+            lines: LineIndex::new(text),
+            out: Split::default(),
+            open: None,
+            only_space_since_last: false,
+            skip_until: 0,
+            restart: None,
+            start,
+            irregular: false,
+        }
+    }
+
     /// Tokenizes the text a bounded chunk at a time, so memory holds the tokens of one chunk and
     /// not of the whole file, and a restart (after printed text or a tokenizer error) re-reads one
     /// chunk and not the rest of the file.
@@ -315,9 +413,9 @@ impl<'a> Splitter<'a> {
     /// cut gives the same tokens as one run over the whole text. A chunk without one (a long
     /// token, or an error or COPY data the chunk's end cut short) is read again twice as long, so the
     /// total work stays linear.
-    fn run(&mut self) {
+    fn run_to_end(&mut self) {
         let dialect = PostgreSqlDialect {};
-        let mut from: usize = 0;
+        let mut from: usize = self.start;
         let mut size = self.first_chunk;
         let mut buf: Vec<TokenWithSpan> = Vec::new();
         while from < self.text.len() {
@@ -363,6 +461,10 @@ impl<'a> Splitter<'a> {
             let mut reached = from;
             for t in buf.drain(..usable) {
                 self.copy_first = copy_tracker(self.copy_first, &t.token);
+                self.irregular |= matches!(
+                    self.copy_first.statement,
+                    Statement::Copy | Statement::CopyData
+                );
                 let tok = self.absolute(t, chunk_line, chunk_column);
                 reached = reached.max(tok.end);
                 self.feed(tok);
@@ -371,6 +473,7 @@ impl<'a> Splitter<'a> {
                 }
             }
             if let Some(line) = self.restart.take() {
+                self.irregular = true;
                 // A fresh tokenizer from that line on.
                 from = self.lines.line_start(line);
                 self.copy_first = CopyState::default();
@@ -383,6 +486,7 @@ impl<'a> Splitter<'a> {
             match result {
                 Ok(()) => break,
                 Err(e) => {
+                    self.irregular = true;
                     self.copy_first = CopyState::default();
                     let line = chunk_line + e.location.line.max(1) as u32 - 1;
                     let column = if e.location.line <= 1 {
@@ -406,7 +510,6 @@ impl<'a> Splitter<'a> {
                 }
             }
         }
-        self.close(false);
     }
 
     /// A chunk's token with absolute byte offsets; the chunk starts at (`chunk_line`, `chunk_column`).
@@ -1011,5 +1114,94 @@ mod tests {
         let s = split("-- nothing\n/* here */\n");
         assert!(s.statements.is_empty());
         assert_eq!(s.comments.len(), 2);
+    }
+}
+
+#[cfg(test)]
+mod parts_tests {
+    use super::*;
+
+    /// Pieces that make a cut go wrong if it is not checked: statements, quotes, comments and
+    /// dollar quotes that run across blank lines and lines that start like SQL, COPY data, printed
+    /// text, `;;`, BEGIN ATOMIC bodies and revision markers.
+    const PIECES: &[&str] = &[
+        "ALTER TABLE t ADD COLUMN c int;\n",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n\nUPDATE t SET a = 1;\n\nRETURN 1;\nEND $$;\n",
+        "SELECT 'it''s\n\nDROP TABLE t;\n';\n",
+        "/* a comment\n\nDROP TABLE t;\n*/\n",
+        "INFO  [alembic] Running upgrade a -> b\nprinted; text\n",
+        "UPDATE t SET a = 1;;\n",
+        ";\n",
+        "CREATE FUNCTION g() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n\nSELECT 1;\n\nEND;\n",
+        "-- Running upgrade a -> b\n",
+        "BEGIN;\n",
+        "COMMIT;\n",
+        "CREATE INDEX i ON t (a)\n\nWHERE a > 0;\n",
+        "  indented text;\n",
+        "SELECT \"quoted\n\nALTER\";\n",
+        "\r\nALTER TABLE t DROP COLUMN c;\r\n",
+        "-- ünïcödé comment\n",
+    ];
+
+    /// Pieces that refuse every cut before them: the tokenizer fails up to the end of the text,
+    /// restarts after a quote in prose, or reads COPY data.
+    const RARE: &[&str] = &[
+        "SELECT $tag$ open\n",
+        "E'unterminated \\' \n",
+        "INFO  [alembic] it's printed\n",
+        "COPY t (a) FROM stdin;\n1\n\nALTER TABLE x\n\\.\n",
+    ];
+
+    #[test]
+    fn parts_give_the_split_of_one_run() {
+        // A fixed linear congruential sequence: the same texts on every run.
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as usize % n
+        };
+        let (mut cut, mut refused) = (0, 0);
+        for _ in 0..400 {
+            let mut text = String::new();
+            for _ in 0..next(40) + 2 {
+                let piece = if next(80) == 0 {
+                    RARE[next(RARE.len())]
+                } else {
+                    PIECES[next(PIECES.len())]
+                };
+                text.push_str(piece);
+                if next(2) == 0 {
+                    text.push('\n');
+                }
+            }
+            let one = split_in_chunks_of(&text, FIRST_CHUNK);
+            for parts in 2..6 {
+                for chunk in [FIRST_CHUNK, 1] {
+                    match split_in_parts(&text, parts, chunk) {
+                        Some(s) => {
+                            cut += 1;
+                            assert_eq!(s, one, "{parts} parts, chunks of {chunk}:\n{text}");
+                        }
+                        None => refused += 1,
+                    }
+                }
+            }
+        }
+        // Both ways are taken: cuts that hold, and cuts refused.
+        assert!(cut > 300 && refused > 300, "{cut} cut, {refused} refused");
+    }
+
+    #[test]
+    fn a_large_export_is_split_in_parts() {
+        let rev =
+            "BEGIN;\n\n-- Running upgrade a -> b\n\nALTER TABLE t ADD COLUMN c int;\n\nCOMMIT;\n\n";
+        let text = rev.repeat(4000);
+        let parts = split_in_parts(&text, 2, FIRST_CHUNK).expect("a clean cut exists");
+        assert_eq!(parts, split_in_chunks_of(&text, FIRST_CHUNK));
+        assert_eq!(parts.statements.len(), 12_000);
+        assert_eq!(parts.comments.len(), 4000);
+        assert_eq!(parts.comments[3999].before_statement, 11_998);
     }
 }
