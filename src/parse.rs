@@ -70,11 +70,12 @@ pub(crate) fn parse(sql: &str, line: u32, column: u32) -> Parsed {
         }
     };
     let mut tokens = depythonize(raw, line, column);
-    // Our own tokens serve the keyword fallback only: for a statement sqlparser misreads (checked on
-    // its first words here) or rejects (tokenized again below). Building them for every statement
-    // cost two strings per word of the file.
-    let mut ours: Option<Vec<Tok>> = misread_by_sqlparser(&tokens)
-        .then(|| tokens.iter().filter_map(|t| self::ours(&t.token)).collect());
+    // Our own tokens serve the keyword fallback only: for a statement sqlparser misreads or cannot
+    // read (checked on its first words here) or rejects (tokenized again below). Building them for
+    // every statement cost two strings per word of the file.
+    let mut ours: Option<Vec<Tok>> = (misread_by_sqlparser(&tokens)
+        || unread_by_sqlparser(&tokens))
+    .then(|| tokens.iter().filter_map(|t| self::ours(&t.token)).collect());
     strip_matview_data_clause(&mut tokens);
     let statement = match Parser::new(&dialect)
         .with_tokens_with_locations(tokens)
@@ -100,6 +101,12 @@ pub(crate) fn parse(sql: &str, line: u32, column: u32) -> Parsed {
 fn misread_by_sqlparser(tokens: &[TokenWithSpan]) -> bool {
     let kw = |i: usize, k: &str| matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
     kw(0, "DROP") && kw(1, "INDEX") && kw(2, "CONCURRENTLY")
+}
+
+/// Statements sqlparser 0.64 rejects at their first word, which the fallback reads: `DO` (whose
+/// tokens would otherwise be made twice, for the parser and again for the fallback).
+fn unread_by_sqlparser(tokens: &[TokenWithSpan]) -> bool {
+    matches!(tokens.first().map(|t| &t.token), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("DO"))
 }
 
 /// Our tokens of `sql` (which tokenized before, so this cannot fail).
