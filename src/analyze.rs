@@ -290,17 +290,17 @@ impl Analyzer {
         source: Source<'_>,
         sink: &mut dyn FnMut(StatementReport),
     ) -> Result<Report, Error> {
-        Ok(self.pass(&source.name, source.text, sink))
+        Ok(self.pass(&source.name, source.text, &mut Each(sink)))
     }
 
     pub(crate) fn analyze_text(&self, name: &str, text: &str) -> Report {
         let mut statements = Vec::new();
-        let mut report = self.pass(name, text, &mut |s| statements.push(s));
+        let mut report = self.pass(name, text, &mut statements);
         report.statements = statements;
         report
     }
 
-    fn pass(&self, name: &str, text: &str, sink: &mut dyn FnMut(StatementReport)) -> Report {
+    fn pass(&self, name: &str, text: &str, sink: &mut dyn Sink) -> Report {
         let read = source::read(text);
         // Parsing and lowering see one statement at a time: they run on every core.
         let ops: Vec<Op> = crate::par::map(&read.statements, |st| lower_statement(text, st));
@@ -315,6 +315,7 @@ impl Analyzer {
         let mut session = Gucs::default();
         let mut local = Gucs::default();
         let mut tx = TxState::default();
+        sink.expect(ops.len());
         let mut out = Out::new(sink);
         let mut inverses: Vec<Inverse> = Vec::with_capacity(ops.len());
         // The author's downgrade is compared revision by revision as the pass leaves each one:
@@ -795,16 +796,43 @@ impl Analyzer {
     }
 }
 
+/// What receives the statements' reports from the pass.
+trait Sink {
+    /// How many reports will come (told once, before the first).
+    fn expect(&mut self, _count: usize) {}
+    fn take(&mut self, s: StatementReport);
+}
+
+/// [`Analyzer::analyze`]: all of them, in a vector of the right size.
+impl Sink for Vec<StatementReport> {
+    fn expect(&mut self, count: usize) {
+        self.reserve_exact(count);
+    }
+
+    fn take(&mut self, s: StatementReport) {
+        self.push(s);
+    }
+}
+
+/// [`Analyzer::analyze_each`]: the caller's function.
+struct Each<'f>(&'f mut dyn FnMut(StatementReport));
+
+impl Sink for Each<'_> {
+    fn take(&mut self, s: StatementReport) {
+        (self.0)(s);
+    }
+}
+
 /// Where the pass sends each statement's report, counting the summary as they go.
 struct Out<'s> {
-    sink: &'s mut dyn FnMut(StatementReport),
+    sink: &'s mut dyn Sink,
     summary: Summary,
     /// The current revision's reports while a downgrade comparison may still add findings.
     pending: Vec<StatementReport>,
 }
 
 impl<'s> Out<'s> {
-    fn new(sink: &'s mut dyn FnMut(StatementReport)) -> Self {
+    fn new(sink: &'s mut dyn Sink) -> Self {
         Out {
             sink,
             summary: Summary {
@@ -829,7 +857,7 @@ impl<'s> Out<'s> {
                 Severity::Info => sum.findings.info += 1,
             }
         }
-        (self.sink)(s);
+        self.sink.take(s);
     }
 
     fn flush(&mut self) {
