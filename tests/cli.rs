@@ -2,7 +2,7 @@
 //! binary sits next to the test binary's folder.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn exe() -> PathBuf {
@@ -475,6 +475,66 @@ fn rollback_out_writes_the_script() {
         None,
     );
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// One file as JSON is written while the analysis runs: the bytes are the library's whole report
+/// (downgrade findings included), and `--rollback-out` warns about the same lines as the other
+/// formats, which keep the report whole.
+#[test]
+fn streamed_json_is_the_whole_report_and_warns_the_same() {
+    let dir = scratch_dir("streamed-json");
+    let (down, up) = (
+        "fixtures/history/downgrade.sql",
+        "fixtures/history/upgrade.sql",
+    );
+    let check = |format: &str, out: &Path| {
+        run(
+            &[
+                "check",
+                "--format",
+                format,
+                "--fail-on",
+                "critical",
+                "--downgrade",
+                down,
+                "--rollback-out",
+                out.to_str().unwrap_or_default(),
+                up,
+            ],
+            None,
+        )
+    };
+    let json = check("json", &dir.join("json.sql"));
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let read = |p: &str| {
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(p))
+            .unwrap_or_else(|e| panic!("{p}: {e}"))
+    };
+    let (down_text, up_text) = (read(down), read(up));
+    let whole = migsafe::Analyzer::default()
+        .downgrade(migsafe::Source::new(down, &down_text))
+        .analyze(migsafe::Source::new(up, &up_text))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        whole
+            .statements
+            .iter()
+            .any(|s| s.findings.iter().any(|f| f.rule == "downgrade-mismatch")),
+        "the fixture should have downgrade findings"
+    );
+    assert_eq!(stdout(&json), migsafe::report::render::json::render(&whole));
+
+    let text = check("text", &dir.join("text.sql"));
+    assert_eq!(stderr(&json), stderr(&text));
+    assert!(
+        stderr(&json).contains("rollback incomplete") && !stderr(&json).contains(":0:"),
+        "{}",
+        stderr(&json)
+    );
+    assert_eq!(
+        std::fs::read(dir.join("json.sql")).unwrap_or_default(),
+        std::fs::read(dir.join("text.sql")).unwrap_or_default()
+    );
 }
 
 #[test]
