@@ -316,7 +316,6 @@ impl Analyzer {
         let mut local = Gucs::default();
         let mut tx = TxState::default();
         sink.expect(ops.len());
-        let mut out = Out::new(sink);
         let mut inverses: Vec<Inverse> = Vec::with_capacity(ops.len());
         // The author's downgrade is compared revision by revision as the pass leaves each one:
         // only the catalog at the start of the current revision is kept (keeping every revision's
@@ -326,6 +325,7 @@ impl Analyzer {
             .as_ref()
             .filter(|_| self.settings.selected("downgrade-mismatch"))
             .map(|(_, text)| Downgrade::read(text));
+        let mut out = Out::new(sink, downgrade.is_some());
         let mut revision_start: Option<Snapshot> = None;
         let mut current_revision: Option<usize> = None;
         for (index, (st, op)) in read.statements.iter().zip(&ops).enumerate() {
@@ -544,11 +544,7 @@ impl Analyzer {
                 rollback: rollback_sql,
                 observed: self.facts.observed.get(&index).cloned(),
             };
-            if downgrade.is_some() {
-                out.pending.push(report);
-            } else {
-                out.emit(report);
-            }
+            out.take(report);
 
             // The state after the statement.
             match op {
@@ -827,14 +823,17 @@ impl Sink for Each<'_> {
 struct Out<'s> {
     sink: &'s mut dyn Sink,
     summary: Summary,
-    /// The current revision's reports while a downgrade comparison may still add findings.
+    /// Whether reports wait for the end of their revision (a downgrade comparison may add findings).
+    hold: bool,
+    /// The current revision's reports, when they wait.
     pending: Vec<StatementReport>,
 }
 
 impl<'s> Out<'s> {
-    fn new(sink: &'s mut dyn Sink) -> Self {
+    fn new(sink: &'s mut dyn Sink, hold: bool) -> Self {
         Out {
             sink,
+            hold,
             summary: Summary {
                 statements: 0,
                 unparsed: 0,
@@ -842,6 +841,15 @@ impl<'s> Out<'s> {
                 risk: Risk::None,
             },
             pending: Vec::new(),
+        }
+    }
+
+    /// The report of the statement the pass has just left.
+    fn take(&mut self, s: StatementReport) {
+        if self.hold {
+            self.pending.push(s);
+        } else {
+            self.emit(s);
         }
     }
 

@@ -74,15 +74,10 @@ impl Document for [Report] {
     fn write_at(&self, w: &mut dyn std::io::Write, depth: usize) -> std::io::Result<()> {
         w.write_all(b"[")?;
         for (i, r) in self.iter().enumerate() {
-            w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-            indent(w, depth + 1)?;
+            member(w, i == 0, depth + 1)?;
             r.write_at(w, depth + 1)?;
         }
-        if !self.is_empty() {
-            w.write_all(b"\n")?;
-            indent(w, depth)?;
-        }
-        w.write_all(b"]")
+        close(w, !self.is_empty(), depth, b"]")
     }
 }
 
@@ -148,8 +143,7 @@ impl<W: std::io::Write> Stream<W> {
         field(&mut w, depth, false, "tool", head.tool)?;
         field(&mut w, depth, false, "pg_version", &head.pg_version)?;
         field(&mut w, depth, false, "source", head.source)?;
-        w.write_all(b",\n")?;
-        indent(&mut w, depth + 1)?;
+        member(&mut w, false, depth + 1)?;
         w.write_all(b"\"statements\": [")?;
         Ok(Stream {
             w,
@@ -160,9 +154,7 @@ impl<W: std::io::Write> Stream<W> {
 
     /// Writes the next statement's report.
     pub fn statement(&mut self, s: &StatementReport) -> std::io::Result<()> {
-        self.w
-            .write_all(if self.statements == 0 { b"\n" } else { b",\n" })?;
-        indent(&mut self.w, self.depth + 2)?;
+        member(&mut self.w, self.statements == 0, self.depth + 2)?;
         value(&mut self.w, self.depth + 2, s)?;
         self.statements += 1;
         Ok(())
@@ -179,11 +171,7 @@ impl<W: std::io::Write> Stream<W> {
     /// [`finish`](Self::finish) without the newline: a report inside an array.
     fn close(mut self, report: &Report) -> std::io::Result<W> {
         let (w, depth) = (&mut self.w, self.depth);
-        if self.statements > 0 {
-            w.write_all(b"\n")?;
-            indent(w, depth + 1)?;
-        }
-        w.write_all(b"]")?;
+        close(w, self.statements > 0, depth + 1, b"]")?;
         field(w, depth, false, "revisions", &report.revisions)?;
         field(w, depth, false, "failure_modes", &report.failure_modes)?;
         field(w, depth, false, "rollback", &report.rollback)?;
@@ -191,9 +179,7 @@ impl<W: std::io::Write> Stream<W> {
         if let Some(db) = &report.database {
             field(w, depth, false, "database", db)?;
         }
-        w.write_all(b"\n")?;
-        indent(w, depth)?;
-        w.write_all(b"}")?;
+        close(w, true, depth, b"}")?;
         Ok(self.w)
     }
 }
@@ -206,8 +192,7 @@ fn field<T: serde::Serialize + ?Sized>(
     key: &str,
     v: &T,
 ) -> std::io::Result<()> {
-    w.write_all(if first { b"\n" } else { b",\n" })?;
-    indent(w, depth + 1)?;
+    member(w, first, depth + 1)?;
     serde_json::to_writer(&mut *w, key).map_err(std::io::Error::from)?;
     w.write_all(b": ")?;
     value(w, depth + 1, v)
@@ -239,6 +224,34 @@ fn indent(w: &mut (impl std::io::Write + ?Sized), depth: usize) -> std::io::Resu
     Ok(())
 }
 
+// serde_json's pretty layout, which everything here writes (the streamed document around the values
+// as `Pretty` inside them): each member of an array or object on its own line, `depth` levels in;
+// the closing bracket on a line of its own one level out, unless the container is empty.
+
+/// Before a member at `depth`.
+fn member(
+    w: &mut (impl std::io::Write + ?Sized),
+    first: bool,
+    depth: usize,
+) -> std::io::Result<()> {
+    w.write_all(if first { b"\n" } else { b",\n" })?;
+    indent(w, depth)
+}
+
+/// The end of a container whose members are one level deeper than `depth`.
+fn close(
+    w: &mut (impl std::io::Write + ?Sized),
+    has_members: bool,
+    depth: usize,
+    bracket: &[u8],
+) -> std::io::Result<()> {
+    if has_members {
+        w.write_all(b"\n")?;
+        indent(w, depth)?;
+    }
+    w.write_all(bracket)
+}
+
 /// serde_json's pretty layout (two spaces per level), for a value that sits `depth` levels deep
 /// in the document: serde_json's own `PrettyFormatter` always starts at the left margin.
 struct Pretty {
@@ -246,8 +259,7 @@ struct Pretty {
     has_value: bool,
 }
 
-// Arrays and objects are laid out alike: the opening bracket, each member on its own line one level
-// in, and the closing bracket on a line of its own unless the container is empty.
+// Arrays and objects are laid out alike (see `member` and `close`).
 impl Pretty {
     fn open<W: ?Sized + std::io::Write>(
         &mut self,
@@ -265,20 +277,7 @@ impl Pretty {
         bracket: &[u8],
     ) -> std::io::Result<()> {
         self.depth -= 1;
-        if self.has_value {
-            w.write_all(b"\n")?;
-            indent(w, self.depth)?;
-        }
-        w.write_all(bracket)
-    }
-
-    fn member<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        w.write_all(if first { b"\n" } else { b",\n" })?;
-        indent(w, self.depth)
+        close(w, self.has_value, self.depth, bracket)
     }
 }
 
@@ -296,7 +295,7 @@ impl serde_json::ser::Formatter for Pretty {
         w: &mut W,
         first: bool,
     ) -> std::io::Result<()> {
-        self.member(w, first)
+        member(w, first, self.depth)
     }
 
     fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
@@ -317,7 +316,7 @@ impl serde_json::ser::Formatter for Pretty {
         w: &mut W,
         first: bool,
     ) -> std::io::Result<()> {
-        self.member(w, first)
+        member(w, first, self.depth)
     }
 
     fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
