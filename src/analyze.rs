@@ -1060,36 +1060,11 @@ fn tables_of(op: &Op) -> Vec<QualName> {
         }
     };
     match op {
-        Op::CreateTable {
-            name,
-            constraints,
-            columns,
-            ..
-        } => {
+        Op::CreateTable { name, .. } | Op::AlterTable { name, .. } => {
             add(name);
-            for c in constraints
-                .iter()
-                .chain(columns.iter().flat_map(|c| &c.constraints))
-            {
+            for (_, c, _) in op.added_constraints() {
                 if let ConstraintKind::ForeignKey { ref_table, .. } = &c.kind {
                     add(ref_table);
-                }
-            }
-        }
-        Op::AlterTable { name, actions, .. } => {
-            add(name);
-            for a in actions {
-                let cons = match a {
-                    ir::AlterAction::AddConstraint { constraint } => vec![constraint],
-                    ir::AlterAction::AddColumn { column, .. } => {
-                        column.constraints.iter().collect()
-                    }
-                    _ => Vec::new(),
-                };
-                for c in cons {
-                    if let ConstraintKind::ForeignKey { ref_table, .. } = &c.kind {
-                        add(ref_table);
-                    }
                 }
             }
         }

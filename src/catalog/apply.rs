@@ -151,29 +151,17 @@ impl Catalog {
     /// keys of other tables follow; schema drops and moves). Types, functions and extensions are
     /// not listed: [`Catalog::subset`] keeps all of them. Kept next to `apply`, which it describes.
     pub(crate) fn tables_changed_by(&self, op: &Op) -> Option<Vec<QualName>> {
-        let refs = |constraints: &mut dyn Iterator<Item = &Constraint>| -> Vec<QualName> {
-            constraints
-                .filter_map(|c| match &c.kind {
-                    ConstraintKind::ForeignKey { ref_table, .. } => Some(normal(ref_table)),
-                    _ => None,
-                })
-                .collect()
-        };
-        let mut out = Vec::new();
+        // The tables the foreign keys added here reference: `apply` reads them.
+        let mut out: Vec<QualName> = op
+            .added_constraints()
+            .into_iter()
+            .filter_map(|(_, c, _)| match &c.kind {
+                ConstraintKind::ForeignKey { ref_table, .. } => Some(normal(ref_table)),
+                _ => None,
+            })
+            .collect();
         match op {
-            Op::CreateTable {
-                name,
-                columns,
-                constraints,
-                ..
-            } => {
-                out.push(normal(name));
-                out.extend(refs(
-                    &mut constraints
-                        .iter()
-                        .chain(columns.iter().flat_map(|c| &c.constraints)),
-                ));
-            }
+            Op::CreateTable { name, .. } => out.push(normal(name)),
             Op::AlterTable { name, actions, .. } => {
                 out.push(normal(name));
                 for a in actions {
@@ -184,12 +172,6 @@ impl Catalog {
                         AlterAction::AttachPartition { partition }
                         | AlterAction::DetachPartition { partition, .. } => {
                             out.push(normal(partition))
-                        }
-                        AlterAction::AddConstraint { constraint } => {
-                            out.extend(refs(&mut std::iter::once(constraint)))
-                        }
-                        AlterAction::AddColumn { column, .. } => {
-                            out.extend(refs(&mut column.constraints.iter()))
                         }
                         _ => {}
                     }

@@ -676,6 +676,48 @@ pub enum Op {
 }
 
 impl Op {
+    /// The constraints the statement adds, in order, each with its table and, for a column's
+    /// constraint, the column: CREATE TABLE's (the table's constraints, then the columns'), ALTER
+    /// TABLE's ADD CONSTRAINT and ADD COLUMN.
+    pub fn added_constraints(&self) -> Vec<(&QualName, &Constraint, Option<&str>)> {
+        let mut out = Vec::new();
+        match self {
+            Op::CreateTable {
+                name,
+                columns,
+                constraints,
+                ..
+            } => {
+                out.extend(constraints.iter().map(|c| (name, c, None)));
+                for col in columns {
+                    out.extend(
+                        col.constraints
+                            .iter()
+                            .map(|c| (name, c, Some(col.name.as_str()))),
+                    );
+                }
+            }
+            Op::AlterTable { name, actions, .. } => {
+                for a in actions {
+                    match a {
+                        AlterAction::AddConstraint { constraint } => {
+                            out.push((name, constraint, None))
+                        }
+                        AlterAction::AddColumn { column, .. } => out.extend(
+                            column
+                                .constraints
+                                .iter()
+                                .map(|c| (name, c, Some(column.name.as_str()))),
+                        ),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
     /// The report's `kind`: snake case, stable.
     pub fn kind(&self) -> &'static str {
         match self {

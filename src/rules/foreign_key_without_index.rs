@@ -62,49 +62,10 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
 
 /// Foreign keys the statement adds: (referencing table, columns, referenced table).
 fn foreign_keys(op: &Op) -> Vec<(&QualName, Vec<String>, &QualName)> {
-    let mut out = Vec::new();
-    match op {
-        Op::CreateTable {
-            name,
-            columns,
-            constraints,
-            ..
-        } => {
-            for c in constraints {
-                if let Some(fk) = fk(name, c, None) {
-                    out.push(fk);
-                }
-            }
-            for col in columns {
-                for c in &col.constraints {
-                    if let Some(fk) = fk(name, c, Some(&col.name)) {
-                        out.push(fk);
-                    }
-                }
-            }
-        }
-        Op::AlterTable { name, actions, .. } => {
-            for a in actions {
-                match a {
-                    AlterAction::AddConstraint { constraint } => {
-                        if let Some(fk) = fk(name, constraint, None) {
-                            out.push(fk);
-                        }
-                    }
-                    AlterAction::AddColumn { column, .. } => {
-                        for c in &column.constraints {
-                            if let Some(fk) = fk(name, c, Some(&column.name)) {
-                                out.push(fk);
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        _ => {}
-    }
-    out
+    op.added_constraints()
+        .into_iter()
+        .filter_map(|(table, c, column)| fk(table, c, column))
+        .collect()
 }
 
 fn fk<'a>(
