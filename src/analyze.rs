@@ -615,6 +615,22 @@ impl Analyzer {
                 _ => None,
             })
             .collect();
+        // Failure modes (issue 8): what each commit unit's failure leaves behind.
+        let names: Vec<failure::RevisionNames> = read
+            .revisions
+            .iter()
+            .map(|r| failure::RevisionNames {
+                id: &r.marker.id,
+                parents: &r.marker.parents,
+            })
+            .collect();
+        let lines: Vec<u32> = read.statements.iter().map(|s| s.span.start_line).collect();
+        let (per_revision, failure_modes) =
+            failure::failure_modes(&units, &ops, &lines, &names, irreversible.is_empty());
+        // The IR, the catalog and the commit units are not read again: freeing them before the
+        // rollback script is written keeps the script (a few megabytes for a long history) from
+        // adding to the pass's peak.
+        drop((ops, units, transactions, catalog, downgrade));
         let rollback_units: Vec<rollback::Unit> = read
             .statements
             .iter()
@@ -641,18 +657,6 @@ impl Analyzer {
             })
             .collect();
         let script = rollback::script(name, &rollback_units, &infos);
-        // Failure modes (issue 8): what each commit unit's failure leaves behind.
-        let names: Vec<failure::RevisionNames> = read
-            .revisions
-            .iter()
-            .map(|r| failure::RevisionNames {
-                id: &r.marker.id,
-                parents: &r.marker.parents,
-            })
-            .collect();
-        let lines: Vec<u32> = read.statements.iter().map(|s| s.span.start_line).collect();
-        let (per_revision, failure_modes) =
-            failure::failure_modes(&units, &ops, &lines, &names, irreversible.is_empty());
         for (r, modes) in revisions.iter_mut().zip(per_revision) {
             r.failure_modes = modes;
         }

@@ -67,7 +67,7 @@ pub struct Column {
     pub not_null: bool,
     pub default: Option<Expr>,
     pub identity: Option<Identity>,
-    pub generated: Option<Expr>,
+    pub generated: Option<Box<Expr>>,
     /// Added by the migration (so it holds no values that could be lost).
     pub created_in_migration: bool,
 }
@@ -287,7 +287,26 @@ impl Catalog {
 #[derive(Debug, Clone, Default)]
 struct Indexes {
     by_name: BTreeMap<QualName, Index>,
-    by_table: BTreeMap<QualName, BTreeSet<QualName>>,
+    by_table: BTreeMap<QualName, Names>,
+}
+
+/// One table's index names, sorted. Most tables have a handful: a B-tree set allocated a whole node
+/// (room for eleven names) for each table, a quarter of the catalog's memory on a long history.
+#[derive(Debug, Clone, Default)]
+struct Names(Vec<QualName>);
+
+impl Names {
+    fn insert(&mut self, name: QualName) {
+        if let Err(at) = self.0.binary_search(&name) {
+            self.0.insert(at, name);
+        }
+    }
+
+    fn remove(&mut self, name: &QualName) {
+        if let Ok(at) = self.0.binary_search(name) {
+            self.0.remove(at);
+        }
+    }
 }
 
 impl Indexes {
@@ -319,7 +338,7 @@ impl Indexes {
         let index = self.by_name.remove(name)?;
         if let Some(names) = self.by_table.get_mut(&index.table) {
             names.remove(name);
-            if names.is_empty() {
+            if names.0.is_empty() {
                 self.by_table.remove(&index.table);
             }
         }
@@ -331,7 +350,7 @@ impl Indexes {
         self.by_table
             .get(table)
             .into_iter()
-            .flatten()
+            .flat_map(|names| &names.0)
             .filter_map(|n| self.by_name.get(n))
     }
 
@@ -365,7 +384,7 @@ impl Indexes {
         let Some(names) = self.by_table.get(table) else {
             return;
         };
-        for n in names {
+        for n in &names.0 {
             if let Some(i) = self.by_name.get_mut(n) {
                 change(i);
             }
@@ -377,12 +396,15 @@ impl Indexes {
         let Some(names) = self.by_table.remove(from) else {
             return;
         };
-        for n in &names {
+        for n in &names.0 {
             if let Some(i) = self.by_name.get_mut(n) {
                 i.table = to.clone();
             }
         }
-        self.by_table.entry(to.clone()).or_default().extend(names);
+        let into = self.by_table.entry(to.clone()).or_default();
+        for n in names.0 {
+            into.insert(n);
+        }
     }
 }
 

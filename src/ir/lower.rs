@@ -384,7 +384,7 @@ fn column_def(c: &sq::ColumnDef) -> ColumnDef {
                 generation_expr,
                 ..
             } => match (generated_as, generation_expr) {
-                (_, Some(e)) => col.generated = Some(expr(e)),
+                (_, Some(e)) => col.generated = Some(Box::new(expr(e))),
                 (sq::GeneratedAs::ByDefault, None) => col.identity = Some(Identity::ByDefault),
                 _ => col.identity = Some(Identity::Always),
             },
@@ -406,7 +406,7 @@ fn alter_action(op: &sq::AlterTableOperation) -> AlterAction {
             column_def: c,
             ..
         } => AlterAction::AddColumn {
-            column: column_def(c),
+            column: Box::new(column_def(c)),
             if_not_exists: *if_not_exists,
         },
         A::AlterColumn { column_name, op } => {
@@ -424,7 +424,7 @@ fn alter_action(op: &sq::AlterTableOperation) -> AlterAction {
                 } => AlterAction::AlterColumnType {
                     column,
                     ty: ty(data_type),
-                    using: using.as_ref().map(expr),
+                    using: using.as_ref().map(|e| Box::new(expr(e))),
                 },
                 sq::AlterColumnOperation::AddGenerated { generated_as, .. } => {
                     AlterAction::AddIdentity {
@@ -444,7 +444,7 @@ fn alter_action(op: &sq::AlterTableOperation) -> AlterAction {
             constraint,
             not_valid,
         } => AlterAction::AddConstraint {
-            constraint: table_constraint(constraint, *not_valid),
+            constraint: Box::new(table_constraint(constraint, *not_valid)),
         },
         A::DropConstraint {
             if_exists,
@@ -683,7 +683,7 @@ fn statement(s: &sq::Statement) -> Op {
                     _ => None,
                 })
                 .collect();
-            Op::CreateIndex(IndexDef {
+            Op::CreateIndex(Box::new(IndexDef {
                 name: ci.name.as_ref().map(last_ident),
                 table: qual(&ci.table_name),
                 unique: ci.unique,
@@ -694,7 +694,7 @@ fn statement(s: &sq::Statement) -> Op {
                 columns,
                 include: ci.include.iter().map(fold).collect(),
                 predicate: ci.predicate.as_ref().map(expr),
-            })
+            }))
         }
         S::AlterIndex { name, operation } => match operation {
             sq::AlterIndexOperation::RenameIndex { index_name } => Op::AlterIndex {
@@ -839,12 +839,12 @@ fn statement(s: &sq::Statement) -> Op {
                     .collect(),
                 _ => Vec::new(),
             },
-            filter: ins.source.as_deref().and_then(top_filter),
+            filter: ins.source.as_deref().and_then(top_filter).map(Box::new),
         },
         S::Update(u) => Op::Update {
             table: relation(&u.table).unwrap_or_else(|| QualName::new(None, "")),
             has_where: u.selection.is_some(),
-            filter: u.selection.as_ref().map(expr),
+            filter: u.selection.as_ref().map(|e| Box::new(expr(e))),
             from: u.from.is_some(),
             assignments: u
                 .assignments
@@ -868,7 +868,7 @@ fn statement(s: &sq::Statement) -> Op {
                     .and_then(relation)
                     .unwrap_or_else(|| QualName::new(None, "")),
                 has_where: d.selection.is_some(),
-                filter: d.selection.as_ref().map(expr),
+                filter: d.selection.as_ref().map(|e| Box::new(expr(e))),
             }
         }
         // WITH … UPDATE/INSERT/DELETE is a query whose body is the data-modifying statement.
@@ -879,7 +879,7 @@ fn statement(s: &sq::Statement) -> Op {
             | sq::SetExpr::Merge(inner) => statement(inner),
             _ => Op::Select {
                 reads: reads(q),
-                filter: top_filter(q),
+                filter: top_filter(q).map(Box::new),
             },
         },
         S::Merge(m) => Op::Merge {

@@ -248,7 +248,7 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
             e.lock(cx, table, RowExclusiveLock);
             for t in reads {
                 e.lock(cx, t, AccessShareLock);
-                dml_scan(&mut e, cx, t, filter.as_ref());
+                dml_scan(&mut e, cx, t, filter.as_deref());
             }
         }
         Op::Merge { table }
@@ -259,11 +259,11 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
         Op::Copy { table: Some(t), .. } => e.lock(cx, t, AccessShareLock),
         Op::Update { table, filter, .. } => {
             e.lock(cx, table, RowExclusiveLock);
-            dml_scan(&mut e, cx, table, filter.as_ref());
+            dml_scan(&mut e, cx, table, filter.as_deref());
         }
         Op::Delete { table, filter, .. } => {
             e.lock(cx, table, RowExclusiveLock);
-            dml_scan(&mut e, cx, table, filter.as_ref());
+            dml_scan(&mut e, cx, table, filter.as_deref());
             e.destroy(cx, table, format!("rows of {} are deleted", table));
         }
         Op::Truncate { tables, cascade } => {
@@ -338,7 +338,7 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
         Op::Select { reads, filter } => {
             for t in reads {
                 e.lock(cx, t, AccessShareLock);
-                dml_scan(&mut e, cx, t, filter.as_ref());
+                dml_scan(&mut e, cx, t, filter.as_deref());
             }
         }
         Op::CreateView {
@@ -562,7 +562,7 @@ fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction)
                 if pre {
                     e.assume(format!("type of {column} unknown: assuming a rewrite"));
                     e.rewrite(cx, table);
-                    if !crate::pg::types::trivial_using(using.as_ref(), column) {
+                    if !crate::pg::types::trivial_using(using.as_deref(), column) {
                         e.destroy(
                             cx,
                             table,
@@ -575,7 +575,7 @@ fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction)
             let change = type_change(
                 &col.ty,
                 ty,
-                using.as_ref(),
+                using.as_deref(),
                 column,
                 cx.timezone,
                 cx.pg_version,

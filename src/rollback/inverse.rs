@@ -867,7 +867,7 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
             let change = type_change(
                 &c.ty,
                 ty,
-                using.as_ref(),
+                using.as_deref(),
                 column,
                 cx.timezone,
                 cx.pg_version,

@@ -124,7 +124,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         };
         // `USING col::newtype` (Django's spelling) converts exactly like no USING.
         let using = using
-            .as_ref()
+            .as_deref()
             .filter(|u| !super::lossy_type_change::plain_cast(u, column, ty));
         // Whether PostgreSQL can skip the rewrite: `ATColumnChangeRequiresRewrite` in
         // src/backend/commands/tablecmds.c (binary-coercible casts, timestamp ↔ timestamptz in UTC).

@@ -111,9 +111,9 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         }
         let loss = match old {
             Some(old) => {
-                let cast = using.as_ref().filter(|u| plain_cast(u, column, ty));
+                let cast = using.as_deref().filter(|u| plain_cast(u, column, ty));
                 // A plain cast converts like no USING at all (but see the truncation below).
-                let using = if cast.is_some() { None } else { using.as_ref() };
+                let using = if cast.is_some() { None } else { using.as_deref() };
                 let change = type_change(
                     &old.ty,
                     ty,

@@ -87,7 +87,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         let change = type_change(
             &col.ty,
             ty,
-            using.as_ref(),
+            using.as_deref(),
             column,
             &ctx.tx.timezone,
             ctx.pg_version,
