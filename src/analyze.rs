@@ -615,6 +615,9 @@ impl Analyzer {
                 _ => None,
             })
             .collect();
+        // The catalog and the author's downgrade are not read again (the failure modes need
+        // only the IR): freed before what follows is built.
+        drop((catalog, downgrade));
         // Failure modes (issue 8): what each commit unit's failure leaves behind.
         let names: Vec<failure::RevisionNames> = read
             .revisions
@@ -627,10 +630,10 @@ impl Analyzer {
         let lines: Vec<u32> = read.statements.iter().map(|s| s.span.start_line).collect();
         let (per_revision, failure_modes) =
             failure::failure_modes(&units, &ops, &lines, &names, irreversible.is_empty());
-        // The IR, the catalog and the commit units are not read again: freeing them before the
-        // rollback script is written keeps the script (a few megabytes for a long history) from
-        // adding to the pass's peak.
-        drop((ops, units, transactions, catalog, downgrade));
+        // Nor are the IR and the commit units: freeing them before the rollback script is
+        // written keeps the script (a few megabytes for a long history) from adding to the
+        // pass's peak.
+        drop((ops, units, transactions));
         let rollback_units: Vec<rollback::Unit> = read
             .statements
             .iter()
