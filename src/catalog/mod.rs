@@ -431,4 +431,52 @@ mod tests {
         assert!(!proves_not_null("email IS NOT NULL OR id > 0", "email"));
         assert!(!proves_not_null("other IS NOT NULL", "email"));
     }
+
+    fn index(name: &str, table: &str) -> Index {
+        Index {
+            name: QualName::new(None, name),
+            table: QualName::new(None, table),
+            unique: false,
+            columns: vec!["c".to_string()],
+            partial: false,
+            definition: None,
+            constraint: None,
+            valid: true,
+            created_in_migration: true,
+        }
+    }
+
+    fn names_of(ix: &Indexes, table: &str) -> Vec<String> {
+        ix.of_table(&QualName::new(None, table))
+            .map(|i| i.name.name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn per_table_index_names_stay_sorted_and_in_step_with_the_indexes() {
+        let mut ix = Indexes::default();
+        for (name, table) in [("b", "t"), ("a", "t"), ("c", "t"), ("d", "u"), ("a", "t")] {
+            ix.insert(QualName::new(None, name), index(name, table));
+        }
+        assert_eq!(names_of(&ix, "t"), ["a", "b", "c"]);
+        // Re-created on another table: it leaves the first table's list.
+        ix.insert(QualName::new(None, "b"), index("b", "u"));
+        assert_eq!(names_of(&ix, "t"), ["a", "c"]);
+        assert_eq!(names_of(&ix, "u"), ["b", "d"]);
+        // A renamed table takes its indexes along, merged in order with what is there.
+        ix.move_table(&QualName::new(None, "t"), &QualName::new(None, "u"));
+        assert!(names_of(&ix, "t").is_empty());
+        assert_eq!(names_of(&ix, "u"), ["a", "b", "c", "d"]);
+        assert!(
+            ix.of_table(&QualName::new(None, "u"))
+                .all(|i| i.table.name == "u")
+        );
+        ix.retain_of_table(&QualName::new(None, "u"), |i| i.name.name != "c");
+        assert_eq!(names_of(&ix, "u"), ["a", "b", "d"]);
+        for n in ["a", "b", "d"] {
+            assert!(ix.remove(&QualName::new(None, n)).is_some());
+        }
+        assert!(ix.by_table.is_empty(), "{:?}", ix.by_table);
+        assert!(ix.remove(&QualName::new(None, "a")).is_none());
+    }
 }
