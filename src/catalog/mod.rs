@@ -291,7 +291,8 @@ struct Indexes {
 }
 
 /// One table's index names, sorted. Most tables have a handful: a B-tree set allocated a whole node
-/// (room for eleven names) for each table, a quarter of the catalog's memory on a long history.
+/// (room for eleven names) for each table, about a fifth of the catalog's memory at 20,000
+/// generated statements (2.0 MB; 1.1 MB as a vector).
 #[derive(Debug, Clone, Default)]
 struct Names(Vec<QualName>);
 
