@@ -586,6 +586,9 @@ impl Analyzer {
             self.compare_revision(down, &read, r, before, &catalog, &done, &mut out.pending);
         }
         out.flush();
+        // The catalog and the author's downgrade are not read again (what follows needs the IR at
+        // most): freed before the rest of the report is built.
+        drop((catalog, downgrade));
         let summary = out.summary;
         let mut revisions: Vec<RevisionReport> = read
             .revisions
@@ -615,9 +618,6 @@ impl Analyzer {
                 _ => None,
             })
             .collect();
-        // The catalog and the author's downgrade are not read again (the failure modes need
-        // only the IR): freed before what follows is built.
-        drop((catalog, downgrade));
         // Failure modes (issue 8): what each commit unit's failure leaves behind.
         let names: Vec<failure::RevisionNames> = read
             .revisions

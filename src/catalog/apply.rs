@@ -123,11 +123,14 @@ impl Catalog {
         }
         let t = self.table_mut(&key);
         t.constraints.retain(|x| x.name != name);
-        t.constraints.push(ConstraintInfo {
-            name,
-            kind: c.kind.clone(),
-            validated: !c.not_valid,
-        });
+        push_first_exact(
+            &mut t.constraints,
+            ConstraintInfo {
+                name,
+                kind: c.kind.clone(),
+                validated: !c.not_valid,
+            },
+        );
     }
 
     fn drop_constraint(&mut self, table: &QualName, name: &str) {
@@ -286,13 +289,13 @@ impl Catalog {
                         unique: ix.unique,
                         columns: plain_prefix(&ix.keys, &ix.columns),
                         partial: ix.predicate.is_some(),
-                        definition: Some(IndexDefinition {
+                        definition: Some(Box::new(IndexDefinition {
                             unique: ix.unique,
                             method: ix.method.clone(),
                             keys: ix.keys.clone(),
                             include: ix.include.clone(),
                             predicate: ix.predicate.as_ref().map(|p| p.sql.clone()),
-                        }),
+                        })),
                         constraint: None,
                         valid: true,
                         created_in_migration: in_migration,
@@ -393,7 +396,7 @@ impl Catalog {
                     return;
                 }
                 t.columns.retain(|c| c.name != def.name);
-                t.columns.push(column(def, in_migration));
+                push_first_exact(&mut t.columns, column(def, in_migration));
                 let cons: Vec<Constraint> = def.constraints.clone();
                 for c in &cons {
                     self.add_constraint(key, c, in_migration);
@@ -413,15 +416,18 @@ impl Catalog {
                     c.ty = ty.clone();
                 } else {
                     // Known from now on, even without a schema.
-                    self.table_mut(key).columns.push(Column {
-                        name: column.clone(),
-                        ty: ty.clone(),
-                        not_null: false,
-                        default: None,
-                        identity: None,
-                        generated: None,
-                        created_in_migration: false,
-                    });
+                    push_first_exact(
+                        &mut self.table_mut(key).columns,
+                        Column {
+                            name: column.clone(),
+                            ty: ty.clone(),
+                            not_null: false,
+                            default: None,
+                            identity: None,
+                            generated: None,
+                            created_in_migration: false,
+                        },
+                    );
                 }
             }
             AlterAction::SetDefault { column, expr } => {
@@ -633,6 +639,16 @@ fn rename_word(sql: &str, from: &str, to: &str) -> String {
     }
     flush(&mut word, &mut out);
     out
+}
+
+/// `v.push(x)`, with room for exactly one the first time. Most tables a migration only alters get
+/// one column or constraint added: a first push reserves room for four (`Vec`'s growth), which for
+/// a `Column` of 200 bytes left 600 unused per table, 1.3 MB at 20,000 generated statements.
+fn push_first_exact<T>(v: &mut Vec<T>, x: T) {
+    if v.capacity() == 0 {
+        v.reserve_exact(1);
+    }
+    v.push(x);
 }
 
 #[cfg(test)]

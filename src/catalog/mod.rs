@@ -89,7 +89,7 @@ pub struct Index {
     /// Partial index (has a WHERE clause).
     pub partial: bool,
     /// The definition, to re-create the index (`None` for an index only known as a constraint's).
-    pub definition: Option<IndexDefinition>,
+    pub definition: Option<Box<IndexDefinition>>,
     /// Backs a PRIMARY KEY or UNIQUE constraint.
     pub constraint: Option<String>,
     /// Usable by queries: false for an index a failed `CREATE INDEX CONCURRENTLY` left INVALID

@@ -610,7 +610,7 @@ fn statement(s: &sq::Statement) -> Op {
                 .map(|c| table_constraint(c, false))
                 .collect(),
             as_query: ct.query.is_some() || ct.like.is_some(),
-            partition_of: ct.partition_of.as_ref().map(qual),
+            partition_of: ct.partition_of.as_ref().map(|p| Box::new(qual(p))),
             temporary: ct.temporary,
             unlogged: ct.unlogged,
         },

@@ -479,7 +479,7 @@ pub enum Op {
         constraints: Vec<Constraint>,
         /// `CREATE TABLE … AS SELECT` or `LIKE`: columns are not listed.
         as_query: bool,
-        partition_of: Option<QualName>,
+        partition_of: Option<Box<QualName>>,
         temporary: bool,
         unlogged: bool,
     },

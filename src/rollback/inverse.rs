@@ -66,6 +66,8 @@ impl Inverse {
                 Inverse::Impossible { reason }
             }
             (Inverse::Exact(mut a), Inverse::Exact(b)) => {
+                // Kept for the whole pass: exactly as long as it is (a growth step reserved four).
+                a.reserve_exact(b.len());
                 a.extend(b);
                 Inverse::Exact(a)
             }
