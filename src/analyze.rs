@@ -630,9 +630,9 @@ impl Analyzer {
         let lines: Vec<u32> = read.statements.iter().map(|s| s.span.start_line).collect();
         let (per_revision, failure_modes) =
             failure::failure_modes(&units, &ops, &lines, &names, irreversible.is_empty());
-        // Nor are the IR and the commit units: freeing them before the rollback script is
-        // written keeps the script (a few megabytes for a long history) from adding to the
-        // pass's peak.
+        // The IR and the commit units are not read again either: freeing them before the rollback
+        // script is written keeps the script (a few megabytes for a long history) from adding to
+        // the pass's peak.
         drop((ops, units, transactions));
         let rollback_units: Vec<rollback::Unit> = read
             .statements
