@@ -303,7 +303,7 @@ impl Analyzer {
     fn pass(&self, name: &str, text: &str, sink: &mut dyn Sink) -> Report {
         let read = source::read(text);
         // Parsing and lowering see one statement at a time: they run on every core.
-        let ops: Vec<Op> = crate::par::map(&read.statements, |st| lower_statement(text, st));
+        let mut ops: Vec<Op> = crate::par::map(&read.statements, |st| lower_statement(text, st));
         let transactions = transactions(&ops);
         // Commit units (issue 8: failure modes): the rules about retries read them.
         let units = failure::units(
@@ -328,7 +328,11 @@ impl Analyzer {
         let mut out = Out::new(sink, downgrade.is_some());
         let mut revision_start: Option<Snapshot> = None;
         let mut current_revision: Option<usize> = None;
-        for (index, (st, op)) in read.statements.iter().zip(&ops).enumerate() {
+        // Statements before this one are slimmed (`Op::slim`) once nothing reads them whole: right
+        // after the pass leaves them, or, when the author's downgrade is compared, after their
+        // revision is (the comparison reads the revision's statements).
+        let mut slimmed = 0;
+        for (index, st) in read.statements.iter().enumerate() {
             if let Some(down) = downgrade
                 .as_ref()
                 .filter(|_| st.revision != current_revision)
@@ -354,7 +358,12 @@ impl Analyzer {
                     .revision
                     .and_then(|r| Snapshot::take(&catalog, &read, r, &ops, down));
                 current_revision = st.revision;
+                for op in ops.get_mut(slimmed..index).into_iter().flatten() {
+                    op.slim();
+                }
+                slimmed = index;
             }
+            let Some(op) = ops.get(index) else { break };
             let bookkeeping = transactions[index] == Transaction::Bookkeeping;
             // A BEGIN inside a block is ignored by PostgreSQL (a warning): the block and its
             // locks go on.
@@ -574,6 +583,11 @@ impl Analyzer {
                 tx.record(index, op, &eff.locks);
             }
             catalog.apply(op, true);
+            if downgrade.is_none() {
+                if let Some(op) = ops.get_mut(index) {
+                    op.slim();
+                }
+            }
         }
         if let (Some(down), Some(r), Some(before)) =
             (downgrade.as_ref(), current_revision, revision_start.take())
