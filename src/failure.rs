@@ -659,7 +659,46 @@ fn which_committed(c: &Committed, lines: &[u32]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::ranges;
+    use super::{leftovers_of, ranges, rerun_failure};
+
+    /// The pass slims each statement's IR once it has left it (`Op::slim`); the failure modes, the
+    /// retry rules and the lock descriptions read earlier statements afterwards and must see the
+    /// same thing.
+    #[test]
+    fn slimmed_statements_read_the_same_for_what_comes_after() {
+        let sql = "CREATE TABLE t (id int PRIMARY KEY, name text DEFAULT 'x' REFERENCES u (n));
+CREATE TABLE IF NOT EXISTS u (id int, CHECK (id > 0));
+CREATE INDEX CONCURRENTLY ix ON t (lower(name)) INCLUDE (id) WHERE id > 0;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS ix2 ON t (name);
+CREATE UNIQUE INDEX ON t (id);
+INSERT INTO t (id) SELECT id FROM u WHERE id > 1;
+INSERT INTO t (id, name) VALUES (1, 'a');
+UPDATE t SET name = 'y' FROM u WHERE t.id = u.id;
+DELETE FROM t WHERE id = 2;
+SELECT * FROM t JOIN u USING (id) WHERE id = 3;
+DO $$ BEGIN CREATE TYPE e AS ENUM ('a'); END $$;
+ALTER TABLE t ADD COLUMN c int DEFAULT 0;
+";
+        let ops = crate::ir::read_ops(sql);
+        assert_eq!(ops.len(), 12);
+        let mut changed = 0;
+        for op in &ops {
+            let mut slim = op.clone();
+            slim.slim();
+            changed += usize::from(slim != *op);
+            assert_eq!(slim.kind(), op.kind());
+            assert_eq!(slim.target_table(), op.target_table());
+            assert_eq!(slim.is_parsed(), op.is_parsed());
+            assert_eq!(rerun_failure(&slim), rerun_failure(op), "{op:?}");
+            assert_eq!(
+                format!("{:?}", leftovers_of(&slim)),
+                format!("{:?}", leftovers_of(op)),
+                "{op:?}"
+            );
+        }
+        // Everything but the ALTER TABLE had something to free.
+        assert_eq!(changed, 11);
+    }
 
     #[test]
     fn ranges_are_compact_and_one_based() {
