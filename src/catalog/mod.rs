@@ -118,6 +118,69 @@ pub struct TypeDef {
     pub created_in_migration: bool,
 }
 
+/// A catalog key seen as `(schema, name)` strings, so a lookup can borrow the name it is given
+/// instead of building a [`normal`] copy of it (two strings for every lookup: a tenth of the
+/// pass at 20,000 statements, whose rules look tables up many times per statement).
+trait Key {
+    fn parts(&self) -> (Option<&str>, &str);
+}
+
+impl Key for QualName {
+    fn parts(&self) -> (Option<&str>, &str) {
+        (self.schema.as_deref(), &self.name)
+    }
+}
+
+/// A name as [`normal`] would make it, borrowed.
+struct Normal<'a>(&'a QualName);
+
+impl Key for Normal<'_> {
+    fn parts(&self) -> (Option<&str>, &str) {
+        (
+            Some(self.0.schema.as_deref().unwrap_or("public")),
+            &self.0.name,
+        )
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn Key + 'a> for QualName {
+    fn borrow(&self) -> &(dyn Key + 'a) {
+        self
+    }
+}
+
+// The order of `(Option<&str>, &str)` is the derived order of `QualName` (`Option<String>`, then
+// `String`), as `Borrow` requires.
+impl PartialEq for dyn Key + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn Key + '_ {}
+
+impl PartialOrd for dyn Key + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn Key + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.parts().cmp(&other.parts())
+    }
+}
+
+/// `map[normal(name)]` without building `normal(name)`.
+fn get_normal<'m, V>(map: &'m BTreeMap<QualName, V>, name: &QualName) -> Option<&'m V> {
+    map.get(&Normal(name) as &dyn Key)
+}
+
+/// `normal(a) == normal(b)` without building either.
+pub(crate) fn same_normal(a: &QualName, b: &QualName) -> bool {
+    Normal(a).parts() == Normal(b).parts()
+}
+
 /// `public` for unqualified names, so `t` and `public.t` are one table (the default search_path).
 pub fn normal(n: &QualName) -> QualName {
     QualName {
@@ -138,7 +201,7 @@ impl Catalog {
     }
 
     pub fn table(&self, name: &QualName) -> Option<&Table> {
-        self.tables.get(&normal(name))
+        get_normal(&self.tables, name)
     }
 
     pub fn tables(&self) -> impl Iterator<Item = &Table> {
@@ -150,12 +213,12 @@ impl Catalog {
     }
 
     pub fn index(&self, name: &QualName) -> Option<&Index> {
-        self.indexes.get(&normal(name))
+        get_normal(&self.indexes.by_name, name)
     }
 
     /// The indexes of a table.
     pub fn indexes_of<'a>(&'a self, table: &QualName) -> impl Iterator<Item = &'a Index> + 'a {
-        self.indexes.of_table(&normal(table))
+        self.indexes.of_normal(table)
     }
 
     pub fn types(&self) -> impl Iterator<Item = &TypeDef> {
@@ -163,7 +226,7 @@ impl Catalog {
     }
 
     pub fn type_def(&self, name: &QualName) -> Option<&TypeDef> {
-        self.types.get(&normal(name))
+        get_normal(&self.types, name)
     }
 
     /// Whether the schema or migration installed this extension.
@@ -211,7 +274,7 @@ impl Catalog {
         self.tables.values().flat_map(move |tab| {
             let t = t.clone();
             tab.constraints.iter().filter_map(move |c| match &c.kind {
-                ConstraintKind::ForeignKey { ref_table, .. } if normal(ref_table) == t => {
+                ConstraintKind::ForeignKey { ref_table, .. } if same_normal(ref_table, &t) => {
                     Some((tab, c))
                 }
                 _ => None,
@@ -241,7 +304,7 @@ impl Catalog {
 
     /// The size of a pre-existing table on the database the catalog was read from.
     pub fn size(&self, table: &QualName) -> Option<TableSize> {
-        self.sizes.get(&normal(table)).copied()
+        get_normal(&self.sizes, table).copied()
     }
 
     /// Records a table's size (the database introspection does; so can an embedder that knows).
@@ -348,8 +411,19 @@ impl Indexes {
 
     /// The indexes of `table` (normalised), in name order.
     fn of_table<'a>(&'a self, table: &QualName) -> impl Iterator<Item = &'a Index> + use<'a> {
-        self.by_table
-            .get(table)
+        self.of_names(self.by_table.get(table))
+    }
+
+    /// The indexes of `normal(table)`.
+    fn of_normal<'a>(&'a self, table: &QualName) -> impl Iterator<Item = &'a Index> + use<'a> {
+        self.of_names(get_normal(&self.by_table, table))
+    }
+
+    fn of_names<'a>(
+        &'a self,
+        names: Option<&'a Names>,
+    ) -> impl Iterator<Item = &'a Index> + use<'a> {
+        names
             .into_iter()
             .flat_map(|names| &names.0)
             .filter_map(|n| self.by_name.get(n))
@@ -423,6 +497,39 @@ fn proves_not_null(sql: &str, column: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn borrowed_lookups_find_what_normalised_names_find() {
+        let catalog = Catalog::from_sql(
+            "CREATE TABLE a (id int PRIMARY KEY);\n\
+             CREATE SCHEMA x;\n\
+             CREATE TABLE x.b (id int, a_id int REFERENCES a (id));\n\
+             CREATE INDEX b_a ON x.b (a_id);\n\
+             CREATE TYPE mood AS ENUM ('ok');\n",
+        )
+        .unwrap();
+        let name = |s: Option<&str>, n: &str| QualName::new(s, n);
+        // Unqualified names are `public`'s; other schemas must be named.
+        for n in [name(None, "a"), name(Some("public"), "a")] {
+            assert_eq!(catalog.table(&n).map(|t| t.name.name.as_str()), Some("a"));
+            assert!(catalog.pre_existing(&n));
+        }
+        assert!(catalog.table(&name(None, "b")).is_none());
+        assert!(catalog.table(&name(Some("y"), "a")).is_none());
+        assert!(catalog.table(&name(Some("x"), "b")).is_some());
+        let of_b: Vec<_> = catalog
+            .indexes_of(&name(Some("x"), "b"))
+            .map(|i| i.name.name.clone())
+            .collect();
+        assert_eq!(of_b, ["b_a"]);
+        assert!(catalog.index(&name(Some("x"), "b_a")).is_some());
+        assert!(catalog.index(&name(None, "b_a")).is_none());
+        assert!(catalog.type_def(&name(None, "mood")).is_some());
+        // The foreign key of x.b names `a` unqualified: it references public.a.
+        assert_eq!(catalog.referencing(&name(Some("public"), "a")).count(), 1);
+        assert!(same_normal(&name(None, "a"), &name(Some("public"), "a")));
+        assert!(!same_normal(&name(None, "a"), &name(Some("x"), "a")));
+    }
 
     #[test]
     fn not_null_check_shapes() {

@@ -44,7 +44,7 @@
 //! - https://www.postgresql.org/docs/current/sql-altertable.html (DROP COLUMN, DROP CONSTRAINT)
 
 use super::{Ctx, Hit, Rule};
-use crate::catalog::{RelKind, Table, normal};
+use crate::catalog::{RelKind, Table, normal, same_normal};
 use crate::ir::{AlterAction, ConstraintKind, ObjectKind, Op, QualName};
 use crate::report::Severity;
 
@@ -237,7 +237,7 @@ fn created_earlier(ctx: &Ctx, kind: &ObjectKind, n: &QualName) -> bool {
                 name,
                 if_not_exists: false,
             },
-        ) => normal(name) == n,
+        ) => same_normal(name, &n),
         (
             ObjectKind::Function | ObjectKind::Procedure,
             Op::CreateFunction {
@@ -245,7 +245,7 @@ fn created_earlier(ctx: &Ctx, kind: &ObjectKind, n: &QualName) -> bool {
                 or_replace: false,
                 ..
             },
-        ) => normal(name) == n,
+        ) => same_normal(name, &n),
         (
             ObjectKind::Extension,
             Op::CreateExtension {

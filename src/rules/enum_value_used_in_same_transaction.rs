@@ -48,7 +48,7 @@
 //! - https://alembic.sqlalchemy.org/en/latest/api/runtime.html#alembic.runtime.migration.MigrationContext.autocommit_block
 
 use super::{Ctx, Hit, Rule};
-use crate::catalog::{Catalog, normal};
+use crate::catalog::{Catalog, same_normal};
 use crate::ir::{AlterAction, ConstraintKind, Expr, Op, QualName, TypeName};
 use crate::report::{Risk, Severity};
 
@@ -319,7 +319,7 @@ fn had_value(ctx: &Ctx, name: &QualName, value: &str) -> bool {
         .unwrap_or(&[])
         .iter()
         .filter(
-            |op| matches!(op, Op::AlterTypeAddValue { name: n, .. } if normal(n) == normal(name)),
+            |op| matches!(op, Op::AlterTypeAddValue { name: n, .. } if same_normal(n, name)),
         )
         .count();
     values

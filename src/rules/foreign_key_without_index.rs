@@ -40,7 +40,7 @@
 
 use super::say::create_index;
 use super::{Ctx, Hit, Rule};
-use crate::catalog::normal;
+use crate::catalog::{normal, same_normal};
 use crate::ir::{AlterAction, Constraint, ConstraintKind, Op, QualName};
 use crate::pg::duration::describe_size;
 use crate::report::{Risk, Severity};
@@ -202,8 +202,8 @@ fn indexed_later(ctx: &Ctx, table: &QualName, columns: &[String]) -> bool {
         keys.len() >= columns.len() && columns.iter().all(|c| keys[..columns.len()].contains(c))
     };
     ctx.ops.iter().skip(ctx.index + 1).any(|op| match op {
-        Op::CreateIndex(ix) => normal(&ix.table) == *table && ix.predicate.is_none() && leads(&ix.columns),
-        Op::AlterTable { name, actions, .. } if normal(name) == *table => {
+        Op::CreateIndex(ix) => same_normal(&ix.table, table) && ix.predicate.is_none() && leads(&ix.columns),
+        Op::AlterTable { name, actions, .. } if same_normal(name, table) => {
             actions.iter().any(|a| match a {
                 AlterAction::AddConstraint { constraint } => matches!(
                     &constraint.kind,

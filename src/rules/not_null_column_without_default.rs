@@ -82,7 +82,8 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         return Vec::new();
     };
     // A table created by the migration has no rows yet.
-    if !ctx.catalog.pre_existing(name) {
+    let adds = |a: &AlterAction| matches!(a, AlterAction::AddColumn { column, .. } if column.not_null);
+    if !actions.iter().any(adds) || !ctx.catalog.pre_existing(name) {
         return Vec::new();
     }
     let table = name.display_qualified();

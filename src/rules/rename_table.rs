@@ -56,7 +56,13 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         return Vec::new();
     };
     // Nobody uses a table created by the migration yet.
-    if !ctx.catalog.pre_existing(name) {
+    let renames = |a: &AlterAction| {
+        matches!(
+            a,
+            AlterAction::RenameTable { .. } | AlterAction::SetSchema { .. }
+        )
+    };
+    if !actions.iter().any(renames) || !ctx.catalog.pre_existing(name) {
         return Vec::new();
     }
     let table = name.display_qualified();

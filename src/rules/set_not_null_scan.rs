@@ -42,7 +42,7 @@
 //! - https://docs.djangoproject.com/en/stable/ref/contrib/postgres/operations/#adding-constraints-without-enforcing-validation
 
 use super::{Ctx, Hit, Rule, say};
-use crate::catalog::normal;
+use crate::catalog::{normal, same_normal};
 use crate::ir::{AlterAction, Op, QualName};
 use crate::pg::LockMode;
 use crate::report::Severity;
@@ -124,7 +124,7 @@ fn validated_unknown_check(ctx: &Ctx, table: &QualName, column: &str) -> bool {
             .is_some_and(|t| t.constraints.iter().any(|k| k.name == c))
     };
     ctx.ops.iter().take(ctx.index).any(|op| match op {
-        Op::AlterTable { name, actions, .. } if normal(name) == *table => actions.iter().any(|a| {
+        Op::AlterTable { name, actions, .. } if same_normal(name, table) => actions.iter().any(|a| {
             matches!(a, AlterAction::ValidateConstraint { name: c }
                 if !known(c) && c.to_lowercase().contains(&column.to_lowercase()))
         }),

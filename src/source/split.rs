@@ -287,8 +287,11 @@ struct Splitter<'a> {
 
 /// Splits `text` into statements and the comments between them.
 pub fn split(text: &str) -> Split {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let parts = cores.min(text.len() / MIN_PART);
+    // Short texts (a DO body, a statement) never split in parts: no need to ask for the cores.
+    let parts = match text.len() / MIN_PART {
+        0 | 1 => 1,
+        n => crate::par::cores().min(n),
+    };
     if parts >= 2
         && let Some(split) = split_in_parts(text, parts, FIRST_CHUNK)
     {
