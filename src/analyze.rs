@@ -18,6 +18,7 @@ use crate::report::{
 use crate::rollback::{self, Inverse};
 use crate::rules::{self, Ctx, TxState};
 use crate::source::{self, RawKind, Source, alembic};
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Which rules run and at what severity.
@@ -301,22 +302,37 @@ impl Analyzer {
     }
 
     fn pass(&self, name: &str, text: &str, sink: &mut dyn Sink) -> Report {
+        self.pass_in_chunks(name, text, sink, LOWER_CHUNK)
+    }
+
+    fn pass_in_chunks(&self, name: &str, text: &str, sink: &mut dyn Sink, chunk: usize) -> Report {
         let read = source::read(text);
-        // Parsing and lowering see one statement at a time: they run on every core.
-        let mut ops: Vec<Op> = crate::par::map(&read.statements, |st| lower_statement(text, st));
-        let transactions = transactions(&ops);
-        // Commit units (issue 8: failure modes): the rules about retries read them.
-        let units = failure::units(
-            &ops,
-            &transactions,
-            read.statements.iter().map(|s| s.revision).collect(),
-        );
+        // Parsing and lowering see one statement at a time: they run on the other cores while
+        // this thread judges the statements already lowered, and on this one when it would wait.
+        crate::par::stream(
+            &read.statements,
+            chunk,
+            |st| lower_statement(text, st),
+            |pull| self.pass_over(name, text, &read, pull, sink),
+        )
+    }
+
+    fn pass_over(
+        &self,
+        name: &str,
+        text: &str,
+        read: &source::Read,
+        pull: &mut Pull<'_, '_>,
+        sink: &mut dyn Sink,
+    ) -> Report {
+        let mut low = Lowered::new(read);
         let mut catalog = self.catalog.clone().unwrap_or_default();
         let mut session = Gucs::default();
         let mut local = Gucs::default();
         let mut tx = TxState::default();
-        sink.expect(ops.len());
-        let mut inverses: Vec<Inverse> = Vec::with_capacity(ops.len());
+        let n = read.statements.len();
+        sink.expect(n);
+        let mut inverses: Vec<Inverse> = Vec::with_capacity(n);
         // The author's downgrade is compared revision by revision as the pass leaves each one:
         // only the catalog at the start of the current revision is kept (keeping every revision's
         // catalogs took gigabytes for a long history over a large schema).
@@ -325,6 +341,11 @@ impl Analyzer {
             .as_ref()
             .filter(|_| self.settings.selected("downgrade-mismatch"))
             .map(|(_, text)| Downgrade::read(text));
+        if downgrade.is_some() {
+            // The comparison and the snapshots read whole revisions, and ops are slimmed a
+            // revision at a time: everything is lowered first.
+            low.all(pull);
+        }
         let mut out = Out::new(sink, downgrade.is_some());
         let mut revision_start: Option<Snapshot> = None;
         let mut current_revision: Option<usize> = None;
@@ -333,38 +354,31 @@ impl Analyzer {
         // revision is (the comparison reads the revision's statements).
         let mut slimmed = 0;
         for (index, st) in read.statements.iter().enumerate() {
+            low.units_for(index, pull);
             if let Some(down) = downgrade
                 .as_ref()
                 .filter(|_| st.revision != current_revision)
             {
                 if let (Some(r), Some(before)) = (current_revision, revision_start.take()) {
                     let done = Done {
-                        ops: &ops,
+                        ops: &low.ops,
                         inverses: &inverses,
-                        transactions: &transactions,
+                        transactions: &low.transactions,
                     };
-                    self.compare_revision(
-                        down,
-                        &read,
-                        r,
-                        before,
-                        &catalog,
-                        &done,
-                        &mut out.pending,
-                    );
+                    self.compare_revision(down, read, r, before, &catalog, &done, &mut out.pending);
                 }
                 out.flush();
                 revision_start = st
                     .revision
-                    .and_then(|r| Snapshot::take(&catalog, &read, r, &ops, down));
+                    .and_then(|r| Snapshot::take(&catalog, read, r, &low.ops, down));
                 current_revision = st.revision;
-                for op in ops.get_mut(slimmed..index).into_iter().flatten() {
+                for op in low.ops.get_mut(slimmed..index).into_iter().flatten() {
                     op.slim();
                 }
                 slimmed = index;
             }
-            let Some(op) = ops.get(index) else { break };
-            let bookkeeping = transactions[index] == Transaction::Bookkeeping;
+            let Some(op) = low.ops.get(index) else { break };
+            let bookkeeping = low.transactions[index] == Transaction::Bookkeeping;
             // A BEGIN inside a block is ignored by PostgreSQL (a warning): the block and its
             // locks go on.
             if let (Op::Transaction(TxControl::Begin), false) = (op, tx.in_transaction) {
@@ -435,22 +449,36 @@ impl Analyzer {
             let mut findings = Vec::new();
             let mut risk = Risk::None;
             if !bookkeeping {
-                let ctx = Ctx {
-                    index,
-                    op,
-                    ops: &ops,
-                    effect: &eff,
-                    catalog: &catalog,
-                    tx: &tx,
-                    pg_version: self.settings.pg_version,
-                    sizes,
-                    estimate: estimate.as_ref(),
-                    plan: self.facts.plans.get(&index),
-                    observed: self.facts.observed.get(&index),
-                    units: &units,
+                let hits = loop {
+                    let Some(op) = low.ops.get(index) else {
+                        break Vec::new();
+                    };
+                    let ctx = Ctx {
+                        index,
+                        op,
+                        ops: &low.ops,
+                        all_lowered: low.ops.len() == n,
+                        later_wanted: Cell::new(false),
+                        effect: &eff,
+                        catalog: &catalog,
+                        tx: &tx,
+                        pg_version: self.settings.pg_version,
+                        sizes,
+                        estimate: estimate.as_ref(),
+                        plan: self.facts.plans.get(&index),
+                        observed: self.facts.observed.get(&index),
+                        units: low.units.units(),
+                    };
+                    let hits = rules::check(&ctx, |id| self.settings.selected(id));
+                    if !ctx.later_wanted.get() {
+                        break hits;
+                    }
+                    // A rule looked beyond the statements lowered so far: lower the rest and
+                    // judge the statement again with all of them.
+                    low.all(pull);
                 };
                 let mut used: Vec<&str> = Vec::new();
-                for (rule, hit) in rules::check(&ctx, |id| self.settings.selected(id)) {
+                for (rule, hit) in hits {
                     if let Some(ig) = st
                         .ignore
                         .iter()
@@ -505,6 +533,7 @@ impl Analyzer {
                 }
                 risk = risk.max(effect_risk(lock, lock_heavy, destroys_data, size_risk));
             }
+            let Some(op) = low.ops.get(index) else { break };
             // The inverse is computed against the catalog before the statement.
             let inverse = if bookkeeping {
                 rollback::bookkeeping_inverse(op)
@@ -531,7 +560,7 @@ impl Analyzer {
                 span: st.span,
                 kind: op.kind().to_string(),
                 parsed: op.is_parsed(),
-                transaction: transactions[index],
+                transaction: low.transactions[index],
                 locks: eff
                     .locks
                     .iter()
@@ -584,7 +613,7 @@ impl Analyzer {
             }
             catalog.apply(op, true);
             if downgrade.is_none() {
-                if let Some(op) = ops.get_mut(index) {
+                if let Some(op) = low.ops.get_mut(index) {
                     op.slim();
                 }
             }
@@ -593,11 +622,11 @@ impl Analyzer {
             (downgrade.as_ref(), current_revision, revision_start.take())
         {
             let done = Done {
-                ops: &ops,
+                ops: &low.ops,
                 inverses: &inverses,
-                transactions: &transactions,
+                transactions: &low.transactions,
             };
-            self.compare_revision(down, &read, r, before, &catalog, &done, &mut out.pending);
+            self.compare_revision(down, read, r, before, &catalog, &done, &mut out.pending);
         }
         out.flush();
         // The catalog and the author's downgrade are not read again (what follows needs the IR at
@@ -642,6 +671,13 @@ impl Analyzer {
             })
             .collect();
         let lines: Vec<u32> = read.statements.iter().map(|s| s.span.start_line).collect();
+        let Lowered {
+            ops,
+            transactions,
+            units,
+            ..
+        } = low;
+        let units = units.finish(&ops);
         let (per_revision, failure_modes) =
             failure::failure_modes(&units, &ops, &lines, &names, irreversible.is_empty());
         // The IR and the commit units are not read again either: freeing them before the rollback
@@ -904,6 +940,95 @@ fn reversibility(inverse: &Inverse) -> Reversibility {
     }
 }
 
+/// Statements lowered per chunk handed from the lowering threads to the pass: small enough that
+/// the pass starts early, large enough that handing over costs nothing next to lowering.
+const LOWER_CHUNK: usize = 64;
+
+type Pull<'s, 'r> = crate::par::Pull<'s, source::SourceStatement, Op>;
+
+/// The statements lowered so far, in order, with what the pass needs to know of them: their
+/// transaction state and their commit units.
+struct Lowered<'r> {
+    read: &'r source::Read,
+    ops: Vec<Op>,
+    transactions: Vec<Transaction>,
+    /// The state [`transactions`] carries from one statement to the next.
+    in_block: bool,
+    units: failure::UnitsBuilder,
+    /// The units answer for the statements before this one.
+    units_valid: usize,
+    /// The last cut seen (a statement, and how many units there are before it): see
+    /// [`Lowered::append`].
+    cut: (usize, usize),
+}
+
+impl<'r> Lowered<'r> {
+    fn new(read: &'r source::Read) -> Self {
+        let n = read.statements.len();
+        Lowered {
+            read,
+            ops: Vec::with_capacity(n),
+            transactions: Vec::with_capacity(n),
+            in_block: false,
+            units: failure::UnitsBuilder::new(read.statements.iter().map(|s| s.revision).collect()),
+            units_valid: 0,
+            cut: (0, 0),
+        }
+    }
+
+    /// Takes the next lowered chunk; false when every statement is lowered.
+    fn pull(&mut self, pull: &mut Pull<'_, '_>) -> bool {
+        let from = self.ops.len();
+        if !pull.next_into(&mut self.ops) {
+            return false;
+        }
+        for i in from..self.ops.len() {
+            self.append(i);
+        }
+        true
+    }
+
+    /// Lowers every statement.
+    fn all(&mut self, pull: &mut Pull<'_, '_>) {
+        while self.pull(pull) {}
+    }
+
+    fn append(&mut self, i: usize) {
+        let Some(op) = self.ops.get(i) else { return };
+        let tx = next_transaction(&mut self.in_block, op);
+        self.transactions.push(tx);
+        self.units.push(op, tx);
+        // A cut: no block open, and the next statement starts a revision. Every unit before it
+        // is complete, and no unit after it can belong to a revision before it (revisions only
+        // go forward, and nothing after the first marker is outside every revision), so the
+        // units before it answer every question about their statements as the units of the
+        // whole file would.
+        let statements = &self.read.statements;
+        if let (Some(this), Some(next)) = (statements.get(i), statements.get(i + 1))
+            && next.revision.is_some()
+            && next.revision != this.revision
+            && !self.units.in_block()
+        {
+            self.cut = (i + 1, self.units.count());
+        }
+    }
+
+    /// Makes statement `index` lowered, and the commit units answer for it: lowers on to the
+    /// next cut after it, or to the end of the file.
+    fn units_for(&mut self, index: usize, pull: &mut Pull<'_, '_>) {
+        while self.units_valid <= index || self.ops.len() <= index {
+            let (at, count) = self.cut;
+            if at > self.units_valid {
+                self.units.index_closed(count, &self.ops);
+                self.units_valid = at;
+            } else if !self.pull(pull) {
+                self.units.index_closed(self.units.count(), &self.ops);
+                self.units_valid = usize::MAX;
+            }
+        }
+    }
+}
+
 /// What the pass has built so far, for the downgrade comparison.
 struct Done<'a> {
     ops: &'a [Op],
@@ -1034,28 +1159,31 @@ pub(crate) fn lower_statement(text: &str, st: &source::SourceStatement) -> Op {
 /// The transaction state of every statement: explicit blocks from BEGIN to COMMIT/ROLLBACK (which
 /// count as inside), autocommit outside them, bookkeeping for the migration tools' version tables.
 fn transactions(ops: &[Op]) -> Vec<Transaction> {
-    let mut in_tx = false;
+    let mut in_block = false;
     ops.iter()
-        .map(|l| {
-            let state = if in_tx {
-                Transaction::InTransaction
-            } else {
-                Transaction::Autocommit
-            };
-            match l {
-                Op::Transaction(TxControl::Begin) => {
-                    in_tx = true;
-                    Transaction::InTransaction
-                }
-                Op::Transaction(TxControl::Commit | TxControl::Rollback) => {
-                    in_tx = false;
-                    state
-                }
-                op if is_bookkeeping(op) => Transaction::Bookkeeping,
-                _ => state,
-            }
-        })
+        .map(|op| next_transaction(&mut in_block, op))
         .collect()
+}
+
+/// The transaction state of the statement after those that left `in_block`.
+fn next_transaction(in_block: &mut bool, op: &Op) -> Transaction {
+    let state = if *in_block {
+        Transaction::InTransaction
+    } else {
+        Transaction::Autocommit
+    };
+    match op {
+        Op::Transaction(TxControl::Begin) => {
+            *in_block = true;
+            Transaction::InTransaction
+        }
+        Op::Transaction(TxControl::Commit | TxControl::Rollback) => {
+            *in_block = false;
+            state
+        }
+        op if is_bookkeeping(op) => Transaction::Bookkeeping,
+        _ => state,
+    }
 }
 
 pub(crate) fn is_bookkeeping(op: &Op) -> bool {
@@ -1181,4 +1309,68 @@ fn describe_estimate(e: &duration::Estimate) -> String {
         tables.join(", "),
         duration::describe_seconds(e.seconds)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The whole report of `text`, read `chunk` statements at a time.
+    fn report_json(analyzer: &Analyzer, text: &str, chunk: usize) -> String {
+        let mut statements = Vec::new();
+        let mut report = analyzer.pass_in_chunks("-", text, &mut statements, chunk);
+        report.statements = statements;
+        serde_json::to_string(&report).unwrap_or_default()
+    }
+
+    /// However far the lowering is ahead of the pass (one statement, a chunk, or the whole file
+    /// before the first is judged, as before the pass overlapped with it), every report is the
+    /// same: the commit units indexed at cuts and the rules that look ahead answer as if the whole
+    /// file were read. Over every fixture, and over all of them in one file (thousands of
+    /// statements, so the lowering runs on other threads too).
+    #[test]
+    fn reports_do_not_depend_on_how_far_the_lowering_is() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut texts: Vec<(String, String)> = Vec::new();
+        let mut dirs = vec![dir];
+        while let Some(d) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "sql")
+                    && let Ok(bytes) = std::fs::read(&p)
+                    && let Ok(text) = String::from_utf8(bytes)
+                    && !text.contains('\0')
+                {
+                    texts.push((p.display().to_string(), text));
+                }
+            }
+        }
+        texts.sort();
+        assert!(texts.len() > 50, "fixtures not found: {}", texts.len());
+        let all: String = texts.iter().map(|(_, t)| format!("{t}\n;\n")).collect();
+        let all_four = all.repeat(4);
+        assert!(source::read(&all_four).statements.len() > 4 * crate::par::MIN_PER_THREAD);
+        let analyzer = Analyzer::default();
+        let mut checked = 0;
+        for (name, text) in texts
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .chain([("all fixtures, four times", all_four.as_str())])
+        {
+            let whole = report_json(&analyzer, text, usize::MAX);
+            for chunk in [1, 3, LOWER_CHUNK] {
+                assert!(
+                    report_json(&analyzer, text, chunk) == whole,
+                    "{name}: the report differs when the lowering hands over {chunk} statement(s) at a time"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 150);
+    }
 }

@@ -84,10 +84,14 @@ impl Units {
         self.by_revision.get(rev.map_or(0, |r| r + 1))
     }
 
-    fn index(&mut self, ops: &[Op]) {
-        self.unit_revision = self.units.iter().map(|u| self.revision(u)).collect();
-        for (i, unit) in self.units.iter().enumerate() {
-            let slot = self.unit_revision[i].map_or(0, |r| r + 1);
+    /// Indexes the units from the first not yet indexed up to `until` (exclusive), in order. Each
+    /// must be complete: its block closed, or its one autocommit statement read.
+    fn index(&mut self, until: usize, ops: &[Op]) {
+        let from = self.unit_revision.len();
+        for (i, unit) in self.units.iter().enumerate().take(until).skip(from) {
+            let revision = self.revision(unit);
+            self.unit_revision.push(revision);
+            let slot = revision.map_or(0, |r| r + 1);
             if self.by_revision.len() <= slot {
                 self.by_revision
                     .resize_with(slot + 1, RevisionUnits::default);
@@ -241,31 +245,56 @@ fn is_work(op: &Op, transaction: Transaction) -> bool {
 /// block goes on), so it does not start a unit; a block still open at the end of the file is a unit
 /// too (it commits, or not, when the session ends: `uncommitted-transaction` reports it).
 pub fn units(ops: &[Op], transactions: &[Transaction], revision_of: Vec<Option<usize>>) -> Units {
-    let mut out = Units {
-        units: Vec::new(),
-        unit_of: vec![None; ops.len()],
-        revision_of,
-        unit_revision: Vec::new(),
-        by_revision: Vec::new(),
-    };
-    let mut open: Option<usize> = None;
+    let mut units = UnitsBuilder::new(revision_of);
     for (i, op) in ops.iter().enumerate() {
         let tx = transactions
             .get(i)
             .copied()
             .unwrap_or(Transaction::Autocommit);
-        let unit = match (open, op) {
+        units.push(op, tx);
+    }
+    units.finish(ops)
+}
+
+/// [`units`] a statement at a time, for a pass that reads the statements as they are lowered.
+/// The units it has indexed ([`UnitsBuilder::index_closed`]) answer every question of [`Units`]
+/// exactly as the units of the whole file would, for the statements before the cut they were
+/// indexed at.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UnitsBuilder {
+    out: Units,
+    /// The block being read.
+    open: Option<usize>,
+}
+
+impl UnitsBuilder {
+    pub(crate) fn new(revision_of: Vec<Option<usize>>) -> Self {
+        UnitsBuilder {
+            out: Units {
+                unit_of: Vec::with_capacity(revision_of.len()),
+                revision_of,
+                ..Units::default()
+            },
+            open: None,
+        }
+    }
+
+    /// Adds the next statement.
+    pub(crate) fn push(&mut self, op: &Op, tx: Transaction) {
+        let i = self.out.unit_of.len();
+        let out = &mut self.out;
+        let unit = match (self.open, op) {
             (None, Op::Transaction(TxControl::Begin)) => {
                 out.units.push(CommitUnit {
                     statements: Vec::new(),
                     in_transaction: true,
                     work: Vec::new(),
                 });
-                open = Some(out.units.len() - 1);
-                open
+                self.open = Some(out.units.len() - 1);
+                self.open
             }
             (Some(u), Op::Transaction(TxControl::Commit | TxControl::Rollback)) => {
-                open = None;
+                self.open = None;
                 Some(u)
             }
             (Some(u), _) => Some(u),
@@ -286,12 +315,36 @@ pub fn units(ops: &[Op], transactions: &[Transaction], revision_of: Vec<Option<u
                 u.work.push(i);
             }
         }
-        if let Some(slot) = out.unit_of.get_mut(i) {
-            *slot = unit;
-        }
+        out.unit_of.push(unit);
     }
-    out.index(ops);
-    out
+
+    /// Whether a transaction block is open after the statements pushed so far.
+    pub(crate) fn in_block(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// How many units the statements pushed so far make.
+    pub(crate) fn count(&self) -> usize {
+        self.out.units.len()
+    }
+
+    /// Indexes the first `count` units (a [`UnitsBuilder::count`] taken when no block was open,
+    /// so each of them is complete). `ops` holds at least their statements, not yet slimmed.
+    pub(crate) fn index_closed(&mut self, count: usize, ops: &[Op]) {
+        self.out.index(count, ops);
+    }
+
+    /// The units as far as they are indexed.
+    pub(crate) fn units(&self) -> &Units {
+        &self.out
+    }
+
+    /// The units of the whole file, once every statement is pushed (a block still open at the
+    /// end of the file is a unit too).
+    pub(crate) fn finish(mut self, ops: &[Op]) -> Units {
+        self.out.index(self.out.units.len(), ops);
+        self.out
+    }
 }
 
 /// What the file's revisions are, for the wording.

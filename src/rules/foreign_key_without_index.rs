@@ -201,7 +201,7 @@ fn indexed_later(ctx: &Ctx, table: &QualName, columns: &[String]) -> bool {
     let leads = |keys: &[String]| {
         keys.len() >= columns.len() && columns.iter().all(|c| keys[..columns.len()].contains(c))
     };
-    ctx.ops.iter().skip(ctx.index + 1).any(|op| match op {
+    ctx.any_later(|op| match op {
         Op::CreateIndex(ix) => same_normal(&ix.table, table) && ix.predicate.is_none() && leads(&ix.columns),
         Op::AlterTable { name, actions, .. } if same_normal(name, table) => {
             actions.iter().any(|a| match a {

@@ -184,8 +184,16 @@ impl TxState {
 pub struct Ctx<'a> {
     pub index: usize,
     pub op: &'a Op,
-    /// All statements of the migration, in order (rules may look back or ahead).
+    /// The statements of the migration, in order, from the first through at least this one: the
+    /// pass may be ahead of the lowering. Rules look back here, and ahead only through
+    /// [`Ctx::any_later`] and [`Ctx::later`].
     pub ops: &'a [Op],
+    /// Whether `ops` holds every statement of the migration.
+    pub all_lowered: bool,
+    /// Set when a rule asked about later statements that are not lowered yet: the pass then
+    /// lowers them all and runs the rules on this statement again, so no answer depends on how
+    /// far the lowering was.
+    pub later_wanted: std::cell::Cell<bool>,
     /// What this statement does to pre-existing tables.
     pub effect: &'a Effect,
     /// The schema before this statement.
@@ -205,6 +213,27 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Whether a statement after this one satisfies `pred`.
+    pub fn any_later(&self, pred: impl FnMut(&Op) -> bool) -> bool {
+        let later = self.ops.get(self.index + 1..).unwrap_or(&[]);
+        if later.iter().any(pred) {
+            return true;
+        }
+        // Not among those lowered so far: only the whole file can say no.
+        if !self.all_lowered {
+            self.later_wanted.set(true);
+        }
+        false
+    }
+
+    /// The statements after this one, all of them.
+    pub fn later(&self) -> &[Op] {
+        if !self.all_lowered {
+            self.later_wanted.set(true);
+        }
+        self.ops.get(self.index + 1..).unwrap_or(&[])
+    }
+
     /// The statements of the same transaction block before this one.
     pub fn earlier_in_transaction(&self) -> impl Iterator<Item = (usize, &Op)> {
         self.tx

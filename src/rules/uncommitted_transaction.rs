@@ -62,18 +62,14 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     if open_block_before(ctx).is_some() {
         return Vec::new();
     }
-    let closed = ctx
-        .ops
-        .iter()
-        .skip(ctx.index + 1)
-        .any(|op| matches!(op, Op::Transaction(TxControl::Commit | TxControl::Rollback)));
+    let closed =
+        ctx.any_later(|op| matches!(op, Op::Transaction(TxControl::Commit | TxControl::Rollback)));
     if closed {
         return Vec::new();
     }
     let after = ctx
-        .ops
+        .later()
         .iter()
-        .skip(ctx.index + 1)
         .filter(|op| !matches!(op, Op::Empty | Op::Text))
         .count();
     vec![Hit::new(
