@@ -425,6 +425,10 @@ pub fn failure_modes(
     // Index 0: outside every revision; revision `r` at `r + 1`.
     let mut committed: Vec<Committed> = Vec::new();
     committed.resize_with(revisions.len() + 1, Committed::default);
+    // Per slot, the last unit seen: added to what is committed only when a later unit of its
+    // revision asks (the last unit of a revision commits before nothing, and adding it formats
+    // the rerun failure of each of its statements).
+    let mut pending: Vec<Option<&CommitUnit>> = vec![None; revisions.len() + 1];
     let mut number = 0;
     for unit in &units.units {
         if unit.work.is_empty() {
@@ -435,6 +439,10 @@ pub fn failure_modes(
         let slot = rev.map_or(0, |r| r + 1);
         if committed.len() <= slot {
             committed.resize_with(slot + 1, Committed::default);
+            pending.resize(slot + 1, None);
+        }
+        if let Some(earlier) = pending[slot].replace(unit) {
+            committed[slot].add(earlier, ops);
         }
         let before = &committed[slot];
         let leftovers: Vec<Leftover> = if unit.in_transaction {
@@ -466,7 +474,6 @@ pub fn failure_modes(
             leftovers,
             message,
         };
-        committed[slot].add(unit, ops);
         match rev.and_then(|r| per_revision.get_mut(r)) {
             Some(list) => list.push(mode),
             None => outside.push(mode),
