@@ -326,11 +326,21 @@ impl Analyzer {
         sink: &mut dyn Sink,
     ) -> Report {
         let mut low = Lowered::new(read);
+        let n = read.statements.len();
+        // The last statements, lowered here first: the rules that look ahead find a block's
+        // COMMIT there without waiting for everything before it.
+        let tail_start = if n >= TAIL_FROM { n - TAIL } else { n };
+        let tail: Vec<Op> = read
+            .statements
+            .get(tail_start..)
+            .unwrap_or_default()
+            .iter()
+            .map(|st| lower_statement(text, st))
+            .collect();
         let mut catalog = self.catalog.clone().unwrap_or_default();
         let mut session = Gucs::default();
         let mut local = Gucs::default();
         let mut tx = TxState::default();
-        let n = read.statements.len();
         sink.expect(n);
         let mut inverses: Vec<Inverse> = Vec::with_capacity(n);
         // The author's downgrade is compared revision by revision as the pass leaves each one:
@@ -458,6 +468,8 @@ impl Analyzer {
                         op,
                         ops: &low.ops,
                         all_lowered: low.ops.len() == n,
+                        tail: &tail,
+                        tail_start,
                         later_wanted: Cell::new(false),
                         effect: &eff,
                         catalog: &catalog,
@@ -944,6 +956,11 @@ fn reversibility(inverse: &Inverse) -> Reversibility {
 /// the pass starts early, large enough that handing over costs nothing next to lowering.
 const LOWER_CHUNK: usize = 64;
 
+/// How many of the last statements are lowered ahead ([`Ctx::tail`](crate::rules::Ctx)), in files
+/// of at least `TAIL_FROM` statements (in smaller ones everything is lowered as soon).
+const TAIL: usize = 16;
+const TAIL_FROM: usize = 4 * LOWER_CHUNK;
+
 type Pull<'s, 'r> = crate::par::Pull<'s, source::SourceStatement, Op>;
 
 /// The statements lowered so far, in order, with what the pass needs to know of them: their
@@ -1013,10 +1030,21 @@ impl<'r> Lowered<'r> {
         }
     }
 
-    /// Makes statement `index` lowered, and the commit units answer for it: lowers on to the
-    /// next cut after it, or to the end of the file.
+    /// Makes statement `index` lowered, and the commit units answer for it: for a statement of
+    /// a transaction block, once the block's revision is known; for the others, at the next cut
+    /// after it, or at the end of the file.
     fn units_for(&mut self, index: usize, pull: &mut Pull<'_, '_>) {
-        while self.units_valid <= index || self.ops.len() <= index {
+        while self.ops.len() <= index {
+            if !self.pull(pull) {
+                return;
+            }
+        }
+        while self.units_valid <= index {
+            if let Some(block) = self.units.block_of(index)
+                && self.units.open_block(block, &self.ops)
+            {
+                return;
+            }
             let (at, count) = self.cut;
             if at > self.units_valid {
                 self.units.index_closed(count, &self.ops);
@@ -1353,15 +1381,32 @@ mod tests {
         texts.sort();
         assert!(texts.len() > 50, "fixtures not found: {}", texts.len());
         let all: String = texts.iter().map(|(_, t)| format!("{t}\n;\n")).collect();
-        let all_four = all.repeat(4);
-        assert!(source::read(&all_four).statements.len() > 4 * crate::par::MIN_PER_THREAD);
+        texts.push(("all fixtures, four times".to_string(), all.repeat(4)));
+        for shape in Shape::ALL {
+            texts.push((format!("{shape:?}"), generated(shape, 300)));
+        }
+        // A block whose first statements come before its first work, in an earlier revision: its
+        // revision (that of its first work) is not known until that work is lowered.
+        let mut late_work = String::from("SET lock_timeout = '2s';\n");
+        for r in 0..40 {
+            late_work.push_str(&format!(
+                "-- Running upgrade {a:012x} -> {b:012x}\nBEGIN;\nCREATE TABLE n{r} (id int);\nCOMMIT;\nBEGIN;\nSELECT * FROM t{r};\n-- Running upgrade {b:012x} -> {c:012x}\nALTER TABLE t{r} ADD COLUMN c int;\nCOMMIT;\n",
+                a = 2 * r,
+                b = 2 * r + 1,
+                c = 2 * r + 2
+            ));
+        }
+        texts.push(("block before its first work".to_string(), late_work));
+        assert!(
+            texts
+                .iter()
+                .filter(|(_, t)| source::read(t).statements.len() > 4 * crate::par::MIN_PER_THREAD)
+                .count()
+                > Shape::ALL.len()
+        );
         let analyzer = Analyzer::default();
         let mut checked = 0;
-        for (name, text) in texts
-            .iter()
-            .map(|(n, t)| (n.as_str(), t.as_str()))
-            .chain([("all fixtures, four times", all_four.as_str())])
-        {
+        for (name, text) in texts.iter().map(|(n, t)| (n.as_str(), t.as_str())) {
             let whole = report_json(&analyzer, text, usize::MAX);
             for chunk in [1, 3, LOWER_CHUNK] {
                 assert!(
@@ -1372,5 +1417,99 @@ mod tests {
             }
         }
         assert!(checked > 150);
+    }
+
+    /// The arrangements of an Alembic history in which the lowering and the pass meet different
+    /// questions: where the commit units end, where a COMMIT or an index is found.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Shape {
+        PerRevision,
+        OneBlock,
+        Autocommit,
+        Plain,
+        IndexesAtTheEnd,
+        Uncommitted,
+        LockTimeout,
+        ConcurrentlyBesideBlocks,
+    }
+
+    impl Shape {
+        const ALL: [Shape; 8] = [
+            Shape::PerRevision,
+            Shape::OneBlock,
+            Shape::Autocommit,
+            Shape::Plain,
+            Shape::IndexesAtTheEnd,
+            Shape::Uncommitted,
+            Shape::LockTimeout,
+            Shape::ConcurrentlyBesideBlocks,
+        ];
+    }
+
+    /// `revisions` revisions of about ten statements each, arranged as `shape`.
+    fn generated(shape: Shape, revisions: usize) -> String {
+        use std::fmt::Write;
+        let blocks = matches!(
+            shape,
+            Shape::PerRevision
+                | Shape::IndexesAtTheEnd
+                | Shape::LockTimeout
+                | Shape::ConcurrentlyBesideBlocks
+                | Shape::Plain
+        );
+        let mut out = String::new();
+        if matches!(shape, Shape::OneBlock | Shape::Uncommitted) {
+            out.push_str("BEGIN;\n\n");
+        }
+        if shape == Shape::LockTimeout {
+            out.push_str("SET lock_timeout = '2s';\n\n");
+        }
+        for r in 0..revisions {
+            let t = format!("table_{r}");
+            if blocks {
+                out.push_str("BEGIN;\n\n");
+            }
+            if shape != Shape::Plain {
+                let _ = write!(out, "-- Running upgrade {r:012x} -> {:012x}\n\n", r + 1);
+            }
+            if matches!(shape, Shape::ConcurrentlyBesideBlocks | Shape::LockTimeout) && r % 3 == 0 {
+                // Outside the block: commits on its own before the block.
+                let _ = write!(
+                    out,
+                    "COMMIT;\n\nCREATE INDEX CONCURRENTLY ix_c_{r} ON {t} (code);\n\nBEGIN;\n\n"
+                );
+            }
+            let _ = write!(
+                out,
+                "CREATE TABLE new_{r} (\n    id INTEGER NOT NULL, \n    ref INTEGER, \n    PRIMARY KEY (id)\n);\n\n\
+                 CREATE INDEX ix_{t}_{r} ON {t} (name);\n\n\
+                 ALTER TABLE {t} ALTER COLUMN code TYPE VARCHAR(20);\n\n\
+                 UPDATE {t} SET status='old' WHERE created < now() - interval '1 day';\n\n\
+                 ALTER TABLE new_{r} ADD CONSTRAINT fk_{r} FOREIGN KEY (ref) REFERENCES {t} (id);\n\n\
+                 ALTER TABLE {t} DROP COLUMN legacy_{r};\n\n\
+                 DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 't{r}') THEN CREATE TYPE t{r} AS ENUM ('a', 'b'); END IF; END $$;\n\n"
+            );
+            if shape == Shape::PerRevision && r % 2 == 0 {
+                // The foreign key's index, a few statements later in the same revision.
+                let _ = write!(out, "CREATE INDEX ix_ref_{r} ON new_{r} (ref);\n\n");
+            }
+            let _ = write!(
+                out,
+                "UPDATE alembic_version SET version_num='{:012x}' WHERE alembic_version.version_num = '{r:012x}';\n\n",
+                r + 1
+            );
+            if blocks {
+                out.push_str("COMMIT;\n\n");
+            }
+        }
+        if shape == Shape::IndexesAtTheEnd {
+            for r in (0..revisions).step_by(3) {
+                let _ = write!(out, "CREATE INDEX ix_ref_{r} ON new_{r} (ref);\n\n");
+            }
+        }
+        if shape == Shape::OneBlock {
+            out.push_str("COMMIT;\n\n");
+        }
+        out
     }
 }

@@ -42,6 +42,9 @@ pub struct Units {
     /// units of a statement's revision for every statement; scanning all units each time was
     /// quadratic in a file of many autocommit statements.
     by_revision: Vec<RevisionUnits>,
+    /// How many units (from the first) `unit_revision` and `by_revision` cover. `unit_revision`
+    /// may hold one more entry: the revision of the block being read ([`UnitsBuilder::open_block`]).
+    indexed: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -87,7 +90,9 @@ impl Units {
     /// Indexes the units from the first not yet indexed up to `until` (exclusive), in order. Each
     /// must be complete: its block closed, or its one autocommit statement read.
     fn index(&mut self, until: usize, ops: &[Op]) {
-        let from = self.unit_revision.len();
+        let from = self.indexed;
+        self.unit_revision.truncate(from);
+        self.indexed = self.indexed.max(until.min(self.units.len()));
         for (i, unit) in self.units.iter().enumerate().take(until).skip(from) {
             let revision = self.revision(unit);
             self.unit_revision.push(revision);
@@ -332,6 +337,36 @@ impl UnitsBuilder {
     /// so each of them is complete). `ops` holds at least their statements, not yet slimmed.
     pub(crate) fn index_closed(&mut self, count: usize, ops: &[Op]) {
         self.out.index(count, ops);
+    }
+
+    /// Whether `statement` (pushed) is in a transaction block, and which unit that is.
+    pub(crate) fn block_of(&self, statement: usize) -> Option<usize> {
+        self.out
+            .unit_index(statement)
+            .filter(|&u| self.out.units.get(u).is_some_and(|c| c.in_transaction))
+    }
+
+    /// Makes the units answer for the statements of block `unit`, if what is pushed so far is
+    /// enough; false otherwise. A rule asks about a block's own unit only what the units before
+    /// it decide (what they committed, their first rerun failure, their autocommit work) and the
+    /// block's revision: the units before it are complete (only the last unit can be open), and
+    /// the revision of a block is that of its first statement doing work, known once one is
+    /// pushed. What a rule asks only of autocommit units (whether work follows in the revision,
+    /// whether the revision has a block) needs the revision's end: a cut.
+    pub(crate) fn open_block(&mut self, unit: usize, ops: &[Op]) -> bool {
+        let closed = self.open != Some(unit);
+        self.out.index(if closed { unit + 1 } else { unit }, ops);
+        if closed {
+            return true;
+        }
+        match self.out.units.get(unit) {
+            Some(u) if !u.work.is_empty() => {
+                let revision = self.out.revision(u);
+                self.out.unit_revision.push(revision);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The units as far as they are indexed.

@@ -190,6 +190,10 @@ pub struct Ctx<'a> {
     pub ops: &'a [Op],
     /// Whether `ops` holds every statement of the migration.
     pub all_lowered: bool,
+    /// The last statements of the migration, lowered ahead of the others (a block's COMMIT is
+    /// usually the last statement), from statement `tail_start` to the end.
+    pub tail: &'a [Op],
+    pub tail_start: usize,
     /// Set when a rule asked about later statements that are not lowered yet: the pass then
     /// lowers them all and runs the rules on this statement again, so no answer depends on how
     /// far the lowering was.
@@ -215,12 +219,22 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// Whether a statement after this one satisfies `pred`.
     pub fn any_later(&self, pred: impl FnMut(&Op) -> bool) -> bool {
+        let mut pred = pred;
         let later = self.ops.get(self.index + 1..).unwrap_or(&[]);
-        if later.iter().any(pred) {
+        if later.iter().any(&mut pred) {
+            return true;
+        }
+        // Then the tail, past what `ops` holds.
+        let from = (self.index + 1).max(self.ops.len());
+        let tail = self
+            .tail
+            .get(from.saturating_sub(self.tail_start)..)
+            .unwrap_or(&[]);
+        if tail.iter().any(&mut pred) {
             return true;
         }
         // Not among those lowered so far: only the whole file can say no.
-        if !self.all_lowered {
+        if !self.all_lowered && self.ops.len() < self.tail_start {
             self.later_wanted.set(true);
         }
         false
