@@ -459,6 +459,7 @@ impl Analyzer {
             let mut findings = Vec::new();
             let mut risk = Risk::None;
             if !bookkeeping {
+                let mut further = 0;
                 let hits = loop {
                     let Some(op) = low.ops.get(index) else {
                         break Vec::new();
@@ -485,9 +486,14 @@ impl Analyzer {
                     if !ctx.later_wanted.get() {
                         break hits;
                     }
-                    // A rule looked beyond the statements lowered so far: lower the rest and
-                    // judge the statement again with all of them.
-                    low.all(pull);
+                    // A rule looked beyond the statements lowered so far: a few more chunks
+                    // usually decide (a foreign key's index follows it in its revision);
+                    // otherwise everything is lowered. Then the statement is judged again.
+                    if further < LOOKAHEAD_CHUNKS && low.pull(pull) {
+                        further += 1;
+                    } else {
+                        low.all(pull);
+                    }
                 };
                 let mut used: Vec<&str> = Vec::new();
                 for (rule, hit) in hits {
@@ -955,6 +961,10 @@ fn reversibility(inverse: &Inverse) -> Reversibility {
 /// Statements lowered per chunk handed from the lowering threads to the pass: small enough that
 /// the pass starts early, large enough that handing over costs nothing next to lowering.
 const LOWER_CHUNK: usize = 64;
+
+/// How many more chunks the pass takes, one at a time, for a rule that looks beyond the
+/// statements lowered so far, before it lowers them all.
+const LOOKAHEAD_CHUNKS: usize = 4;
 
 /// How many of the last statements are lowered ahead ([`Ctx::tail`](crate::rules::Ctx)), in files
 /// of at least `TAIL_FROM` statements (in smaller ones everything is lowered as soon).
