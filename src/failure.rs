@@ -262,9 +262,10 @@ pub fn units(ops: &[Op], transactions: &[Transaction], revision_of: Vec<Option<u
 }
 
 /// [`units`] a statement at a time, for a pass that reads the statements as they are lowered.
-/// The units it has indexed ([`UnitsBuilder::index_closed`]) answer every question of [`Units`]
-/// exactly as the units of the whole file would, for the statements before the cut they were
-/// indexed at.
+/// The units it has indexed answer every question of [`Units`] exactly as the units of the whole
+/// file would: for the statements before the cut they were indexed at
+/// ([`UnitsBuilder::index_closed`]), and for those of a block whose revision is known
+/// ([`UnitsBuilder::open_block`]).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct UnitsBuilder {
     out: Units,
@@ -334,7 +335,8 @@ impl UnitsBuilder {
     }
 
     /// Indexes the first `count` units (a [`UnitsBuilder::count`] taken when no block was open,
-    /// so each of them is complete). `ops` holds at least their statements, not yet slimmed.
+    /// so each of them is complete). `ops` holds at least their statements, slimmed or not
+    /// (`rerun_failure` reads a slimmed statement the same: see the test below).
     pub(crate) fn index_closed(&mut self, count: usize, ops: &[Op]) {
         self.out.index(count, ops);
     }

@@ -86,7 +86,7 @@ fn map_per<T: Sync, U: Send>(
 struct Shared<U> {
     /// The next chunk nobody has claimed yet.
     claim: AtomicUsize,
-    /// Per chunk: its results (or a worker's panic) once lowered, until the consumer takes them.
+    /// Per chunk: its results (or a worker's panic) once mapped, until the consumer takes them.
     ready: Mutex<Vec<Option<thread::Result<Vec<U>>>>>,
     done: Condvar,
 }
@@ -116,7 +116,7 @@ impl<T, U> Pull<'_, T, U> {
     }
 
     /// Appends the next chunk's results to `out`; false when there are none left. When the chunk
-    /// is not ready, this thread lowers an unclaimed chunk itself rather than wait (it is one of
+    /// is not ready, this thread maps an unclaimed chunk itself rather than wait (it is one of
     /// the cores), and waits only when every chunk is claimed. A panic in `f` on a worker is
     /// raised here, when its chunk is due, as it would have been on one thread.
     pub(crate) fn next_into(&mut self, out: &mut Vec<U>) -> bool {

@@ -195,8 +195,8 @@ pub struct Ctx<'a> {
     pub tail: &'a [Op],
     pub tail_start: usize,
     /// Set when a rule asked about later statements that are not lowered yet: the pass then
-    /// lowers them all and runs the rules on this statement again, so no answer depends on how
-    /// far the lowering was.
+    /// lowers more of them (a few chunks, then all) and runs the rules on this statement again,
+    /// so no answer depends on how far the lowering was.
     pub later_wanted: std::cell::Cell<bool>,
     /// What this statement does to pre-existing tables.
     pub effect: &'a Effect,
