@@ -328,8 +328,18 @@ impl Analyzer {
         let mut low = Lowered::new(read);
         let n = read.statements.len();
         // The last statements, lowered here first: the rules that look ahead find a block's
-        // COMMIT there without waiting for everything before it.
-        let tail_start = if n >= TAIL_FROM { n - TAIL } else { n };
+        // COMMIT there without waiting for everything before it. Only short ones: each is
+        // lowered twice, and a long one (seed data) would cost its parse twice.
+        let short_tail = read
+            .statements
+            .iter()
+            .rev()
+            .take(if n >= TAIL_FROM { TAIL } else { 0 })
+            .take_while(|st| {
+                st.span.end_byte.saturating_sub(st.span.start_byte) <= TAIL_STATEMENT_BYTES
+            })
+            .count();
+        let tail_start = n - short_tail;
         let tail: Vec<Op> = read
             .statements
             .get(tail_start..)
@@ -970,6 +980,8 @@ const LOOKAHEAD_CHUNKS: usize = 4;
 /// of at least `TAIL_FROM` statements (in smaller ones everything is lowered as soon).
 const TAIL: usize = 16;
 const TAIL_FROM: usize = 4 * LOWER_CHUNK;
+/// The longest statement lowered ahead in the tail (a COMMIT is a few bytes).
+const TAIL_STATEMENT_BYTES: usize = 4 << 10;
 
 type Pull<'s, 'r> = crate::par::Pull<'s, source::SourceStatement, Op>;
 
