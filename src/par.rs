@@ -57,13 +57,9 @@ fn map_per<T: Sync, U: Send>(
         let first = chunks.next().unwrap_or_default();
         let workers: Vec<_> = chunks
             .map(|chunk| {
-                let handle =
-                    thread::Builder::new()
-                        .stack_size(STACK)
-                        .spawn_scoped(scope, move || {
-                            leave_cpu(parent);
-                            chunk.iter().map(f).collect::<Vec<U>>()
-                        });
+                let handle = worker(scope, parent, move || {
+                    chunk.iter().map(f).collect::<Vec<U>>()
+                });
                 (chunk, handle)
             })
             .collect();
@@ -196,6 +192,21 @@ fn leave_cpu(parent: Option<usize>) {
     let _ = parent;
 }
 
+/// A worker thread of `scope` running `f`, with a main thread's stack, moved off `parent`'s CPU
+/// first ([`leave_cpu`]).
+fn worker<'scope, R: Send + 'scope>(
+    scope: &'scope thread::Scope<'scope, '_>,
+    parent: Option<usize>,
+    f: impl FnOnce() -> R + Send + 'scope,
+) -> std::io::Result<thread::ScopedJoinHandle<'scope, R>> {
+    thread::Builder::new()
+        .stack_size(STACK)
+        .spawn_scoped(scope, move || {
+            leave_cpu(parent);
+            f()
+        })
+}
+
 fn chunk<T>(items: &[T], per: usize, c: usize) -> &[T] {
     let start = (c * per).min(items.len());
     &items[start..(start + per).min(items.len())]
@@ -237,28 +248,25 @@ pub(crate) fn stream<T: Sync, U: Send, R>(
         for _ in 0..workers {
             let shared = &shared;
             // No thread: the consumer maps every chunk itself.
-            let _ = thread::Builder::new()
-                .stack_size(STACK)
-                .spawn_scoped(scope, move || {
-                    leave_cpu(parent);
-                    loop {
-                        let c = shared.claim.fetch_add(1, Ordering::Relaxed);
-                        if c >= chunks {
-                            break;
-                        }
-                        let part = panic::catch_unwind(AssertUnwindSafe(|| {
-                            chunk(items, per, c).iter().map(f).collect::<Vec<U>>()
-                        }));
-                        let failed = part.is_err();
-                        if let Some(slot) = shared.ready().get_mut(c) {
-                            *slot = Some(part);
-                        }
-                        shared.done.notify_all();
-                        if failed {
-                            break;
-                        }
+            let _ = worker(scope, parent, move || {
+                loop {
+                    let c = shared.claim.fetch_add(1, Ordering::Relaxed);
+                    if c >= chunks {
+                        break;
                     }
-                });
+                    let part = panic::catch_unwind(AssertUnwindSafe(|| {
+                        chunk(items, per, c).iter().map(f).collect::<Vec<U>>()
+                    }));
+                    let failed = part.is_err();
+                    if let Some(slot) = shared.ready().get_mut(c) {
+                        *slot = Some(part);
+                    }
+                    shared.done.notify_all();
+                    if failed {
+                        break;
+                    }
+                }
+            });
         }
         consume(&mut pull)
     })
