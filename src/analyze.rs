@@ -1380,28 +1380,7 @@ mod tests {
     /// statements, so the lowering runs on other threads too).
     #[test]
     fn reports_do_not_depend_on_how_far_the_lowering_is() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let mut texts: Vec<(String, String)> = Vec::new();
-        let mut dirs = vec![dir];
-        while let Some(d) = dirs.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    dirs.push(p);
-                } else if p.extension().is_some_and(|x| x == "sql")
-                    && let Ok(bytes) = std::fs::read(&p)
-                    && let Ok(text) = String::from_utf8(bytes)
-                    && !text.contains('\0')
-                {
-                    texts.push((p.display().to_string(), text));
-                }
-            }
-        }
-        texts.sort();
-        assert!(texts.len() > 50, "fixtures not found: {}", texts.len());
+        let mut texts = crate::test_fixtures::texts();
         let all: String = texts.iter().map(|(_, t)| format!("{t}\n;\n")).collect();
         texts.push(("all fixtures, four times".to_string(), all.repeat(4)));
         for shape in Shape::ALL {

@@ -34,6 +34,8 @@ pub mod report;
 pub mod rollback;
 pub mod rules;
 pub mod source;
+#[cfg(test)]
+mod test_fixtures;
 #[cfg(feature = "insta")]
 pub mod testing;
 

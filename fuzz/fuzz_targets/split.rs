@@ -1,6 +1,7 @@
 //! The splitter on any text: no panic, spans in order, inside the text and on character
-//! boundaries, and the same statements whatever the chunk size the splitter tokenizes by, and
-//! whether it splits on one thread or on several.
+//! boundaries, and the same statements whatever the chunk size the splitter tokenizes by, whether
+//! it splits on one thread or on several, and whether the byte scanner or sqlparser's tokenizer
+//! reads the text.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -31,6 +32,10 @@ fuzz_target!(|data: &[u8]| {
         if let Some(p) = split::split_in_parts(&text, parts, 1) {
             assert_eq!(whole, p, "split in {parts} parts differs");
         }
+    }
+    // The byte scanner, when it answers, answers as the tokenizer does.
+    if let Some(scanned) = split::split_scanned(&text) {
+        assert_eq!(whole, scanned, "scanned split differs");
     }
     let _ = migsafe::source::read(&text);
 });

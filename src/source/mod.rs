@@ -5,6 +5,7 @@
 
 pub mod alembic;
 pub mod directive;
+mod scan;
 pub mod split;
 
 pub use alembic::{Direction, Marker};

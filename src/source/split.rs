@@ -1,4 +1,6 @@
-//! Splits any text into statements with exact spans, over sqlparser's tokenizer.
+//! Splits any text into statements with exact spans, over sqlparser's tokenizer, or over a byte
+//! scanner ([`super::scan`]) that reads the usual export the same way many times faster and hands
+//! anything it is unsure of to the tokenizer.
 //!
 //! The splitter never loses text: every byte of the input is either inside a statement's span, or is
 //! whitespace or a comment between statements. Text that is not SQL (what a migration `print()`ed into
@@ -13,6 +15,8 @@ use serde::Serialize;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
+
+use super::scan::{Kind, Kw, Lexeme, Scanner};
 
 /// A region of the source: 1-based lines and columns (columns count characters; the end column is
 /// the one just after the last character) and 0-based byte offsets (end exclusive).
@@ -128,11 +132,25 @@ fn is_command(word: &str) -> bool {
     COMMAND_WORDS.iter().any(|c| c.eq_ignore_ascii_case(word))
 }
 
-fn is_command_token(token: &Token) -> bool {
+/// What the splitter needs of one of sqlparser's tokens.
+fn kind_of(token: &Token) -> Kind {
     match token {
-        Token::Word(w) => w.quote_style.is_none() && is_command(&w.value),
-        Token::LParen => true,
-        _ => false,
+        Token::Whitespace(Whitespace::SingleLineComment { .. }) => Kind::LineComment,
+        Token::Whitespace(Whitespace::MultiLineComment(_)) => Kind::BlockComment,
+        Token::Whitespace(_) => Kind::Blank,
+        Token::SemiColon => Kind::Semicolon,
+        Token::LParen => Kind::LParen,
+        Token::Word(w) if w.quote_style.is_some() => Kind::QuotedWord,
+        Token::Word(w) => Kind::Word(match w.keyword {
+            Keyword::CREATE => Kw::Create,
+            Keyword::BEGIN => Kw::Begin,
+            Keyword::ATOMIC => Kw::Atomic,
+            Keyword::CASE => Kw::Case,
+            Keyword::END => Kw::End,
+            Keyword::COPY => Kw::Copy,
+            _ => Kw::Other,
+        }),
+        _ => Kind::Other,
     }
 }
 
@@ -243,22 +261,15 @@ impl<'a> LineIndex<'a> {
     }
 }
 
-/// A token with absolute byte offsets.
-struct Tok {
-    token: Token,
-    start: usize,
-    end: usize,
-}
-
 struct Open {
     start: usize,
     /// End of the last token that belongs to the statement.
     end: usize,
     /// End of the last significant (non-comment) token before any `;`.
     body_end: usize,
-    /// Words seen at the start (upper case), to recognise CREATE … BEGIN ATOMIC.
-    first_word: Option<Keyword>,
-    prev_word: Option<Keyword>,
+    /// Words seen at the start, to recognise CREATE … BEGIN ATOMIC.
+    first_word: Option<Kw>,
+    prev_word: Option<Kw>,
     /// Nesting inside a SQL-standard `BEGIN ATOMIC … END` body, where `;` does not end the statement.
     atomic_depth: u32,
 }
@@ -287,6 +298,11 @@ struct Splitter<'a> {
 
 /// Splits `text` into statements and the comments between them.
 pub fn split(text: &str) -> Split {
+    // The scanner reads the usual export many times faster than sqlparser's tokenizer, and gives
+    // the same split; what it is unsure of goes to the tokenizer.
+    if let Some(split) = split_scanned(text) {
+        return split;
+    }
     // Short texts (a DO body, a statement) never split in parts: no need to ask for the cores.
     let parts = match text.len() / MIN_PART {
         0 | 1 => 1,
@@ -377,6 +393,24 @@ fn part_start(text: &str, from: usize) -> Option<usize> {
         at = start;
     }
     None
+}
+
+/// [`split`] over the byte scanner ([`super::scan`]); `None` when the text holds something the
+/// scanner leaves to sqlparser's tokenizer. When it answers, the answer is that of
+/// [`split_in_chunks_of`] (the fuzz target `split` checks it).
+#[doc(hidden)]
+pub fn split_scanned(text: &str) -> Option<Split> {
+    let mut s = Splitter::over(text, 0, FIRST_CHUNK);
+    let mut scanner = Scanner::new(text, 0);
+    while let Some(tok) = scanner.next_token().ok()? {
+        s.feed(tok);
+        if let Some(line) = s.restart.take() {
+            // A token ran past printed text: read again from the line after it, as `run` does.
+            scanner.seek(s.lines.line_start(line));
+        }
+    }
+    s.close(false);
+    Some(s.out)
 }
 
 /// [`split`], tokenizing at least `first_chunk` bytes at a time: the result is the same for every
@@ -516,7 +550,7 @@ impl<'a> Splitter<'a> {
     }
 
     /// A chunk's token with absolute byte offsets; the chunk starts at (`chunk_line`, `chunk_column`).
-    fn absolute(&mut self, t: TokenWithSpan, chunk_line: u32, chunk_column: u32) -> Tok {
+    fn absolute(&mut self, t: TokenWithSpan, chunk_line: u32, chunk_column: u32) -> Lexeme {
         let at = |l: Location| {
             let line = l.line.max(1) as u32;
             let column = if line == 1 {
@@ -530,8 +564,8 @@ impl<'a> Splitter<'a> {
         let (el, ec) = at(t.span.end);
         let start = self.lines.byte_at(sl, sc);
         let end = self.lines.byte_at(el, ec);
-        Tok {
-            token: t.token,
+        Lexeme {
+            kind: kind_of(&t.token),
             start,
             end: end.max(start),
         }
@@ -584,7 +618,7 @@ impl<'a> Splitter<'a> {
         self.skip_until = self.skip_until.max(end);
     }
 
-    fn feed(&mut self, tok: Tok) {
+    fn feed(&mut self, tok: Lexeme) {
         if tok.start < self.skip_until {
             if tok.end > self.skip_until {
                 // A token (a string opened by an apostrophe in prose) runs past the printed text.
@@ -592,15 +626,11 @@ impl<'a> Splitter<'a> {
             }
             return;
         }
-        match &tok.token {
-            Token::Whitespace(Whitespace::Newline | Whitespace::Space | Whitespace::Tab) => {}
-            Token::Whitespace(
-                Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_),
-            ) => {
-                let marker = matches!(
-                    &tok.token,
-                    Token::Whitespace(Whitespace::SingleLineComment { .. })
-                ) && self.lines.position(tok.start).1 == 1
+        match tok.kind {
+            Kind::Blank => {}
+            Kind::LineComment | Kind::BlockComment => {
+                let marker = tok.kind == Kind::LineComment
+                    && self.lines.position(tok.start).1 == 1
                     && is_revision_marker(&self.text[tok.start..tok.end]);
                 if marker {
                     self.close(false);
@@ -614,12 +644,12 @@ impl<'a> Splitter<'a> {
                     self.only_space_since_last = false;
                 }
             }
-            Token::SemiColon => self.semicolon(tok),
+            Kind::Semicolon => self.semicolon(tok),
             _ => self.significant(tok),
         }
     }
 
-    fn semicolon(&mut self, tok: Tok) {
+    fn semicolon(&mut self, tok: Lexeme) {
         match self.open.as_mut() {
             Some(o) if o.atomic_depth > 0 => o.end = tok.end,
             Some(o) => {
@@ -640,9 +670,9 @@ impl<'a> Splitter<'a> {
         }
     }
 
-    fn significant(&mut self, tok: Tok) {
-        let keyword = match &tok.token {
-            Token::Word(w) if w.quote_style.is_none() => Some(w.keyword),
+    fn significant(&mut self, tok: Lexeme) {
+        let keyword = match tok.kind {
+            Kind::Word(kw) => Some(kw),
             _ => None,
         };
         if let Some(o) = self.open.as_mut() {
@@ -652,7 +682,13 @@ impl<'a> Splitter<'a> {
             o.prev_word = keyword;
             return;
         }
-        if is_command_token(&tok.token) {
+        // An unquoted word's text is its value as sqlparser gives it.
+        let command = match tok.kind {
+            Kind::Word(_) => is_command(&self.text[tok.start..tok.end]),
+            Kind::LParen => true,
+            _ => false,
+        };
+        if command {
             self.open = Some(Open {
                 start: tok.start,
                 end: tok.end,
@@ -874,20 +910,17 @@ fn last_cut(
 
 /// SQL-standard function bodies (`CREATE FUNCTION … BEGIN ATOMIC stmt; stmt; END`) hold `;`.
 /// Inside them CASE … END nests; the body ends at the END that closes BEGIN ATOMIC.
-fn track_atomic(o: &mut Open, keyword: Option<Keyword>) {
+fn track_atomic(o: &mut Open, keyword: Option<Kw>) {
     let Some(k) = keyword else { return };
     if o.atomic_depth == 0 {
-        if k == Keyword::ATOMIC
-            && o.prev_word == Some(Keyword::BEGIN)
-            && o.first_word == Some(Keyword::CREATE)
-        {
+        if k == Kw::Atomic && o.prev_word == Some(Kw::Begin) && o.first_word == Some(Kw::Create) {
             o.atomic_depth = 1;
         }
         return;
     }
     match k {
-        Keyword::CASE | Keyword::BEGIN => o.atomic_depth += 1,
-        Keyword::END => o.atomic_depth -= 1,
+        Kw::Case | Kw::Begin => o.atomic_depth += 1,
+        Kw::End => o.atomic_depth -= 1,
         _ => {}
     }
 }
@@ -1121,13 +1154,13 @@ mod tests {
 }
 
 #[cfg(test)]
-mod parts_tests {
+pub(super) mod parts_tests {
     use super::*;
 
     /// Pieces that make a cut go wrong if it is not checked: statements, quotes, comments and
     /// dollar quotes that run across blank lines and lines that start like SQL, COPY data, printed
     /// text, `;;`, BEGIN ATOMIC bodies and revision markers.
-    const PIECES: &[&str] = &[
+    pub(super) const PIECES: &[&str] = &[
         "ALTER TABLE t ADD COLUMN c int;\n",
         "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n\nUPDATE t SET a = 1;\n\nRETURN 1;\nEND $$;\n",
         "SELECT 'it''s\n\nDROP TABLE t;\n';\n",
@@ -1148,7 +1181,7 @@ mod parts_tests {
 
     /// Pieces that refuse every cut before them: the tokenizer fails up to the end of the text,
     /// restarts after a quote in prose, or reads COPY data.
-    const RARE: &[&str] = &[
+    pub(super) const RARE: &[&str] = &[
         "SELECT $tag$ open\n",
         "E'unterminated \\' \n",
         "INFO  [alembic] it's printed\n",
@@ -1206,5 +1239,150 @@ mod parts_tests {
         assert_eq!(parts.statements.len(), 12_000);
         assert_eq!(parts.comments.len(), 4000);
         assert_eq!(parts.comments[3999].before_statement, 11_998);
+    }
+}
+
+#[cfg(test)]
+mod scan_tests {
+    use super::*;
+
+    /// Whether the scanner answers for `text`; when it does, its split must be the tokenizer's.
+    fn scanned_as_tokenized(text: &str) -> bool {
+        let tokenized = split_in_chunks_of(text, FIRST_CHUNK);
+        match split_scanned(text) {
+            Some(scanned) => {
+                assert_eq!(scanned, tokenized, "{text:?}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// What exports and hand-written migrations hold: the scanner reads it, the same way.
+    const ANSWERED: &[&str] = &[
+        "ALTER TABLE t ADD COLUMN c int;\nSELECT 1;",
+        "SELECT a <-> b, x::int, a @> b, j #>> '{a,b}', a || b, a ?| b, a !~* b, -1, +2 FROM t;",
+        "SELECT $1, $name, foo$bar, $$body; with; semicolons$$, $fn$ a $$ b; $fn$;",
+        "UPDATE \"quo\"\"ted;\" SET a = 'it''s; here' WHERE b = '';",
+        "SELECT 1.5, 10s, 00x, t.x, .x, 2.;SELECT (1);",
+        "INSERT INTO café VALUES ('é');\nSELECT naïve\u{a0}x;",
+        "SELECT 1;\r\nSELECT 2;\rSELECT 3;\u{b}\u{c}\u{1}SELECT 4;",
+        "SELECT a[1], '{}'::jsonb, `x`, a \\ b, :name, :=;",
+        "/* a /* nested; */ comment; */ SELECT 1; -- trailing; comment\r\n-- Running upgrade a -> b\n",
+        "INFO  [alembic] Running upgrade a -> b\nprinted; text with 'quotes'\n\nSELECT 1;",
+        "INFO  it's printed\nSELECT 'x';\n",
+        "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN a > 0 THEN 1 ELSE 2 END; SELECT a; END;\nSELECT 3;",
+        "CREATE EXTENSION x;;\n\n; SELECT 1; ;\n",
+        "SELECT N, E, x1, B2 FROM t WHERE a * b / c % d ^ e & f | g # h;",
+        "SELECT 1 */ 2;",
+        "",
+        "-- only a comment",
+    ];
+
+    /// What the scanner leaves to sqlparser's tokenizer.
+    const DECLINED: &[&str] = &[
+        "SELECT E'it\\'s';",
+        "SELECT B'101', X'1F';",
+        "SELECT U&'d\\0061t';",
+        "SELECT N'national';",
+        "COPY t (a) FROM stdin;\n1\n\\.\n",
+        "SELECT 'open\n",
+        "SELECT \"open\n",
+        "SELECT $$ open\n",
+        "SELECT $tag$ open $$\n",
+        "/* open /* */\n",
+        "SELECT 1e5, 2;",
+        "SELECT 0x1F;",
+        "SELECT 1_000;",
+        "SELECT 5L;",
+        "SELECT .5;",
+        "SELECT a._b;",
+        "SELECT 1..2;",
+        "SELECT a <--b\n;",
+        "SELECT a */* b */;",
+        "SELECT a |& b;",
+        "SELECT $é$ x $é$;",
+    ];
+
+    #[test]
+    fn the_scanner_reads_the_usual_sql_as_the_tokenizer_does() {
+        for text in ANSWERED {
+            assert!(scanned_as_tokenized(text), "declined: {text:?}");
+        }
+    }
+
+    #[test]
+    fn the_scanner_leaves_what_it_does_not_model_to_the_tokenizer() {
+        for text in DECLINED {
+            assert!(!scanned_as_tokenized(text), "answered: {text:?}");
+            // `split` still reads it, with the tokenizer.
+            assert_eq!(split(text), split_in_chunks_of(text, FIRST_CHUNK));
+        }
+    }
+
+    #[test]
+    fn the_scanner_agrees_on_every_fixture() {
+        let texts = crate::test_fixtures::texts();
+        let answered = texts
+            .iter()
+            .filter(|(_, text)| scanned_as_tokenized(text))
+            .count();
+        // The hostile fixtures hold COPY data and unterminated quotes on purpose; nearly all
+        // others are read by the scanner.
+        assert!(
+            answered * 10 > texts.len() * 9,
+            "{answered} of {}",
+            texts.len()
+        );
+    }
+
+    #[test]
+    fn the_scanner_agrees_on_generated_texts() {
+        let pieces: Vec<&str> = parts_tests::PIECES
+            .iter()
+            .chain(parts_tests::RARE)
+            .chain(ANSWERED)
+            .chain(DECLINED)
+            .copied()
+            .collect();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as usize % n
+        };
+        let (mut answered, mut declined) = (0, 0);
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..next(6) + 1 {
+                let piece = pieces[next(pieces.len())];
+                // Sometimes only part of a piece: quotes and comments left open, words cut.
+                let piece = if next(4) == 0 {
+                    let mut end = next(piece.len() + 1);
+                    while !piece.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    &piece[..end]
+                } else {
+                    piece
+                };
+                text.push_str(piece);
+                match next(3) {
+                    0 => text.push('\n'),
+                    1 => text.push(' '),
+                    _ => {}
+                }
+            }
+            if scanned_as_tokenized(&text) {
+                answered += 1;
+            } else {
+                declined += 1;
+            }
+        }
+        assert!(
+            answered > 500 && declined > 200,
+            "{answered} answered, {declined} declined"
+        );
     }
 }
