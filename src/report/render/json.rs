@@ -193,7 +193,7 @@ fn field<T: serde::Serialize + ?Sized>(
     v: &T,
 ) -> std::io::Result<()> {
     member(w, first, depth + 1)?;
-    serde_json::to_writer(&mut *w, key).map_err(std::io::Error::from)?;
+    super::pretty::write_str(w, key)?;
     w.write_all(b": ")?;
     value(w, depth + 1, v)
 }
@@ -203,14 +203,8 @@ fn value<T: serde::Serialize + ?Sized>(
     depth: usize,
     v: &T,
 ) -> std::io::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(
-        w,
-        Pretty {
-            depth,
-            has_value: false,
-        },
-    );
-    v.serialize(&mut ser).map_err(std::io::Error::from)
+    v.serialize(&mut super::pretty::Serializer::new(w, depth))
+        .map_err(std::io::Error::from)
 }
 
 fn indent(w: &mut (impl std::io::Write + ?Sized), depth: usize) -> std::io::Result<()> {
@@ -225,11 +219,11 @@ fn indent(w: &mut (impl std::io::Write + ?Sized), depth: usize) -> std::io::Resu
 }
 
 // serde_json's pretty layout, which everything here writes (the streamed document around the values
-// as `Pretty` inside them): each member of an array or object on its own line, `depth` levels in;
+// as `pretty::Serializer` inside them): each member of an array or object on its own line, `depth` levels in;
 // the closing bracket on a line of its own one level out, unless the container is empty.
 
 /// Before a member at `depth`.
-fn member(
+pub(super) fn member(
     w: &mut (impl std::io::Write + ?Sized),
     first: bool,
     depth: usize,
@@ -239,7 +233,7 @@ fn member(
 }
 
 /// The end of a container whose members are one level deeper than `depth`.
-fn close(
+pub(super) fn close(
     w: &mut (impl std::io::Write + ?Sized),
     has_members: bool,
     depth: usize,
@@ -250,83 +244,6 @@ fn close(
         indent(w, depth)?;
     }
     w.write_all(bracket)
-}
-
-/// serde_json's pretty layout (two spaces per level), for a value that sits `depth` levels deep
-/// in the document: serde_json's own `PrettyFormatter` always starts at the left margin.
-struct Pretty {
-    depth: usize,
-    has_value: bool,
-}
-
-// Arrays and objects are laid out alike (see `member` and `close`).
-impl Pretty {
-    fn open<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        bracket: &[u8],
-    ) -> std::io::Result<()> {
-        self.depth += 1;
-        self.has_value = false;
-        w.write_all(bracket)
-    }
-
-    fn close<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        bracket: &[u8],
-    ) -> std::io::Result<()> {
-        self.depth -= 1;
-        close(w, self.has_value, self.depth, bracket)
-    }
-}
-
-impl serde_json::ser::Formatter for Pretty {
-    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.open(w, b"[")
-    }
-
-    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.close(w, b"]")
-    }
-
-    fn begin_array_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        member(w, first, self.depth)
-    }
-
-    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-
-    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.open(w, b"{")
-    }
-
-    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.close(w, b"}")
-    }
-
-    fn begin_object_key<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        member(w, first, self.depth)
-    }
-
-    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        w.write_all(b": ")
-    }
-
-    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
 }
 
 #[cfg(test)]

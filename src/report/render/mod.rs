@@ -4,6 +4,7 @@
 pub mod github;
 pub mod json;
 pub mod markdown;
+mod pretty;
 pub mod sarif;
 pub mod text;
 
