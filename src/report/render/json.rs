@@ -193,8 +193,10 @@ fn field<T: serde::Serialize + ?Sized>(
     v: &T,
 ) -> std::io::Result<()> {
     member(w, first, depth + 1)?;
-    super::pretty::write_str(w, key)?;
-    w.write_all(b": ")?;
+    let mut quoted = Vec::with_capacity(key.len() + 4);
+    super::pretty::write_str(&mut quoted, key);
+    quoted.extend_from_slice(b": ");
+    w.write_all(&quoted)?;
     value(w, depth + 1, v)
 }
 
@@ -203,8 +205,9 @@ fn value<T: serde::Serialize + ?Sized>(
     depth: usize,
     v: &T,
 ) -> std::io::Result<()> {
-    v.serialize(&mut super::pretty::Serializer::new(w, depth))
-        .map_err(std::io::Error::from)
+    let mut ser = super::pretty::Serializer::new(w, depth);
+    v.serialize(&mut ser)?;
+    Ok(ser.finish()?)
 }
 
 fn indent(w: &mut (impl std::io::Write + ?Sized), depth: usize) -> std::io::Result<()> {
@@ -223,7 +226,7 @@ fn indent(w: &mut (impl std::io::Write + ?Sized), depth: usize) -> std::io::Resu
 // the closing bracket on a line of its own one level out, unless the container is empty.
 
 /// Before a member at `depth`.
-pub(super) fn member(
+fn member(
     w: &mut (impl std::io::Write + ?Sized),
     first: bool,
     depth: usize,
@@ -233,7 +236,7 @@ pub(super) fn member(
 }
 
 /// The end of a container whose members are one level deeper than `depth`.
-pub(super) fn close(
+fn close(
     w: &mut (impl std::io::Write + ?Sized),
     has_members: bool,
     depth: usize,

@@ -35,43 +35,94 @@ impl From<Error> for std::io::Error {
 
 type Result<T = ()> = std::result::Result<T, Error>;
 
+/// Writes into a buffer of its own and hands it to the writer in pieces of about this size: a
+/// write through `dyn Write` and `BufWriter` per quote, key and indentation cost more than the
+/// bytes themselves.
+const PIECE: usize = 32 << 10;
+
 pub(super) struct Serializer<'w, W: ?Sized> {
     w: &'w mut W,
+    out: Vec<u8>,
     depth: usize,
 }
 
 impl<'w, W: ?Sized + Write> Serializer<'w, W> {
     pub(super) fn new(w: &'w mut W, depth: usize) -> Self {
-        Serializer { w, depth }
+        Serializer {
+            w,
+            out: Vec::with_capacity(4096),
+            depth,
+        }
     }
 
-    fn open(&mut self, bracket: &[u8]) -> Result<Compound<'_, 'w, W>> {
-        self.w.write_all(bracket)?;
+    /// Writes what is still buffered.
+    pub(super) fn finish(mut self) -> Result {
+        self.w.write_all(&self.out)?;
+        self.out.clear();
+        Ok(())
+    }
+
+    fn flush_piece(&mut self) -> Result {
+        if self.out.len() >= PIECE {
+            self.w.write_all(&self.out)?;
+            self.out.clear();
+        }
+        Ok(())
+    }
+
+    fn string(&mut self, s: &str) -> Result {
+        if s.len() >= PIECE {
+            // A long string (a rollback script) goes straight through, not through the buffer.
+            self.w.write_all(&self.out)?;
+            self.out.clear();
+            let mut piece = Vec::with_capacity(PIECE + 8);
+            let mut start = 0;
+            piece.push(b'"');
+            while start < s.len() {
+                let mut end = (start + PIECE).min(s.len());
+                while !s.is_char_boundary(end) {
+                    end -= 1;
+                }
+                escape_into(&mut piece, &s[start..end]);
+                self.w.write_all(&piece)?;
+                piece.clear();
+                start = end;
+            }
+            self.w.write_all(b"\"")?;
+            return Ok(());
+        }
+        write_str(&mut self.out, s);
+        Ok(())
+    }
+
+    fn open(&mut self, bracket: u8) -> Compound<'_, 'w, W> {
+        self.out.push(bracket);
         self.depth += 1;
-        Ok(Compound {
+        Compound {
             ser: self,
             first: true,
-        })
+        }
     }
 
     /// `{"variant": ` … of an externally tagged variant; [`Self::close_variant`] ends it.
     fn open_variant(&mut self, variant: &str) -> Result {
-        self.w.write_all(b"{")?;
+        self.out.push(b'{');
         self.depth += 1;
-        super::json::member(self.w, true, self.depth)?;
-        write_str(self.w, variant)?;
-        self.w.write_all(b": ")?;
+        member(&mut self.out, true, self.depth);
+        self.string(variant)?;
+        self.out.extend_from_slice(b": ");
         Ok(())
     }
 
     fn close_variant(&mut self) -> Result {
         self.depth -= 1;
-        super::json::close(self.w, true, self.depth, b"}")?;
+        close(&mut self.out, true, self.depth, b'}');
         Ok(())
     }
 
     fn integer(&mut self, v: impl itoa::Integer) -> Result {
-        self.w.write_all(itoa::Buffer::new().format(v).as_bytes())?;
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
         Ok(())
     }
 }
@@ -84,25 +135,61 @@ pub(super) struct Compound<'s, 'w, W: ?Sized> {
 
 impl<'s, 'w, W: ?Sized + Write> Compound<'s, 'w, W> {
     fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        super::json::member(self.ser.w, self.first, self.ser.depth)?;
+        self.ser.flush_piece()?;
+        member(&mut self.ser.out, self.first, self.ser.depth);
         self.first = false;
         value.serialize(&mut *self.ser)
     }
 
+    /// A member's key: a map's, escaped like any string.
     fn key(&mut self, key: &str) -> Result {
-        super::json::member(self.ser.w, self.first, self.ser.depth)?;
+        self.ser.flush_piece()?;
+        member(&mut self.ser.out, self.first, self.ser.depth);
         self.first = false;
-        write_str(self.ser.w, key)?;
-        self.ser.w.write_all(b": ")?;
+        self.ser.string(key)?;
+        self.ser.out.extend_from_slice(b": ");
+        Ok(())
+    }
+
+    /// A struct field's name: a Rust identifier or a serde rename in this crate, which never needs
+    /// an escape (checked in debug builds), so it is copied as it is.
+    fn field_name(&mut self, key: &'static str) -> Result {
+        debug_assert!(!key.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'));
+        self.ser.flush_piece()?;
+        let out = &mut self.ser.out;
+        member(out, self.first, self.ser.depth);
+        self.first = false;
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\": ");
         Ok(())
     }
 
     /// Ends the container; the serializer goes on with what holds it.
-    fn close(self, bracket: &[u8]) -> Result<&'s mut Serializer<'w, W>> {
+    fn close(self, bracket: u8) -> Result<&'s mut Serializer<'w, W>> {
         self.ser.depth -= 1;
-        super::json::close(self.ser.w, !self.first, self.ser.depth, bracket)?;
+        close(&mut self.ser.out, !self.first, self.ser.depth, bracket);
         Ok(self.ser)
     }
+}
+
+/// Before a member at `depth` (serde_json's pretty layout: each on its own line).
+fn member(out: &mut Vec<u8>, first: bool, depth: usize) {
+    if !first {
+        out.push(b',');
+    }
+    out.push(b'\n');
+    out.resize(out.len() + depth * 2, b' ');
+}
+
+/// The end of a container whose members are one level deeper than `depth`: on a line of its own,
+/// unless the container is empty.
+fn close(out: &mut Vec<u8>, has_members: bool, depth: usize, bracket: u8) {
+    if has_members {
+        out.push(b'\n');
+        out.resize(out.len() + depth * 2, b' ');
+    }
+    out.push(bracket);
 }
 
 impl<'s, 'w, W: ?Sized + Write> ser::Serializer for &'s mut Serializer<'w, W> {
@@ -117,8 +204,8 @@ impl<'s, 'w, W: ?Sized + Write> ser::Serializer for &'s mut Serializer<'w, W> {
     type SerializeStructVariant = Compound<'s, 'w, W>;
 
     fn serialize_bool(self, v: bool) -> Result {
-        self.w
-            .write_all(if v { b"true" as &[u8] } else { b"false" })?;
+        self.out
+            .extend_from_slice(if v { b"true" as &[u8] } else { b"false" });
         Ok(())
     }
     fn serialize_i8(self, v: i8) -> Result {
@@ -153,16 +240,16 @@ impl<'s, 'w, W: ?Sized + Write> ser::Serializer for &'s mut Serializer<'w, W> {
     }
     fn serialize_f32(self, v: f32) -> Result {
         // serde_json's own formatting (shortest round trip, `null` when not finite).
-        serde_json::to_writer(&mut *self.w, &v).map_err(|e| Error::Io(e.into()))
+        serde_json::to_writer(&mut self.out, &v).map_err(|e| Error::Io(e.into()))
     }
     fn serialize_f64(self, v: f64) -> Result {
-        serde_json::to_writer(&mut *self.w, &v).map_err(|e| Error::Io(e.into()))
+        serde_json::to_writer(&mut self.out, &v).map_err(|e| Error::Io(e.into()))
     }
     fn serialize_char(self, v: char) -> Result {
-        write_str(self.w, v.encode_utf8(&mut [0; 4]))
+        self.string(v.encode_utf8(&mut [0; 4]))
     }
     fn serialize_str(self, v: &str) -> Result {
-        write_str(self.w, v)
+        self.string(v)
     }
     fn serialize_bytes(self, v: &[u8]) -> Result {
         use ser::SerializeSeq;
@@ -179,14 +266,14 @@ impl<'s, 'w, W: ?Sized + Write> ser::Serializer for &'s mut Serializer<'w, W> {
         value.serialize(self)
     }
     fn serialize_unit(self) -> Result {
-        self.w.write_all(b"null")?;
+        self.out.extend_from_slice(b"null");
         Ok(())
     }
     fn serialize_unit_struct(self, _name: &'static str) -> Result {
         self.serialize_unit()
     }
     fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result {
-        write_str(self.w, variant)
+        self.string(variant)
     }
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, value: &T) -> Result {
         value.serialize(self)
@@ -203,7 +290,7 @@ impl<'s, 'w, W: ?Sized + Write> ser::Serializer for &'s mut Serializer<'w, W> {
         self.close_variant()
     }
     fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq> {
-        self.open(b"[")
+        Ok(self.open(b'['))
     }
     fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple> {
         self.serialize_seq(Some(len))
@@ -223,13 +310,13 @@ impl<'s, 'w, W: ?Sized + Write> ser::Serializer for &'s mut Serializer<'w, W> {
         _len: usize,
     ) -> Result<Self::SerializeTupleVariant> {
         self.open_variant(variant)?;
-        self.open(b"[")
+        Ok(self.open(b'['))
     }
     fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap> {
-        self.open(b"{")
+        Ok(self.open(b'{'))
     }
     fn serialize_struct(self, _: &'static str, _len: usize) -> Result<Self::SerializeStruct> {
-        self.open(b"{")
+        Ok(self.open(b'{'))
     }
     fn serialize_struct_variant(
         self,
@@ -239,7 +326,7 @@ impl<'s, 'w, W: ?Sized + Write> ser::Serializer for &'s mut Serializer<'w, W> {
         _len: usize,
     ) -> Result<Self::SerializeStructVariant> {
         self.open_variant(variant)?;
-        self.open(b"{")
+        Ok(self.open(b'{'))
     }
 }
 
@@ -250,7 +337,7 @@ impl<W: ?Sized + Write> ser::SerializeSeq for Compound<'_, '_, W> {
         self.element(value)
     }
     fn end(self) -> Result {
-        self.close(b"]").map(|_| ())
+        self.close(b']').map(|_| ())
     }
 }
 
@@ -261,7 +348,7 @@ impl<W: ?Sized + Write> ser::SerializeTuple for Compound<'_, '_, W> {
         self.element(value)
     }
     fn end(self) -> Result {
-        self.close(b"]").map(|_| ())
+        self.close(b']').map(|_| ())
     }
 }
 
@@ -272,7 +359,7 @@ impl<W: ?Sized + Write> ser::SerializeTupleStruct for Compound<'_, '_, W> {
         self.element(value)
     }
     fn end(self) -> Result {
-        self.close(b"]").map(|_| ())
+        self.close(b']').map(|_| ())
     }
 }
 
@@ -283,7 +370,7 @@ impl<W: ?Sized + Write> ser::SerializeTupleVariant for Compound<'_, '_, W> {
         self.element(value)
     }
     fn end(self) -> Result {
-        self.close(b"]")?.close_variant()
+        self.close(b']')?.close_variant()
     }
 }
 
@@ -298,7 +385,7 @@ impl<W: ?Sized + Write> ser::SerializeMap for Compound<'_, '_, W> {
         value.serialize(&mut *self.ser)
     }
     fn end(self) -> Result {
-        self.close(b"}").map(|_| ())
+        self.close(b'}').map(|_| ())
     }
 }
 
@@ -306,11 +393,11 @@ impl<W: ?Sized + Write> ser::SerializeStruct for Compound<'_, '_, W> {
     type Ok = ();
     type Error = Error;
     fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result {
-        self.key(key)?;
+        self.field_name(key)?;
         value.serialize(&mut *self.ser)
     }
     fn end(self) -> Result {
-        self.close(b"}").map(|_| ())
+        self.close(b'}').map(|_| ())
     }
 }
 
@@ -318,11 +405,11 @@ impl<W: ?Sized + Write> ser::SerializeStructVariant for Compound<'_, '_, W> {
     type Ok = ();
     type Error = Error;
     fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result {
-        self.key(key)?;
+        self.field_name(key)?;
         value.serialize(&mut *self.ser)
     }
     fn end(self) -> Result {
-        self.close(b"}")?.close_variant()
+        self.close(b'}')?.close_variant()
     }
 }
 
@@ -463,50 +550,59 @@ fn key_error() -> Error {
 
 /// `s` as a JSON string, escaped as serde_json escapes it: `"`, `\` and the control characters
 /// below U+0020 (`\b \t \n \f \r` by name, the others as `\u00XX`); nothing else.
-pub(super) fn write_str<W: ?Sized + Write>(w: &mut W, s: &str) -> Result {
+pub(super) fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    escape_into(out, s);
+    out.push(b'"');
+}
+
+/// The escaped content of `s`, without quotes.
+fn escape_into(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    w.write_all(b"\"")?;
     let mut run = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        if let Some(block) = bytes.get(i..i + 8) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(block);
-            if !needs_escape(u64::from_le_bytes(word)) {
-                i += 8;
-                continue;
-            }
-        }
+    loop {
+        // Eight bytes at a time up to the first that needs an escape, then byte by byte.
+        let blocks = bytes[i..].chunks_exact(8);
+        let skipped = blocks
+            .take_while(|block| {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(block);
+                !needs_escape(u64::from_le_bytes(word))
+            })
+            .count();
+        i += skipped * 8;
+        let Some(at) = bytes[i..]
+            .iter()
+            .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        else {
+            break;
+        };
+        i += at;
         let b = bytes[i];
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\t' => b"\\t",
-            b'\r' => b"\\r",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..=0x1f => &[
+        out.extend_from_slice(&bytes[run..i]);
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            _ => out.extend_from_slice(&[
                 b'\\',
                 b'u',
                 b'0',
                 b'0',
                 HEX[usize::from(b >> 4)],
                 HEX[usize::from(b & 0xf)],
-            ],
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        w.write_all(&bytes[run..i])?;
-        w.write_all(escape)?;
+            ]),
+        }
         i += 1;
         run = i;
     }
-    w.write_all(&bytes[run..])?;
-    w.write_all(b"\"")?;
-    Ok(())
+    out.extend_from_slice(&bytes[run..]);
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -516,11 +612,15 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 fn needs_escape(x: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
-    // Below 0x20: subtracting 0x20 borrows into the high bit of a byte that was below it (and
-    // had its high bit clear).
-    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
-    below_space || has_zero(x ^ (ONES * u64::from(b'"'))) || has_zero(x ^ (ONES * u64::from(b'\\')))
+    // A byte is zero in `v` exactly when the high bit of that byte of `(v - ONES) & !v` is set
+    // (the lowest such byte, at least; any is enough here). Below 0x20: subtracting 0x20 borrows
+    // into the high bit of a byte below it whose high bit was clear.
+    let quote = x ^ (ONES * u64::from(b'"'));
+    let backslash = x ^ (ONES * u64::from(b'\\'));
+    let found = (quote.wrapping_sub(ONES) & !quote)
+        | (backslash.wrapping_sub(ONES) & !backslash)
+        | (x.wrapping_sub(ONES * 0x20) & !x);
+    found & HIGH != 0
 }
 
 #[cfg(test)]
@@ -531,8 +631,9 @@ mod tests {
 
     fn ours<T: Serialize>(v: &T) -> String {
         let mut out = Vec::new();
-        v.serialize(&mut Serializer::new(&mut out, 0))
-            .expect("serializes");
+        let mut ser = Serializer::new(&mut out, 0);
+        v.serialize(&mut ser).expect("serializes");
+        ser.finish().expect("writes");
         String::from_utf8(out).expect("UTF-8")
     }
 
@@ -543,6 +644,8 @@ mod tests {
         let mut texts: Vec<String> = (0u8..=0x7f).map(|b| char::from(b).to_string()).collect();
         texts.push("plain text of some length, without anything to escape".to_string());
         texts.push("é—\u{2028}\u{1f600}\u{7f}".to_string());
+        // Longer than a piece: written straight through, cut between characters.
+        texts.push("aé\"\n\u{1f600}".repeat(PIECE / 3));
         for at in 0..20 {
             for special in ["\"", "\\", "\n", "\u{1}", "\u{1f}", "é"] {
                 let mut s = "abcdefghijklmnopqrstuvwxyz".to_string();
