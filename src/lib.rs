@@ -50,3 +50,10 @@ pub use source::Source;
 pub fn analyze(sql: &str) -> Report {
     Analyzer::default().analyze_text("-", sql)
 }
+
+/// For the fuzz target `parse`: whether migsafe's own tokenizer, where it answers for `sql`, gives
+/// the tokens and spans sqlparser's tokenizer gives.
+#[doc(hidden)]
+pub fn tokenizers_agree(sql: &str) -> bool {
+    parse::tokenizers_agree(sql)
+}
