@@ -11,7 +11,11 @@
 //! the fuzz target `parse` compare both on every input.
 
 use sqlparser::ast::DollarQuotedString;
-use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Whitespace};
+use sqlparser::keywords::{ALL_KEYWORDS, ALL_KEYWORDS_INDEX, Keyword};
+use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Whitespace, Word};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
 
 /// Characters sqlparser may join into a longer operator after `<`, `>`, `-`, `%`, `||` (its
 /// PostgreSQL dialect's `is_custom_operator_part`).
@@ -173,7 +177,12 @@ pub(super) fn tokenize(sql: &str) -> Option<Vec<TokenWithSpan>> {
                 if word.eq_ignore_ascii_case("COPY") {
                     return None;
                 }
-                (Token::make_word(word, None), end)
+                let token = Token::Word(Word {
+                    value: word.to_string(),
+                    quote_style: None,
+                    keyword: keyword(word),
+                });
+                (token, end)
             }
             _ => return None,
         };
@@ -194,6 +203,58 @@ pub(super) fn tokenize(sql: &str) -> Option<Vec<TokenWithSpan>> {
         i = end;
     }
     Some(tokens)
+}
+
+/// The key word an unquoted word is, as sqlparser's `keyword_lookup` finds it (its ASCII upper
+/// case equal to one of `ALL_KEYWORDS`), from a hash table instead of a binary search over the
+/// whole list: every word of every statement is looked up.
+fn keyword(word: &str) -> Keyword {
+    static TABLE: OnceLock<KeywordTable> = OnceLock::new();
+    let (table, longest) = TABLE.get_or_init(|| {
+        let table: HashMap<_, _, Fnv> = ALL_KEYWORDS
+            .iter()
+            .map(|k| k.as_bytes())
+            .zip(ALL_KEYWORDS_INDEX.iter().copied())
+            .collect();
+        let longest = ALL_KEYWORDS.iter().map(|k| k.len()).max().unwrap_or(0);
+        (table, longest)
+    });
+    let mut upper = [0u8; 64];
+    let Some(buf) = upper
+        .get_mut(..word.len())
+        .filter(|_| word.len() <= *longest)
+    else {
+        return Keyword::NoKeyword;
+    };
+    buf.copy_from_slice(word.as_bytes());
+    buf.make_ascii_uppercase();
+    table.get(&*buf).copied().unwrap_or(Keyword::NoKeyword)
+}
+
+/// The key words by their text, and the length of the longest.
+type KeywordTable = (HashMap<&'static [u8], Keyword, Fnv>, usize);
+
+/// FNV-1a: short keys, no need to resist chosen collisions (the table is fixed).
+type Fnv = BuildHasherDefault<FnvHasher>;
+
+struct FnvHasher(u64);
+
+impl Default for FnvHasher {
+    fn default() -> Self {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for FnvHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// The end of a nested block comment that starts at `start`, after its `*/`. A comment that
@@ -354,6 +415,36 @@ mod tests {
         "SELECT {}",
         "SELECT $é$ x $é$",
     ];
+
+    /// Every key word in upper, lower and mixed case, and words that are not key words: the key
+    /// word sqlparser's lookup gives.
+    #[test]
+    fn key_words_are_found_as_sqlparser_finds_them() {
+        let sqlparser = |w: &str| match Token::make_word(w, None) {
+            Token::Word(w) => w.keyword,
+            _ => Keyword::NoKeyword,
+        };
+        let mut words: Vec<String> = Vec::new();
+        for k in ALL_KEYWORDS {
+            words.push(k.to_string());
+            words.push(k.to_lowercase());
+            words.push(format!("{k}x"));
+            words.push(k[..k.len() - 1].to_string());
+        }
+        words.extend(
+            [
+                "",
+                "é",
+                "selecté",
+                "a_very_long_identifier_of_more_than_sixty_four_bytes_in_all_is_not_a_key_word",
+            ]
+            .map(String::from),
+        );
+        for w in &words {
+            assert_eq!(keyword(w), sqlparser(w), "{w:?}");
+        }
+        assert_eq!(keyword("Select"), Keyword::SELECT);
+    }
 
     #[test]
     fn the_usual_statements_get_sqlparser_tokens() {
