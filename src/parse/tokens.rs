@@ -49,11 +49,23 @@ fn word_part(b: u8) -> bool {
     word_start(b) || b.is_ascii_digit() || b == b'$'
 }
 
-/// The tokens of `sql` with their spans (line and column from 1, as sqlparser counts them), or
-/// `None` when sqlparser's tokenizer must read it.
-pub(super) fn tokenize(sql: &str) -> Option<Vec<TokenWithSpan>> {
+/// The tokens of `sql` without blanks and comments, with their spans in the file (`sql` starts at
+/// `at_line`, `at_column`; sqlparser counts columns in characters), or `None` when sqlparser's
+/// tokenizer must read it.
+pub(super) fn tokenize(sql: &str, at_line: u32, at_column: u32) -> Option<Vec<TokenWithSpan>> {
+    // Blanks and comments, which the parser does not read: built without their text, not kept.
+    const BLANK: Token = Token::Whitespace(Whitespace::Space);
     let bytes = sql.as_bytes();
-    let mut tokens = Vec::with_capacity(bytes.len() / 4 + 4);
+    let mut tokens = Vec::with_capacity(bytes.len() / 8 + 4);
+    // Where a line and column of `sql` are in the file.
+    let place = |line: u64, column: u64| {
+        let column = if line == 1 {
+            column + u64::from(at_column) - 1
+        } else {
+            column
+        };
+        Location::new(line + u64::from(at_line) - 1, column)
+    };
     let (mut line, mut column) = (1u64, 1u64);
     let mut i = 0;
     while i < bytes.len() {
@@ -61,12 +73,9 @@ pub(super) fn tokenize(sql: &str) -> Option<Vec<TokenWithSpan>> {
         let c = bytes[i];
         let next = at(i + 1);
         let (token, end) = match c {
-            b' ' => (Token::Whitespace(Whitespace::Space), i + 1),
-            b'\t' => (Token::Whitespace(Whitespace::Tab), i + 1),
-            b'\n' => (Token::Whitespace(Whitespace::Newline), i + 1),
-            b'\r' if next == Some(b'\n') => (Token::Whitespace(Whitespace::Newline), i + 2),
-            b'\r' => (Token::Whitespace(Whitespace::Newline), i + 1),
-            0x0b | 0x0c => (Token::Whitespace(Whitespace::Space), i + 1),
+            b' ' | b'\t' | b'\n' | 0x0b | 0x0c => (BLANK, i + 1),
+            b'\r' if next == Some(b'\n') => (BLANK, i + 2),
+            b'\r' => (BLANK, i + 1),
             b';' => (Token::SemiColon, i + 1),
             b'(' => (Token::LParen, i + 1),
             b')' => (Token::RParen, i + 1),
@@ -110,28 +119,15 @@ pub(super) fn tokenize(sql: &str) -> Option<Vec<TokenWithSpan>> {
             },
             b'-' => match next {
                 Some(b'-') => {
-                    let end = bytes[i..]
-                        .iter()
-                        .position(|&b| b == b'\n' || b == b'\r')
-                        .map_or(bytes.len(), |k| i + k);
-                    let comment = Whitespace::SingleLineComment {
-                        comment: sql[i + 2..end].to_string(),
-                        prefix: "--".to_string(),
-                    };
-                    (Token::Whitespace(comment), end)
+                    let end =
+                        memchr::memchr2(b'\n', b'\r', &bytes[i..]).map_or(bytes.len(), |k| i + k);
+                    (BLANK, end)
                 }
                 Some(b) if operator_part(b) => return None,
                 _ => (Token::Minus, i + 1),
             },
             b'/' => match next {
-                Some(b'*') => {
-                    let end = block_comment_end(bytes, i)?;
-                    let inner = &sql[i + 2..end - 2];
-                    (
-                        Token::Whitespace(Whitespace::MultiLineComment(inner.to_string())),
-                        end,
-                    )
-                }
+                Some(b'*') => (BLANK, block_comment_end(bytes, i)?),
                 _ => (Token::Div, i + 1),
             },
             b'%' => match next {
@@ -186,7 +182,7 @@ pub(super) fn tokenize(sql: &str) -> Option<Vec<TokenWithSpan>> {
             }
             _ => return None,
         };
-        let start = Location::new(line, column);
+        let start = place(line, column);
         for &b in &bytes[i..end] {
             if b == b'\n' {
                 line += 1;
@@ -196,10 +192,12 @@ pub(super) fn tokenize(sql: &str) -> Option<Vec<TokenWithSpan>> {
                 column += 1;
             }
         }
-        tokens.push(TokenWithSpan::new(
-            token,
-            Span::new(start, Location::new(line, column)),
-        ));
+        if token != BLANK {
+            tokens.push(TokenWithSpan::new(
+                token,
+                Span::new(start, place(line, column)),
+            ));
+        }
         i = end;
     }
     Some(tokens)
@@ -363,11 +361,25 @@ mod tests {
     /// Whether our tokenizer answers for `sql`; when it does, its tokens and spans must be
     /// sqlparser's.
     fn answered_as_sqlparser(sql: &str) -> bool {
-        let Some(ours) = tokenize(sql) else {
+        let Some(ours) = tokenize(sql, 1, 1) else {
             return false;
         };
-        let theirs = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize_with_location();
-        assert_eq!(Ok(ours), theirs.map_err(|e| e.to_string()), "{sql:?}");
+        let theirs = Tokenizer::new(&PostgreSqlDialect {}, sql)
+            .tokenize_with_location()
+            .map_err(|e| e.to_string());
+        assert_eq!(
+            Ok(ours),
+            theirs.clone().map(|t| super::super::significant(t, 1, 1)),
+            "{sql:?}"
+        );
+        // Placed further in a file: shifted as sqlparser's tokens are.
+        assert_eq!(
+            tokenize(sql, 7, 5).ok_or("declined"),
+            theirs
+                .map(|t| super::super::significant(t, 7, 5))
+                .map_err(|_| "declined"),
+            "{sql:?}"
+        );
         true
     }
 
