@@ -1,6 +1,6 @@
 //! The whole pipeline on any bytes, as the CLI runs it: the text check, analysis, every report
-//! format and the rollback script; and the JSON written while the analysis runs is the whole
-//! report's.
+//! format and the rollback script; the JSON written while the analysis runs is the whole
+//! report's, and migsafe's JSON serializer writes serde_json's pretty bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -32,5 +32,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     assert!(written.is_ok() && stream.finish(&rest).is_ok());
-    assert_eq!(out, report.render(Format::Json).into_bytes(), "streamed JSON differs");
+    let json = report.render(Format::Json);
+    assert_eq!(out, json.as_bytes(), "streamed JSON differs");
+    let serde = serde_json::to_string_pretty(&report).map(|s| s + "\n");
+    assert_eq!(Ok(json), serde.map_err(|e| e.to_string()), "JSON differs from serde_json's");
 });
