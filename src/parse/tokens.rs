@@ -10,44 +10,13 @@
 //! follow `Tokenizer::next_token` of sqlparser 0.64 with `PostgreSqlDialect`; `parse::tests` and
 //! the fuzz target `parse` compare both on every input.
 
+use crate::source::scan::{operator_part, word_part, word_start};
 use sqlparser::ast::DollarQuotedString;
 use sqlparser::keywords::{ALL_KEYWORDS, ALL_KEYWORDS_INDEX, Keyword};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Whitespace, Word};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
-
-/// Characters sqlparser may join into a longer operator after `<`, `>`, `-`, `%`, `||` (its
-/// PostgreSQL dialect's `is_custom_operator_part`).
-fn operator_part(b: u8) -> bool {
-    matches!(
-        b,
-        b'+' | b'-'
-            | b'*'
-            | b'/'
-            | b'<'
-            | b'>'
-            | b'='
-            | b'~'
-            | b'!'
-            | b'@'
-            | b'#'
-            | b'%'
-            | b'^'
-            | b'&'
-            | b'|'
-            | b'`'
-            | b'?'
-    )
-}
-
-fn word_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
-}
-
-fn word_part(b: u8) -> bool {
-    word_start(b) || b.is_ascii_digit() || b == b'$'
-}
 
 /// The tokens of `sql` without blanks and comments, with their spans in the file (`sql` starts at
 /// `at_line`, `at_column`; sqlparser counts columns in characters), or `None` when sqlparser's

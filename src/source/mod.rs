@@ -5,7 +5,7 @@
 
 pub mod alembic;
 pub mod directive;
-mod scan;
+pub(crate) mod scan;
 pub mod split;
 
 pub use alembic::{Direction, Marker};

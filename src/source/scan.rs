@@ -84,7 +84,7 @@ pub(super) struct Scanner<'a> {
 
 /// Characters sqlparser may join into one operator token (`is_custom_operator_part` of its
 /// PostgreSQL dialect): inside a run of them, `--` or `/*` may or may not start a comment.
-fn operator_part(b: u8) -> bool {
+pub(crate) fn operator_part(b: u8) -> bool {
     matches!(
         b,
         b'+' | b'-'
@@ -108,11 +108,11 @@ fn operator_part(b: u8) -> bool {
 
 /// Starts an identifier: a letter, `_`, or any byte of a non-ASCII character (sqlparser's
 /// PostgreSQL dialect takes every non-ASCII character as part of an identifier).
-fn word_start(b: u8) -> bool {
+pub(crate) fn word_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
 }
 
-fn word_part(b: u8) -> bool {
+pub(crate) fn word_part(b: u8) -> bool {
     word_start(b) || b.is_ascii_digit() || b == b'$'
 }
 
