@@ -5,6 +5,9 @@
 //! placeholders (`%(name)s`, `%s`) become positional parameters (`$1`) and a doubled `%%` outside string
 //! literals becomes `%`. Token positions are shifted to the statement's place in the file, so parser
 //! messages name the file's line and column.
+//!
+//! The tokens come from migsafe's own tokenizer ([`tokens`]) for what it models, nearly every
+//! migration statement, and from sqlparser's otherwise: the parser sees the same tokens either way.
 
 mod tokens;
 
