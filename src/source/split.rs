@@ -1,5 +1,5 @@
 //! Splits any text into statements with exact spans, over sqlparser's tokenizer, or over a byte
-//! scanner ([`super::scan`]) that reads the usual export the same way many times faster and hands
+//! scanner (`source/scan.rs`) that reads the usual export the same way many times faster and hands
 //! anything it is unsure of to the tokenizer.
 //!
 //! The splitter never loses text: every byte of the input is either inside a statement's span, or is
@@ -395,7 +395,7 @@ fn part_start(text: &str, from: usize) -> Option<usize> {
     None
 }
 
-/// [`split`] over the byte scanner ([`super::scan`]); `None` when the text holds something the
+/// [`split`] over the byte scanner (`source/scan.rs`); `None` when the text holds something the
 /// scanner leaves to sqlparser's tokenizer. When it answers, the answer is that of
 /// [`split_in_chunks_of`] (the fuzz target `split` checks it).
 #[doc(hidden)]
