@@ -405,7 +405,8 @@ pub fn split_scanned(text: &str) -> Option<Split> {
     while let Some(tok) = scanner.next_token().ok()? {
         s.feed(tok);
         if let Some(line) = s.restart.take() {
-            // A token ran past printed text: read again from the line after it, as `run` does.
+            // A token ran past printed text: read again from the line after it, as
+            // `run_to_end` does.
             scanner.seek(s.lines.line_start(line));
         }
     }
