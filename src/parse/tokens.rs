@@ -10,7 +10,10 @@
 //! follow `Tokenizer::next_token` of sqlparser 0.64 with `PostgreSqlDialect`; `parse::tests` and
 //! the fuzz target `parse` compare both on every input.
 
-use crate::source::scan::{operator_part, word_part, word_start};
+use crate::source::scan::{
+    Dollar, block_comment_end, dollar_end, number_end, operator_part, quoted_end, word_part,
+    word_start,
+};
 use sqlparser::ast::DollarQuotedString;
 use sqlparser::keywords::{ALL_KEYWORDS, ALL_KEYWORDS_INDEX, Keyword};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Whitespace, Word};
@@ -96,6 +99,8 @@ pub(super) fn tokenize(sql: &str, at_line: u32, at_column: u32) -> Option<Vec<To
                 _ => (Token::Minus, i + 1),
             },
             b'/' => match next {
+                // A comment starting with `!` is a hint in some dialects: left to sqlparser.
+                Some(b'*') if at(i + 2) == Some(b'!') => return None,
                 Some(b'*') => (BLANK, block_comment_end(bytes, i)?),
                 _ => (Token::Div, i + 1),
             },
@@ -224,101 +229,35 @@ impl Hasher for FnvHasher {
     }
 }
 
-/// The end of a nested block comment that starts at `start`, after its `*/`. A comment that
-/// starts with `!` (a hint in some dialects) is left to sqlparser.
-fn block_comment_end(bytes: &[u8], start: usize) -> Option<usize> {
-    if bytes.get(start + 2) == Some(&b'!') {
-        return None;
-    }
-    let mut depth = 1u32;
-    let mut i = start + 2;
-    while i < bytes.len() {
-        match (bytes[i], bytes.get(i + 1)) {
-            (b'/', Some(b'*')) => {
-                depth += 1;
-                i += 2;
-            }
-            (b'*', Some(b'/')) => {
-                depth -= 1;
-                i += 2;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-/// Digits, optionally `.` and more digits; exponents, underscores, a `L` suffix and hexadecimal,
-/// octal and binary integers are left to sqlparser.
-fn number_end(bytes: &[u8], start: usize) -> Option<usize> {
-    let digits = |from: usize| {
-        bytes[from..]
-            .iter()
-            .position(|b| !b.is_ascii_digit())
-            .map_or(bytes.len(), |k| from + k)
-    };
-    let mut end = digits(start);
-    let next = bytes.get(end).copied();
-    if end == start + 1
-        && bytes[start] == b'0'
-        && matches!(next, Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B'))
-    {
-        return None;
-    }
-    if next == Some(b'.') {
-        end = digits(end + 1);
-    }
-    match bytes.get(end) {
-        Some(b'_' | b'e' | b'E' | b'L' | b'.') => None,
-        _ => Some(end),
-    }
-}
-
-/// A string or quoted identifier starting at `start`: its value (a doubled quote read as one)
-/// and its end.
+/// A string (`'`) or quoted identifier (`"`) starting at `start`: its value (a doubled quote read
+/// as one) and its end.
 fn quoted(sql: &str, start: usize, quote: u8) -> Option<(String, usize)> {
-    let bytes = sql.as_bytes();
-    let mut value = String::new();
-    let mut from = start + 1;
-    loop {
-        let k = memchr::memchr(quote, &bytes[from..])?;
-        let close = from + k;
-        value.push_str(&sql[from..close]);
-        if bytes.get(close + 1) == Some(&quote) {
-            value.push(char::from(quote));
-            from = close + 2;
-        } else {
-            return Some((value, close + 1));
-        }
-    }
+    let end = quoted_end(sql.as_bytes(), start, quote)?;
+    let (single, doubled) = if quote == b'"' {
+        ("\"", "\"\"")
+    } else {
+        ("'", "''")
+    };
+    Some((sql[start + 1..end - 1].replace(doubled, single), end))
 }
 
 /// `$$ … $$`, `$tag$ … $tag$`, or a placeholder `$1` / `$name`.
 fn dollar(sql: &str, start: usize) -> Option<(Token, usize)> {
-    let bytes = sql.as_bytes();
-    let tag_end = bytes[start + 1..]
-        .iter()
-        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
-        .map_or(bytes.len(), |k| start + 1 + k);
-    let tag = &sql[start + 1..tag_end];
-    match bytes.get(tag_end) {
-        // A non-ASCII letter or digit would be part of the tag.
-        Some(&b) if b >= 0x80 => None,
-        Some(b'$') => {
-            let delimiter = &sql[start..=tag_end];
-            let body = tag_end + 1;
-            let k = memchr::memmem::find(&bytes[body..], delimiter.as_bytes())?;
+    Some(match dollar_end(sql.as_bytes(), start)? {
+        Dollar::Placeholder { end } => (Token::Placeholder(sql[start..end].to_string()), end),
+        Dollar::Quoted {
+            tag_end,
+            body_end,
+            end,
+        } => {
+            let tag = &sql[start + 1..tag_end];
             let token = Token::DollarQuotedString(DollarQuotedString {
-                value: sql[body..body + k].to_string(),
+                value: sql[tag_end + 1..body_end].to_string(),
                 tag: (!tag.is_empty()).then(|| tag.to_string()),
             });
-            Some((token, body + k + delimiter.len()))
+            (token, end)
         }
-        _ => Some((Token::Placeholder(format!("${tag}")), tag_end)),
-    }
+    })
 }
 
 #[cfg(test)]

@@ -144,10 +144,18 @@ impl<'a> Scanner<'a> {
             b';' => (Kind::Semicolon, start + 1),
             b'(' => (Kind::LParen, start + 1),
             b')' | b',' | b'[' | b']' | b'{' | b'}' | b':' | b'\\' => (Kind::Other, start + 1),
-            b'\'' => (Kind::Other, self.quoted(start, b'\'')?),
-            b'"' => (Kind::QuotedWord, self.quoted(start, b'"')?),
-            b'$' => (Kind::Other, self.dollar(start)?),
-            b'0'..=b'9' => (Kind::Other, self.number(start)?),
+            b'\'' => (
+                Kind::Other,
+                quoted_end(self.bytes, start, b'\'').ok_or(Unsure)?,
+            ),
+            b'"' => (
+                Kind::QuotedWord,
+                quoted_end(self.bytes, start, b'"').ok_or(Unsure)?,
+            ),
+            b'$' => match dollar_end(self.bytes, start).ok_or(Unsure)? {
+                Dollar::Placeholder { end } | Dollar::Quoted { end, .. } => (Kind::Other, end),
+            },
+            b'0'..=b'9' => (Kind::Other, number_end(self.bytes, start).ok_or(Unsure)?),
             b'.' => match at(start + 1) {
                 // `.5` is a number, `._` depends on the token before.
                 Some(b'0'..=b'9' | b'_') => return Err(Unsure),
@@ -158,7 +166,10 @@ impl<'a> Scanner<'a> {
                     .map_or(self.bytes.len(), |i| start + i);
                 (Kind::LineComment, end)
             }
-            b'/' if at(start + 1) == Some(b'*') => (Kind::BlockComment, self.block_comment(start)?),
+            b'/' if at(start + 1) == Some(b'*') => (
+                Kind::BlockComment,
+                block_comment_end(self.bytes, start).ok_or(Unsure)?,
+            ),
             c if operator_part(c) => (Kind::Other, self.operator(start)?),
             c if word_start(c) => {
                 // `E'…'`, `B'…'`, `X'…'`, `U&'…'` and the like are strings with their own rules.
@@ -185,65 +196,6 @@ impl<'a> Scanner<'a> {
         Ok(Some(Lexeme { kind, start, end }))
     }
 
-    /// A string or quoted identifier starting at `start`: its quote is doubled inside.
-    fn quoted(&self, start: usize, quote: u8) -> Result<usize, Unsure> {
-        let mut from = start + 1;
-        loop {
-            let i = memchr(quote, &self.bytes[from..]).ok_or(Unsure)?;
-            let close = from + i;
-            if self.bytes.get(close + 1) == Some(&quote) {
-                from = close + 2;
-            } else {
-                return Ok(close + 1);
-            }
-        }
-    }
-
-    /// `$$ … $$`, `$tag$ … $tag$`, or a placeholder `$1` / `$name` (which ends with its name).
-    fn dollar(&self, start: usize) -> Result<usize, Unsure> {
-        let tag_end = self.bytes[start + 1..]
-            .iter()
-            .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
-            .map_or(self.bytes.len(), |i| start + 1 + i);
-        match self.bytes.get(tag_end) {
-            // A non-ASCII letter or digit would be part of the tag.
-            Some(&b) if b >= 0x80 => Err(Unsure),
-            Some(b'$') => {
-                let delimiter = &self.bytes[start..=tag_end];
-                let body = tag_end + 1;
-                let i = memmem::find(&self.bytes[body..], delimiter).ok_or(Unsure)?;
-                Ok(body + i + delimiter.len())
-            }
-            _ => Ok(tag_end),
-        }
-    }
-
-    /// Digits, optionally `.` and more digits. Hexadecimal, octal and binary integers, exponents,
-    /// underscores and a `L` suffix are left to sqlparser.
-    fn number(&self, start: usize) -> Result<usize, Unsure> {
-        let digits = |from: usize| {
-            self.bytes[from..]
-                .iter()
-                .position(|b| !b.is_ascii_digit())
-                .map_or(self.bytes.len(), |i| from + i)
-        };
-        let mut end = digits(start);
-        let next = self.bytes.get(end).copied();
-        if end == start + 1
-            && self.bytes[start] == b'0'
-            && matches!(next, Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B'))
-        {
-            return Err(Unsure);
-        }
-        if next == Some(b'.') {
-            end = digits(end + 1);
-        }
-        match self.bytes.get(end) {
-            Some(b'_' | b'e' | b'E' | b'L' | b'.') => Err(Unsure),
-            _ => Ok(end),
-        }
-    }
-
     /// A run of operator characters. sqlparser groups them in ways that differ from operator to
     /// operator (`<=--` is `<=` and a comment, `>--` one operator); the splitter does not care
     /// about the grouping unless a comment may start inside, or a group may be an error.
@@ -258,27 +210,105 @@ impl<'a> Scanner<'a> {
             .any(|w| matches!(w, b"--" | b"/*" | b"|&" | b"@-"));
         if unsure { Err(Unsure) } else { Ok(end) }
     }
+}
 
-    /// A block comment starting at `start` (`/*`); comments nest.
-    fn block_comment(&self, start: usize) -> Result<usize, Unsure> {
-        let mut depth = 1u32;
-        let mut i = start + 2;
-        while i < self.bytes.len() {
-            match (self.bytes[i], self.bytes.get(i + 1)) {
-                (b'/', Some(b'*')) => {
-                    depth += 1;
-                    i += 2;
-                }
-                (b'*', Some(b'/')) => {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        return Ok(i);
-                    }
-                }
-                _ => i += 1,
-            }
+// The ends of tokens, shared with `parse/tokens.rs`, which makes sqlparser tokens of the same
+// constructs: `None` where sqlparser's tokenizer must decide.
+
+/// The end of a string or quoted identifier starting at `start` (its quote is doubled inside).
+pub(crate) fn quoted_end(bytes: &[u8], start: usize, quote: u8) -> Option<usize> {
+    let mut from = start + 1;
+    loop {
+        let close = from + memchr(quote, &bytes[from..])?;
+        if bytes.get(close + 1) == Some(&quote) {
+            from = close + 2;
+        } else {
+            return Some(close + 1);
         }
-        Err(Unsure)
     }
+}
+
+/// What starts with `$`.
+pub(crate) enum Dollar {
+    /// `$1` or `$name`, ending at `end`.
+    Placeholder { end: usize },
+    /// `$tag$ … $tag$` (the tag may be empty): the tag ends at `tag_end` (its `$`), the body at
+    /// `body_end`, the closing delimiter at `end`.
+    Quoted {
+        tag_end: usize,
+        body_end: usize,
+        end: usize,
+    },
+}
+
+/// The `$` construct starting at `start`.
+pub(crate) fn dollar_end(bytes: &[u8], start: usize) -> Option<Dollar> {
+    let tag_end = bytes[start + 1..]
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+        .map_or(bytes.len(), |i| start + 1 + i);
+    match bytes.get(tag_end) {
+        // A non-ASCII letter or digit would be part of the tag.
+        Some(&b) if b >= 0x80 => None,
+        Some(b'$') => {
+            let delimiter = &bytes[start..=tag_end];
+            let body = tag_end + 1;
+            let body_end = body + memmem::find(&bytes[body..], delimiter)?;
+            Some(Dollar::Quoted {
+                tag_end,
+                body_end,
+                end: body_end + delimiter.len(),
+            })
+        }
+        _ => Some(Dollar::Placeholder { end: tag_end }),
+    }
+}
+
+/// The end of a number starting at `start`: digits, optionally `.` and more digits. Hexadecimal,
+/// octal and binary integers, exponents, underscores and a `L` suffix are left to sqlparser.
+pub(crate) fn number_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let digits = |from: usize| {
+        bytes[from..]
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .map_or(bytes.len(), |i| from + i)
+    };
+    let mut end = digits(start);
+    let next = bytes.get(end).copied();
+    if end == start + 1
+        && bytes[start] == b'0'
+        && matches!(next, Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B'))
+    {
+        return None;
+    }
+    if next == Some(b'.') {
+        end = digits(end + 1);
+    }
+    match bytes.get(end) {
+        Some(b'_' | b'e' | b'E' | b'L' | b'.') => None,
+        _ => Some(end),
+    }
+}
+
+/// The end of a block comment starting at `start` (`/*`), after its `*/`; comments nest.
+pub(crate) fn block_comment_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut depth = 1u32;
+    let mut i = start + 2;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1)) {
+            (b'/', Some(b'*')) => {
+                depth += 1;
+                i += 2;
+            }
+            (b'*', Some(b'/')) => {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
 }
