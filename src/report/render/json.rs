@@ -77,7 +77,7 @@ impl Document for [Report] {
             member(w, i == 0, depth + 1)?;
             r.write_at(w, depth + 1)?;
         }
-        close(w, !self.is_empty(), depth, b"]")
+        close(w, !self.is_empty(), depth, b']')
     }
 }
 
@@ -171,7 +171,7 @@ impl<W: std::io::Write> Stream<W> {
     /// [`finish`](Self::finish) without the newline: a report inside an array.
     fn close(mut self, report: &Report) -> std::io::Result<W> {
         let (w, depth) = (&mut self.w, self.depth);
-        close(w, self.statements > 0, depth + 1, b"]")?;
+        close(w, self.statements > 0, depth + 1, b']')?;
         field(w, depth, false, "revisions", &report.revisions)?;
         field(w, depth, false, "failure_modes", &report.failure_modes)?;
         field(w, depth, false, "rollback", &report.rollback)?;
@@ -179,7 +179,7 @@ impl<W: std::io::Write> Stream<W> {
         if let Some(db) = &report.database {
             field(w, depth, false, "database", db)?;
         }
-        close(w, true, depth, b"}")?;
+        close(w, true, depth, b'}')?;
         Ok(self.w)
     }
 }
@@ -210,20 +210,8 @@ fn value<T: serde::Serialize + ?Sized>(
     Ok(ser.finish()?)
 }
 
-fn indent(w: &mut (impl std::io::Write + ?Sized), depth: usize) -> std::io::Result<()> {
-    const SPACES: &[u8] = &[b' '; 64];
-    let mut n = depth * 2;
-    while n > 0 {
-        let k = n.min(SPACES.len());
-        w.write_all(&SPACES[..k])?;
-        n -= k;
-    }
-    Ok(())
-}
-
 // serde_json's pretty layout, which everything here writes (the streamed document around the values
-// as `pretty::Serializer` inside them): each member of an array or object on its own line, `depth` levels in;
-// the closing bracket on a line of its own one level out, unless the container is empty.
+// as `pretty::Serializer` inside them), laid out by `pretty`'s `member` and `close`.
 
 /// Before a member at `depth`.
 fn member(
@@ -231,8 +219,9 @@ fn member(
     first: bool,
     depth: usize,
 ) -> std::io::Result<()> {
-    w.write_all(if first { b"\n" } else { b",\n" })?;
-    indent(w, depth)
+    let mut out = Vec::with_capacity(2 + depth * 2);
+    super::pretty::member(&mut out, first, depth);
+    w.write_all(&out)
 }
 
 /// The end of a container whose members are one level deeper than `depth`.
@@ -240,13 +229,11 @@ fn close(
     w: &mut (impl std::io::Write + ?Sized),
     has_members: bool,
     depth: usize,
-    bracket: &[u8],
+    bracket: u8,
 ) -> std::io::Result<()> {
-    if has_members {
-        w.write_all(b"\n")?;
-        indent(w, depth)?;
-    }
-    w.write_all(bracket)
+    let mut out = Vec::with_capacity(2 + depth * 2);
+    super::pretty::close(&mut out, has_members, depth, bracket);
+    w.write_all(&out)
 }
 
 #[cfg(test)]

@@ -174,7 +174,7 @@ impl<'s, 'w, W: ?Sized + Write> Compound<'s, 'w, W> {
 }
 
 /// Before a member at `depth` (serde_json's pretty layout: each on its own line).
-fn member(out: &mut Vec<u8>, first: bool, depth: usize) {
+pub(super) fn member(out: &mut Vec<u8>, first: bool, depth: usize) {
     if !first {
         out.push(b',');
     }
@@ -184,7 +184,7 @@ fn member(out: &mut Vec<u8>, first: bool, depth: usize) {
 
 /// The end of a container whose members are one level deeper than `depth`: on a line of its own,
 /// unless the container is empty.
-fn close(out: &mut Vec<u8>, has_members: bool, depth: usize, bracket: u8) {
+pub(super) fn close(out: &mut Vec<u8>, has_members: bool, depth: usize, bracket: u8) {
     if has_members {
         out.push(b'\n');
         out.resize(out.len() + depth * 2, b' ');
