@@ -4,7 +4,6 @@ use crate::catalog::{Catalog, normal};
 use crate::error::Error;
 use crate::failure;
 use crate::ir::{self, ConstraintKind, Op, QualName, TxControl};
-use crate::parse;
 use crate::pg::LockMode;
 use crate::pg::duration::{self, Rates};
 use crate::pg::effect::{self, Effect};
@@ -17,7 +16,7 @@ use crate::report::{
 };
 use crate::rollback::{self, Inverse};
 use crate::rules::{self, Ctx, TxState};
-use crate::source::{self, RawKind, Source, alembic};
+use crate::source::{self, Source};
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -312,7 +311,7 @@ impl Analyzer {
         crate::par::stream(
             &read.statements,
             chunk,
-            |st| lower_statement(text, st),
+            |st| ir::lower_statement(text, st),
             |pull| self.pass_over(name, text, &read, pull, sink),
         )
     }
@@ -345,7 +344,7 @@ impl Analyzer {
             .get(tail_start..)
             .unwrap_or_default()
             .iter()
-            .map(|st| lower_statement(text, st))
+            .map(|st| ir::lower_statement(text, st))
             .collect();
         let mut catalog = self.catalog.clone().unwrap_or_default();
         let mut session = Gucs::default();
@@ -1097,7 +1096,7 @@ struct Downgrade<'d> {
 impl<'d> Downgrade<'d> {
     fn read(text: &'d str) -> Self {
         let read = source::read(text);
-        let ops: Vec<Op> = crate::par::map(&read.statements, |st| lower_statement(text, st));
+        let ops: Vec<Op> = crate::par::map(&read.statements, |st| ir::lower_statement(text, st));
         let transactions = transactions(&ops);
         Downgrade {
             text,
@@ -1190,22 +1189,6 @@ pub fn check_text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, Error> {
     })
 }
 
-pub(crate) fn lower_statement(text: &str, st: &source::SourceStatement) -> Op {
-    match (st.kind, &st.tokenizer_error) {
-        (RawKind::Empty, _) => Op::Empty,
-        (RawKind::Text, _) => Op::Text,
-        (RawKind::Sql, Some(e)) => Op::Unparsed { error: e.clone() },
-        (RawKind::Sql, None) => {
-            let parsed = parse::parse(
-                &text[st.body.clone()],
-                st.span.start_line,
-                st.span.start_column,
-            );
-            ir::lower(&parsed)
-        }
-    }
-}
-
 /// The transaction state of every statement: explicit blocks from BEGIN to COMMIT/ROLLBACK (which
 /// count as inside), autocommit outside them, bookkeeping for the migration tools' version tables.
 fn transactions(ops: &[Op]) -> Vec<Transaction> {
@@ -1231,21 +1214,8 @@ fn next_transaction(in_block: &mut bool, op: &Op) -> Transaction {
             *in_block = false;
             state
         }
-        op if is_bookkeeping(op) => Transaction::Bookkeeping,
+        op if op.is_bookkeeping() => Transaction::Bookkeeping,
         _ => state,
-    }
-}
-
-pub(crate) fn is_bookkeeping(op: &Op) -> bool {
-    match op {
-        Op::Drop {
-            kind: ir::ObjectKind::Table,
-            names,
-            ..
-        } => !names.is_empty() && names.iter().all(|n| alembic::is_bookkeeping_table(&n.name)),
-        _ => op
-            .target_table()
-            .is_some_and(|t| alembic::is_bookkeeping_table(&t.name)),
     }
 }
 

@@ -38,6 +38,7 @@ pub mod source;
 mod test_fixtures;
 #[cfg(feature = "insta")]
 pub mod testing;
+mod vocab;
 
 pub use analyze::{Analyzer, Facts, RuleSettings, Settings, SizeSettings, check_text};
 pub use catalog::Catalog;

@@ -23,7 +23,7 @@ impl Catalog {
         // every core, a bounded batch at a time (so their IR is never all in memory), and applied
         // in order.
         let batches = read.statements.chunks(8192).flat_map(|batch| {
-            let ops = crate::par::map(batch, |st| crate::analyze::lower_statement(sql, st));
+            let ops = crate::par::map(batch, |st| crate::ir::lower_statement(sql, st));
             batch.iter().zip(ops)
         });
         for (st, op) in batches {

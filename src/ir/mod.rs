@@ -7,7 +7,7 @@
 mod fallback;
 mod lower;
 
-pub(crate) use lower::lower;
+pub(crate) use lower::{lower, lower_statement};
 
 use serde::Serialize;
 use std::fmt;
@@ -679,6 +679,20 @@ pub enum Op {
 }
 
 impl Op {
+    /// The statement is a migration tool's own bookkeeping (`alembic_version`,
+    /// `django_migrations`): never a finding, always handled by the rollback script.
+    pub fn is_bookkeeping(&self) -> bool {
+        let bookkeeping = |n: &QualName| crate::source::alembic::is_bookkeeping_table(&n.name);
+        match self {
+            Op::Drop {
+                kind: ObjectKind::Table,
+                names,
+                ..
+            } => !names.is_empty() && names.iter().all(bookkeeping),
+            _ => self.target_table().is_some_and(bookkeeping),
+        }
+    }
+
     /// The constraints the statement adds, in order, each with its table and, for a column's
     /// constraint, the column: CREATE TABLE's (the table's constraints, then the columns'), ALTER
     /// TABLE's ADD CONSTRAINT and ADD COLUMN.
@@ -882,7 +896,7 @@ pub fn read_ops(text: &str) -> Vec<Op> {
     let read = crate::source::read(text);
     read.statements
         .iter()
-        .map(|st| crate::analyze::lower_statement(text, st))
+        .map(|st| lower_statement(text, st))
         .collect()
 }
 

@@ -172,7 +172,7 @@ mod tests {
 
     fn op(sql: &str) -> Op {
         let read = crate::source::read(sql);
-        crate::analyze::lower_statement(sql, &read.statements[0])
+        crate::ir::lower_statement(sql, &read.statements[0])
     }
 
     #[test]

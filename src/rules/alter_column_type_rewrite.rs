@@ -53,7 +53,7 @@ use crate::catalog::normal;
 use crate::ir::{AlterAction, Op, TypeName};
 use crate::pg::LockMode;
 use crate::pg::types::{Storage, TimeZone, type_change};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "alter-column-type-rewrite",

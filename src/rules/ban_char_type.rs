@@ -34,7 +34,7 @@
 //! - https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_char.28n.29
 
 use super::{Ctx, Hit, Rule};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "ban-char-type",

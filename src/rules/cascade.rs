@@ -46,7 +46,7 @@
 use super::{Ctx, Hit, Rule};
 use crate::catalog::{RelKind, Table, normal, same_normal};
 use crate::ir::{AlterAction, ConstraintKind, ObjectKind, Op, QualName};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "cascade",

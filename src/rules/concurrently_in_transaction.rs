@@ -33,7 +33,7 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::pg::effect::no_transaction_block;
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "concurrently-in-transaction",

@@ -35,7 +35,7 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::ir::{ObjectKind, Op};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "create-index-concurrently-pg14",

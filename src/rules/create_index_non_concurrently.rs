@@ -29,7 +29,7 @@
 use super::{Ctx, Hit, Rule, say};
 use crate::ir::Op;
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "create-index-non-concurrently",

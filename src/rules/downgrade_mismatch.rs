@@ -35,7 +35,7 @@
 //! - https://alembic.sqlalchemy.org/en/latest/tutorial.html#downgrading
 
 use super::{Ctx, Hit, Rule};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 /// The analyser itself reports mismatches, since only it has both files and every revision's
 /// catalog.

@@ -42,7 +42,7 @@
 use super::{Ctx, Hit, Rule, say};
 use crate::ir::{AlterAction, Op};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "drop-column",

@@ -36,7 +36,7 @@ use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::{ObjectKind, Op};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "drop-index-non-concurrently",

@@ -34,7 +34,7 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::ir::{ObjectKind, Op};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "drop-schema",

@@ -38,7 +38,7 @@ use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::{ObjectKind, Op, QualName, quote_ident};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "drop-table",

@@ -50,7 +50,7 @@
 use super::{Ctx, Hit, Rule};
 use crate::catalog::{Catalog, same_normal};
 use crate::ir::{AlterAction, ConstraintKind, Expr, Op, QualName, TypeName};
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "enum-value-used-in-same-transaction",

@@ -32,7 +32,7 @@
 //! - https://www.postgresql.org/docs/current/sql-altertable.html
 
 use super::{Ctx, Hit, Rule};
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "fails-on-copy",

@@ -43,7 +43,7 @@ use super::{Ctx, Hit, Rule};
 use crate::catalog::{normal, same_normal};
 use crate::ir::{AlterAction, Constraint, ConstraintKind, Op, QualName};
 use crate::pg::duration::describe_size;
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "foreign-key-without-index",

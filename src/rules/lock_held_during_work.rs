@@ -48,7 +48,7 @@ use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::{Op, QualName};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "lock-held-during-work",

@@ -48,7 +48,7 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::failure::statement_numbers;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "lock-timeout-without-retry",

@@ -44,7 +44,7 @@
 use super::{Ctx, Hit, Rule};
 use crate::ir::{AlterAction, Expr, Op, TypeName};
 use crate::pg::types::type_change;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "lossy-type-change",

@@ -45,7 +45,7 @@
 //! - https://alembic.sqlalchemy.org/en/latest/ops.html#alembic.operations.Operations.execute
 
 use super::{Ctx, Hit, Rule, say};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "missing-lock-timeout",

@@ -39,7 +39,7 @@
 use super::{Ctx, Hit, Rule, say};
 use crate::ir::QualName;
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "missing-statement-timeout",

@@ -46,7 +46,7 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::failure::statement_numbers;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "mixed-transaction-units",

@@ -12,7 +12,7 @@ use crate::ir::{Op, QualName};
 use crate::pg::LockMode;
 use crate::pg::effect::Effect;
 use crate::pg::types::TimeZone;
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -600,7 +600,7 @@ mod tx_state_tests {
         let report_ops: Vec<Op> = crate::source::read(sql)
             .statements
             .iter()
-            .map(|st| crate::analyze::lower_statement(sql, st))
+            .map(|st| crate::ir::lower_statement(sql, st))
             .collect();
         let mut tx = TxState::default();
         tx.begin_block(0);

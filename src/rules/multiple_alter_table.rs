@@ -53,7 +53,7 @@ use crate::catalog::normal;
 use crate::ir::{AlterAction, ConstraintKind, Op, QualName};
 use crate::pg::LockMode;
 use crate::pg::effect::{Context, Effect, effect};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "multiple-alter-table",

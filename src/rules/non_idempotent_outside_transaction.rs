@@ -48,7 +48,7 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::pg::rerun::rerun_failure;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "non-idempotent-outside-transaction",

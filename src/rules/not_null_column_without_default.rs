@@ -47,7 +47,7 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::ir::{AlterAction, ColumnDef, Op};
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "not-null-column-without-default",

@@ -25,7 +25,7 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::ir::Op;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "not-sql",

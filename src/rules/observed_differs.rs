@@ -30,7 +30,7 @@
 //! - https://www.postgresql.org/docs/current/storage-file-layout.html
 
 use super::{Ctx, Hit, Rule};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "observed-differs",

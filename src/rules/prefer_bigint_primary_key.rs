@@ -40,7 +40,7 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::ir::{ColumnDef, ConstraintKind, Op};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "prefer-bigint-primary-key",

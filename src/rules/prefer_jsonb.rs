@@ -33,7 +33,7 @@
 //! - https://docs.sqlalchemy.org/en/20/dialects/postgresql.html#sqlalchemy.dialects.postgresql.JSONB
 
 use super::{Ctx, Hit, Rule};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "prefer-jsonb",

@@ -35,7 +35,7 @@
 use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::Op;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "refresh-materialized-view-non-concurrently",

@@ -42,7 +42,7 @@ use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::{ObjectKind, Op, QualName};
 use crate::pg::LockMode;
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "reindex-non-concurrently",

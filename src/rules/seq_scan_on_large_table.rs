@@ -39,7 +39,7 @@ use super::{Ctx, Hit, Rule};
 use crate::ir::Op;
 use crate::pg::duration::describe_size;
 use crate::pg::plan::filter_columns;
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "seq-scan-on-large-table",

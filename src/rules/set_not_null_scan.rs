@@ -45,7 +45,7 @@ use super::{Ctx, Hit, Rule, say};
 use crate::catalog::{normal, same_normal};
 use crate::ir::{AlterAction, Op, QualName};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "set-not-null-scan",

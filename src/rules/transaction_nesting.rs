@@ -47,7 +47,7 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::ir::{Op, TxControl};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "transaction-nesting",

@@ -43,7 +43,7 @@ use crate::catalog::normal;
 use crate::ir::{AlterAction, ConstraintKind, Op};
 use crate::pg::LockMode;
 use crate::pg::types::{Storage, type_change};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "type-change-revalidates-check",

@@ -48,7 +48,7 @@
 use super::{Ctx, Hit, Rule};
 use crate::catalog::normal;
 use crate::ir::Op;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "unbatched-backfill",

@@ -43,7 +43,7 @@
 use super::transaction_nesting::open_block_before;
 use super::{Ctx, Hit, Rule};
 use crate::ir::{Op, TxControl};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "uncommitted-transaction",

@@ -42,7 +42,7 @@ use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::{AlterAction, Constraint, ConstraintKind, Op, QualName};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "unique-constraint-builds-index",

@@ -24,7 +24,7 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::ir::Op;
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "unparsed-statement",

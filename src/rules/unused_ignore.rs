@@ -24,7 +24,7 @@
 //! - https://github.com/sbdchd/squawk (squawk's `-- squawk-ignore` comments serve the same purpose)
 
 use super::{Ctx, Hit, Rule};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 /// The analyser itself reports unused directives, since only it knows which findings were silenced.
 pub(crate) const RULE: Rule = Rule {

@@ -48,7 +48,7 @@ use crate::catalog::normal;
 use crate::ir::{AlterAction, Op};
 use crate::pg::LockMode;
 use crate::pg::volatility::{Volatility, volatility};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "volatile-default-rewrite",
