@@ -25,9 +25,7 @@ pub mod catalog;
 #[cfg(feature = "postgres")]
 pub mod db;
 mod error;
-pub mod failure;
 pub mod ir;
-mod par;
 mod parse;
 pub mod pg;
 pub mod report;
@@ -50,11 +48,4 @@ pub use source::Source;
 /// cannot be read are reported as findings.
 pub fn analyze(sql: &str) -> Report {
     Analyzer::default().analyze_text("-", sql)
-}
-
-/// For the fuzz target `parse`: whether migsafe's own tokenizer, where it answers for `sql`, gives
-/// the tokens and spans sqlparser's tokenizer gives.
-#[doc(hidden)]
-pub fn tokenizers_agree(sql: &str) -> bool {
-    parse::tokenizers_agree(sql)
 }

@@ -1,11 +1,11 @@
-//! Words every layer shares: how severe a finding is and how risky a statement is. A leaf module:
+//! Words every layer shares: how severe a finding is, how risky a statement is, and where it runs. A leaf module:
 //! it imports nothing of the crate, so rules, the analysis and the report all speak the same terms.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// How risky a statement (or a whole migration) is to run against a live database, from `none` to
-/// `critical`. Ordered: `Risk::High > Risk::Low`.
+/// `critical` (in that order).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
@@ -42,7 +42,7 @@ impl Risk {
     }
 }
 
-/// How serious a finding is. Ordered: `Severity::Error > Severity::Info`.
+/// How serious a finding is, from `info` to `error` (in that order).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
@@ -51,4 +51,14 @@ pub enum Severity {
     Info,
     Warning,
     Error,
+}
+
+/// Where a statement runs: inside an explicit transaction block, on its own (autocommit), or as
+/// migration-tool bookkeeping (`alembic_version`, `django_migrations`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Transaction {
+    InTransaction,
+    Autocommit,
+    Bookkeeping,
 }

@@ -11,28 +11,20 @@ use serde::{Deserialize, Serialize};
 pub const SCHEMA_VERSION: u32 = 1;
 
 pub use crate::pg::LockMode;
-pub use crate::vocab::{Risk, Severity};
+pub use crate::vocab::{Risk, Severity, Transaction};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Reversibility {
     Exact,
     Lossy,
     Impossible,
 }
 
-/// Where a statement runs: inside an explicit transaction block, on its own (autocommit), or as
-/// migration-tool bookkeeping (`alembic_version`, `django_migrations`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Transaction {
-    InTransaction,
-    Autocommit,
-    Bookkeeping,
-}
-
 /// The program that wrote the report.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Tool {
     /// Always `migsafe`.
     pub name: String,
@@ -41,7 +33,8 @@ pub struct Tool {
 }
 
 /// One Alembic revision (or Django migration) found in the file.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct RevisionReport {
     /// The revision id, e.g. `7ac759974ad8`.
     pub id: String,
@@ -59,7 +52,8 @@ pub struct RevisionReport {
 /// One commit unit (a transaction block, or one statement outside any block) and what its failure
 /// leaves behind: the earlier units of the same revision stay committed, and some statements leave
 /// objects behind even though they failed.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct FailureMode {
     /// The unit's number in the file, from 1 (units without work are not counted).
     pub unit: usize,
@@ -84,7 +78,8 @@ pub struct FailureMode {
 }
 
 /// A committed statement that a retry of its revision runs again, and why that fails.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct RerunFailure {
     /// Index into `statements`.
     pub statement: usize,
@@ -92,7 +87,8 @@ pub struct RerunFailure {
 }
 
 /// An object a failed statement leaves behind.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Leftover {
     pub kind: LeftoverKind,
     /// The object (schema-qualified when the statement qualified it).
@@ -102,8 +98,9 @@ pub struct Leftover {
 }
 
 /// Kinds of [`Leftover`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum LeftoverKind {
     /// An index marked INVALID: ignored by queries, still updated by every write.
     InvalidIndex,
@@ -113,6 +110,7 @@ pub enum LeftoverKind {
 
 /// A relation lock a statement requests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct LockReport {
     /// Schema-qualified name of a table, view or matview that existed before the migration.
     pub table: String,
@@ -121,7 +119,8 @@ pub struct LockReport {
 }
 
 /// A table a statement touches.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct TableReport {
     pub name: String,
     /// Estimated rows, when a database or schema dump says so.
@@ -132,7 +131,8 @@ pub struct TableReport {
 }
 
 /// One rule's finding on one statement.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Finding {
     /// The rule id (`migsafe rules` lists them).
     pub rule: String,
@@ -145,7 +145,8 @@ pub struct Finding {
 }
 
 /// Everything known about one statement of the migration.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct StatementReport {
     /// Position in `statements`, from 0.
     pub index: usize,
@@ -191,6 +192,7 @@ pub struct StatementReport {
 /// that is always rolled back.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Observed {
     /// Not run, and why (e.g. VACUUM cannot run in a transaction block; the migration's own
     /// BEGIN/COMMIT).
@@ -217,7 +219,8 @@ pub struct Observed {
 }
 
 /// The restored copy a report was checked against.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct DatabaseReport {
     /// `server_version` of the copy.
     pub server_version: String,
@@ -237,7 +240,8 @@ pub struct DatabaseReport {
 }
 
 /// A statement the rollback script cannot undo.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Irreversible {
     /// Index into `statements`.
     pub statement: usize,
@@ -245,7 +249,8 @@ pub struct Irreversible {
 }
 
 /// The generated rollback of the whole file.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct RollbackReport {
     /// Every statement is undone (exactly or lossily) by `script`.
     pub complete: bool,
@@ -255,7 +260,8 @@ pub struct RollbackReport {
 }
 
 /// Findings by severity.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct FindingCounts {
     pub error: usize,
     pub warning: usize,
@@ -263,7 +269,8 @@ pub struct FindingCounts {
 }
 
 /// The file at a glance.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Summary {
     pub statements: usize,
     /// Statements nothing could read.
@@ -274,7 +281,8 @@ pub struct Summary {
 }
 
 /// Everything migsafe found about one migration file: the JSON report of DESIGN.md (schema_version 1).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Report {
     /// Version of this JSON layout; changes only when a field changes meaning or disappears.
     pub schema_version: u32,

@@ -60,7 +60,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Info,
     summary: "Several ALTER TABLEs of one table in a transaction repeat work or lock requests that one ALTER TABLE would do once.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -4,7 +4,6 @@
 pub mod github;
 pub mod json;
 pub mod markdown;
-mod pretty;
 pub mod sarif;
 pub mod text;
 

@@ -10,6 +10,7 @@ use super::{
 use crate::report::{Finding, RenderOptions, Report, Risk, Severity, StatementReport};
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use anstyle::{AnsiColor, Effects, Style};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::ops::Range;
@@ -52,19 +53,22 @@ pub fn write(
     for batch in r.statements.chunks(BATCH) {
         // Each statement's diagnostics depend on that statement alone: laying them out (most of
         // this renderer's time) runs on every core.
-        let diagnostics = crate::par::map(batch, |s| {
-            // Most severe first; the statement's lines and the note are shown once, with the
-            // first finding, and the others point at the same place.
-            let mut findings: Vec<&Finding> = s.findings.iter().collect();
-            findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-            let mut out = String::new();
-            for (i, f) in findings.into_iter().enumerate() {
-                out.push('\n');
-                out.push_str(&renderer.render(&[diagnostic(&source, s, f, i == 0)]));
-                out.push('\n');
-            }
-            out
-        });
+        let diagnostics: Vec<String> = batch
+            .par_iter()
+            .map(|s| {
+                // Most severe first; the statement's lines and the note are shown once, with the
+                // first finding, and the others point at the same place.
+                let mut findings: Vec<&Finding> = s.findings.iter().collect();
+                findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+                let mut out = String::new();
+                for (i, f) in findings.into_iter().enumerate() {
+                    out.push('\n');
+                    out.push_str(&renderer.render(&[diagnostic(&source, s, f, i == 0)]));
+                    out.push('\n');
+                }
+                out
+            })
+            .collect();
         for d in diagnostics {
             w.write_all(d.as_bytes())?;
         }
