@@ -25,7 +25,9 @@ pub struct RuleSettings {
 pub struct Settings {
     /// PostgreSQL major version the migration will run on (11–17).
     pub pg_version: u32,
+    /// Which rules run and at what severity.
     pub rules: RuleSettings,
+    /// How table sizes turn into risk.
     pub sizes: SizeSettings,
 }
 
@@ -40,6 +42,7 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Sets the PostgreSQL major version the migration will run on.
     pub fn pg_version(mut self, v: u32) -> Self {
         self.pg_version = v;
         self
@@ -94,7 +97,9 @@ impl Settings {
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Facts {
+    /// EXPLAIN plans, by statement index.
     pub plans: BTreeMap<usize, Plan>,
+    /// What running the statement on a restored copy showed, by statement index.
     pub observed: BTreeMap<usize, Observed>,
     /// Where the facts came from, and what could not be checked.
     pub database: Option<DatabaseReport>,

@@ -34,8 +34,11 @@ use crate::vocab::Risk;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SizeSettings {
+    /// Work estimated under this many milliseconds is low risk.
     pub brief_ms: u64,
+    /// Under this, medium.
     pub long_ms: u64,
+    /// Under this, high; from it on, critical.
     pub outage_ms: u64,
     /// A sequential scan with a filter (EXPLAIN) or an unindexed foreign key matters from this
     /// many rows on (default 100,000).
@@ -71,6 +74,8 @@ impl SizeSettings {
         }
     }
 
+    /// Sets the row count from which a filtered sequential scan or an unindexed foreign key
+    /// matters.
     pub fn large_rows(mut self, rows: u64) -> Self {
         self.large_rows = rows;
         self
@@ -84,6 +89,7 @@ impl SizeSettings {
         self
     }
 
+    /// Sets the rates the duration estimates use (`scripts/calibrate-durations.sh` measures them).
     pub fn rates(mut self, rates: Rates) -> Self {
         self.rates = rates;
         self
@@ -122,6 +128,7 @@ impl Default for Rates {
 /// The table-sized work of one statement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimate {
+    /// The estimated duration.
     pub seconds: f64,
     /// The pre-existing tables the work is on, with their sizes.
     pub tables: Vec<(QualName, TableSize)>,

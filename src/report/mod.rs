@@ -1,5 +1,5 @@
-//! The report: plain serde data, the JSON contract of DESIGN.md (schema_version 1). Renderers see only
-//! this module's types.
+//! The report: plain serde data, the JSON contract (schema_version 1, `schema/report.schema.json`).
+//! Tools read it back with serde; renderers see only this module's types.
 
 pub mod render;
 pub mod schema;
@@ -9,17 +9,23 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// The version of the JSON layout ([`Report::schema_version`]): it changes only when a field changes
+/// meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
 
 pub use crate::pg::LockMode;
 pub use crate::vocab::{Risk, Severity, Transaction};
 
+/// How far the generated rollback undoes a statement (or a revision: its worst statement).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Reversibility {
+    /// The generated rollback gives everything back.
     Exact,
+    /// The rollback restores the schema, but some data cannot come back (a dropped column's values).
     Lossy,
+    /// Nothing migsafe can generate undoes it: restore from a backup.
     Impossible,
 }
 
@@ -41,10 +47,12 @@ pub struct RevisionReport {
     pub id: String,
     /// The revisions it follows (several for a merge, none for the first).
     pub parents: Vec<String>,
+    /// Whether the step upgrades or downgrades.
     #[schemars(with = "schema::DirectionSchema")]
     pub direction: Direction,
     /// Indexes into `statements`.
     pub statements: Vec<usize>,
+    /// How far the generated rollback undoes the revision: its worst statement.
     pub reversible: Reversibility,
     /// What a failure of each of the revision's commit units leaves behind, in order.
     pub failure_modes: Vec<FailureMode>,
@@ -86,6 +94,7 @@ pub struct FailureMode {
 pub struct RerunFailure {
     /// Index into `statements`.
     pub statement: usize,
+    /// Why running it again fails (or does its work twice).
     pub reason: String,
 }
 
@@ -93,6 +102,7 @@ pub struct RerunFailure {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct Leftover {
+    /// What state the object is left in.
     pub kind: LeftoverKind,
     /// The object (schema-qualified when the statement qualified it).
     pub object: String,
@@ -117,6 +127,7 @@ pub enum LeftoverKind {
 pub struct LockReport {
     /// Schema-qualified name of a table, view or matview that existed before the migration.
     pub table: String,
+    /// The lock mode, as `pg_locks.mode` names it.
     #[schemars(with = "schema::LockModeSchema")]
     pub mode: LockMode,
 }
@@ -125,11 +136,13 @@ pub struct LockReport {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct TableReport {
+    /// Its schema-qualified name.
     pub name: String,
     /// Estimated rows, when a database or schema dump says so.
     pub rows: Option<u64>,
     /// Size on disk in bytes, when a database says so.
     pub bytes: Option<u64>,
+    /// An earlier statement of the migration created it: it holds no production data yet.
     pub created_in_migration: bool,
 }
 
@@ -139,10 +152,13 @@ pub struct TableReport {
 pub struct Finding {
     /// The rule id (`migsafe rules` lists them).
     pub rule: String,
+    /// How serious it is (the rule's default unless the settings change it).
     pub severity: Severity,
+    /// What the statement does and why it matters.
     pub message: String,
     /// What to do instead.
     pub help: String,
+    /// Where in the file (the statement's span).
     #[schemars(with = "schema::SpanSchema")]
     pub span: Span,
 }
@@ -157,12 +173,14 @@ pub struct StatementReport {
     pub revision: Option<String>,
     /// The statement exactly as written (cut from the file by byte range).
     pub sql: String,
+    /// Where the statement is in the file.
     #[schemars(with = "schema::SpanSchema")]
     pub span: Span,
     /// What the statement is, e.g. `alter_table`, `create_index`, `unparsed`.
     pub kind: String,
     /// Whether the SQL parser read it (otherwise a keyword fallback or nothing did).
     pub parsed: bool,
+    /// Where it runs: in a transaction block, on its own, or as the migration tool's bookkeeping.
     pub transaction: Transaction,
     /// The relation locks the statement itself requests on tables that existed before the migration.
     pub locks: Vec<LockReport>,
@@ -180,9 +198,13 @@ pub struct StatementReport {
     pub destroys_data: bool,
     /// Blocks reads or writes for work that grows with the table's size.
     pub lock_heavy: bool,
+    /// How far the generated rollback undoes it.
     pub reversible: Reversibility,
+    /// How risky it is to run against a live database: the worst of its findings and effects.
     pub risk: Risk,
+    /// The tables it touches.
     pub tables: Vec<TableReport>,
+    /// What the rules found.
     pub findings: Vec<Finding>,
     /// The statements that undo this one, in the order to run them.
     pub rollback: Vec<String>,
@@ -248,6 +270,7 @@ pub struct DatabaseReport {
 pub struct Irreversible {
     /// Index into `statements`.
     pub statement: usize,
+    /// Why it cannot be undone.
     pub reason: String,
 }
 
@@ -259,6 +282,7 @@ pub struct RollbackReport {
     pub complete: bool,
     /// The rollback SQL: per revision, in reverse order, with migration bookkeeping.
     pub script: String,
+    /// The statements it cannot undo.
     pub irreversible: Vec<Irreversible>,
 }
 
@@ -266,8 +290,11 @@ pub struct RollbackReport {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct FindingCounts {
+    /// Findings of severity `error`.
     pub error: usize,
+    /// Findings of severity `warning`.
     pub warning: usize,
+    /// Findings of severity `info`.
     pub info: usize,
 }
 
@@ -275,9 +302,11 @@ pub struct FindingCounts {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct Summary {
+    /// How many statements the file holds.
     pub statements: usize,
     /// Statements nothing could read.
     pub unparsed: usize,
+    /// Findings by severity.
     pub findings: FindingCounts,
     /// The highest statement risk.
     pub risk: Risk,
@@ -289,20 +318,21 @@ pub struct Summary {
 pub struct Report {
     /// Version of this JSON layout; changes only when a field changes meaning or disappears.
     pub schema_version: u32,
+    /// The program that wrote it.
     pub tool: Tool,
     /// The PostgreSQL major version the analysis assumed.
     pub pg_version: u32,
     /// The file name as given (relative paths stay relative), or `<stdin>`.
     pub source: String,
-    // Before `revisions` in the document: a report can be written while the analysis runs
-    // (`Analyzer::analyze_each`, `render::json::Stream`), and the revisions are complete only at
-    // its end.
     /// Every statement of the file, in order.
     pub statements: Vec<StatementReport>,
+    /// The Alembic revisions (or Django migrations) the file holds, in order.
     pub revisions: Vec<RevisionReport>,
     /// Failure modes of the commit units outside any revision (files without revision markers).
     pub failure_modes: Vec<FailureMode>,
+    /// The generated rollback.
     pub rollback: RollbackReport,
+    /// The file at a glance.
     pub summary: Summary,
     /// The restored copy the migration was checked against (`--database`); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
