@@ -12,6 +12,10 @@
 #[doc = include_str!("../../README.md")]
 struct Readme;
 
+#[cfg(all(doctest, feature = "insta"))]
+#[doc = include_str!("../../docs/reports.md")]
+struct Reports;
+
 #[cfg(test)]
 use {super::RULES, crate::vocab::Severity, std::fmt::Write as _, std::path::PathBuf};
 
