@@ -350,30 +350,44 @@ impl Format {
 
 /// How to render: options that do not change what a report says, only how it looks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RenderOptions {
+pub struct RenderOptions<'a> {
     /// ANSI colours (text format only). The library never guesses: the caller knows whether its
     /// output is a terminal and whether `NO_COLOR` is set.
     pub color: bool,
+    /// The rules a SARIF log describes in its rule table (see [`crate::rules`]); none by default.
+    pub rules: &'a [RuleInfo],
 }
 
-impl RenderOptions {
+impl<'a> RenderOptions<'a> {
+    /// With or without ANSI colours.
     pub fn color(mut self, on: bool) -> Self {
         self.color = on;
         self
     }
+
+    /// The rules a SARIF log lists.
+    pub fn rules(mut self, rules: &'a [RuleInfo]) -> Self {
+        self.rules = rules;
+        self
+    }
+}
+
+/// A rule as a reader of reports sees it: its id, default severity, summary and documentation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuleInfo {
+    /// The rule's id, e.g. `drop-column`.
+    pub id: &'static str,
+    /// The severity of its findings unless the settings change it.
+    pub severity: Severity,
+    /// One line: what it flags.
+    pub summary: &'static str,
+    /// Its documentation in Markdown (What it does / Why is this bad? / Example / Use instead /
+    /// References).
+    pub docs: String,
 }
 
 impl Report {
-    /// Renders the report in `format`, without colour.
-    pub fn render(&self, format: Format) -> String {
-        self.render_with(format, RenderOptions::default())
-    }
-
-    /// Renders the report in `format` with `options`.
-    pub fn render_with(&self, format: Format, options: RenderOptions) -> String {
-        render::render_many(std::slice::from_ref(self), format, options)
-    }
-
     /// The generated rollback script.
     pub fn rollback_script(&self) -> &str {
         &self.rollback.script
