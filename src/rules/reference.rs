@@ -12,6 +12,10 @@
 #[doc = include_str!("../../README.md")]
 struct Readme;
 
+#[cfg(all(doctest, feature = "postgres"))]
+#[doc = include_str!("../../docs/database.md")]
+struct Database;
+
 #[cfg(all(doctest, feature = "insta"))]
 #[doc = include_str!("../../docs/reports.md")]
 struct Reports;
