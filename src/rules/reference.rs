@@ -1,9 +1,9 @@
 //! The user documentation kept in step with the crate.
 //!
-//! `docs/rules.md`, the rules reference, is generated from the registry: each rule's id, default
-//! severity and summary for the table of contents, then each rule file's `//!` documentation. The
-//! test below regenerates it and fails when the shipped page differs. After changing a rule (its
-//! docs, summary or severity) or adding one, regenerate the page with
+//! `docs/rules.md`, the rules reference, is generated from [`crate::rules()`]: each rule's id,
+//! default severity and summary for the table of contents, then each rule file's `//!`
+//! documentation. The test below regenerates it and fails when the shipped page differs. After
+//! changing a rule (its docs, summary or severity) or adding one, regenerate the page with
 //! `MIGSAFE_BLESS=1 cargo test --lib rules_reference`.
 //!
 //! The Rust examples of `README.md` and `docs/*.md` run as doc tests (`cargo test --doc`).
@@ -21,7 +21,7 @@ struct Database;
 struct Reports;
 
 #[cfg(test)]
-use {super::RULES, crate::vocab::Severity, std::fmt::Write as _, std::path::PathBuf};
+use {crate::vocab::Severity, std::fmt::Write as _, std::path::PathBuf};
 
 #[cfg(test)]
 fn severity_name(severity: Severity) -> &'static str {
@@ -54,6 +54,7 @@ fn demote_headings(docs: &str) -> String {
 /// The text of `docs/rules.md`.
 #[cfg(test)]
 fn reference() -> String {
+    let rules = crate::rules();
     let mut out = String::new();
     out.push_str(
         "<!-- Generated from the `//!` docs of src/rules/*.rs by the test in src/rules/reference.rs.\n     \
@@ -64,7 +65,7 @@ fn reference() -> String {
         out,
         "migsafe has {} rules. `migsafe rules` lists them in a terminal and `migsafe rules RULE` prints \
          one rule's documentation, the same text as below.",
-        RULES.len()
+        rules.len()
     );
     out.push_str(
         "\nWithout table sizes, a finding gives its statement at least the risk of its severity: \
@@ -81,8 +82,7 @@ fn reference() -> String {
          show statements that must and must not be flagged.\n\n",
     );
     out.push_str("| rule | default severity | summary |\n|---|---|---|\n");
-    for entry in RULES {
-        let rule = entry.rule;
+    for rule in &rules {
         let _ = writeln!(
             out,
             "| [`{id}`](#{id}) | {} | {} |",
@@ -91,9 +91,8 @@ fn reference() -> String {
             id = rule.id,
         );
     }
-    for entry in RULES {
-        let rule = entry.rule;
-        let docs = demote_headings(&entry.docs());
+    for rule in &rules {
+        let docs = demote_headings(&rule.docs);
         let (heading, rest) = docs.split_once('\n').unwrap_or((docs.as_str(), ""));
         out.push('\n');
         out.push_str(heading);
