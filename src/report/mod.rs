@@ -7,6 +7,7 @@ pub mod schema;
 use crate::source::{Direction, Span};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -63,12 +64,14 @@ pub struct FailureMode {
     pub in_transaction: bool,
     /// Statements of the same revision (of the file, outside revisions) that earlier units have
     /// committed when this unit fails: the first 20 of them (`committed_count` counts all).
-    pub committed: Vec<usize>,
+    // Shared: the lists of a revision's units stop growing at 20, and a file of many autocommit
+    // statements has a unit per statement.
+    pub committed: Arc<[usize]>,
     /// How many statements earlier units have committed.
     pub committed_count: usize,
     /// Committed statements that fail (or do their work twice) when the revision runs again: the
     /// first 20 (`rerun_fail_count` counts all).
-    pub rerun_fails: Vec<RerunFailure>,
+    pub rerun_fails: Arc<[RerunFailure]>,
     /// How many committed statements fail (or do their work twice) when the revision runs again.
     pub rerun_fail_count: usize,
     /// What a failure of the unit itself leaves behind.
