@@ -405,6 +405,9 @@ registry!(
     volatile_default_rewrite,
 );
 
+#[cfg(any(test, doctest))]
+mod reference;
+
 /// Looks a rule up by id.
 pub fn rule(id: &str) -> Option<&'static RuleEntry> {
     RULES.iter().find(|r| r.rule.id == id)
