@@ -349,7 +349,8 @@ fn check(
     }
     let color = format == Format::Text
         && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
-    let options = RenderOptions::default().color(color);
+    let rules = migsafe::rules();
+    let options = RenderOptions::default().color(color).rules(&rules);
     // Several files as JSON are an array even when only one could be read, so tools see one shape.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = if format == Format::Json && files.len() > 1 {

@@ -41,11 +41,37 @@ mod vocab;
 pub use analyze::{Analyzer, Facts, RuleSettings, Settings, SizeSettings, check_text};
 pub use catalog::Catalog;
 pub use error::Error;
-pub use report::{Format, RenderOptions, Report, Risk, Severity};
+pub use report::{Format, RenderOptions, Report, Risk, RuleInfo, Severity};
 pub use source::Source;
 
 /// Analyses `sql` with default settings (PostgreSQL 15, no schema). Never fails: statements that
 /// cannot be read are reported as findings.
 pub fn analyze(sql: &str) -> Report {
     Analyzer::default().analyze_text("-", sql)
+}
+
+/// Every rule migsafe has, in alphabetical order of id, with its documentation.
+pub fn rules() -> Vec<RuleInfo> {
+    rules::RULES
+        .iter()
+        .map(|entry| RuleInfo {
+            id: entry.rule.id,
+            severity: entry.rule.severity,
+            summary: entry.rule.summary,
+            docs: entry.docs(),
+        })
+        .collect()
+}
+
+impl Report {
+    /// Renders the report in `format`, without colour; a SARIF log lists every rule.
+    pub fn render(&self, format: Format) -> String {
+        let rules = rules();
+        self.render_with(format, RenderOptions::default().rules(&rules))
+    }
+
+    /// Renders the report in `format` with `options`.
+    pub fn render_with(&self, format: Format, options: RenderOptions) -> String {
+        report::render::render_many(std::slice::from_ref(self), format, options)
+    }
 }

@@ -11,14 +11,21 @@ use serde::{Deserialize, Serialize};
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Risk {
+    /// Nothing that blocks others or loses data.
     None,
+    /// A brief lock that blocks reads or writes (it still queues behind long transactions), or a
+    /// minor finding.
     Low,
+    /// A warning-level hazard, or table-sized work of a few seconds.
     Medium,
+    /// Table-sized work under a blocking lock, lost data, or an error-level finding.
     High,
+    /// Lost data together with table-sized blocking work, or an outage-length estimate.
     Critical,
 }
 
 impl Risk {
+    /// The name used in reports and on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
             Risk::None => "none",
@@ -48,8 +55,11 @@ impl Risk {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// Worth knowing; rarely a reason to change the migration.
     Info,
+    /// A hazard that depends on the table's size or traffic.
     Warning,
+    /// A hazard that blocks production, loses data or fails.
     Error,
 }
 
@@ -58,7 +68,10 @@ pub enum Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Transaction {
+    /// Inside an explicit `BEGIN … COMMIT` block (the BEGIN and COMMIT included).
     InTransaction,
+    /// On its own, committed when it ends.
     Autocommit,
+    /// The migration tool's version bookkeeping (`alembic_version`, `django_migrations`).
     Bookkeeping,
 }

@@ -173,10 +173,11 @@ fn sarif_logs_validate_against_the_official_schema() {
             serde_json::from_str(&r.render(Format::Sarif)).unwrap_or_else(|e| panic!("{e}"));
         assert_valid(&v, &log, &r.source);
     }
+    let rules = migsafe::rules();
     let all: Value = serde_json::from_str(&render::render_many(
         &reports,
         Format::Sarif,
-        RenderOptions::default(),
+        RenderOptions::default().rules(&rules),
     ))
     .unwrap_or_default();
     assert_valid(&v, &all, "all fixtures in one log");
@@ -260,10 +261,11 @@ fn several_reports_render_as_one_document() {
     ))
     .unwrap_or_default();
     assert_eq!(json.as_array().map(Vec::len), Some(2));
+    let rules = migsafe::rules();
     let sarif: Value = serde_json::from_str(&render::render_many(
         &reports,
         Format::Sarif,
-        RenderOptions::default(),
+        RenderOptions::default().rules(&rules),
     ))
     .unwrap_or_default();
     assert_eq!(sarif["runs"].as_array().map(Vec::len), Some(1));

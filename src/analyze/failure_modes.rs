@@ -7,6 +7,7 @@ use crate::pg::rerun::rerun_failure;
 use crate::pg::units::{CommitUnit, LISTED, Units, ranges};
 use crate::report::{FailureMode, Leftover, LeftoverKind, RerunFailure};
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// What the file's revisions are, for the wording.
 pub struct RevisionNames<'a> {
@@ -14,14 +15,16 @@ pub struct RevisionNames<'a> {
     pub parents: &'a [String],
 }
 
-/// What the earlier units of one revision have committed, kept up to date unit by unit.
+/// What the earlier units of one revision have committed, kept up to date unit by unit. The lists
+/// stop growing at [`LISTED`] entries, so the failure modes of the units after that share them
+/// (a plain file of many autocommit statements has one unit per statement).
 #[derive(Default)]
 struct Committed {
-    listed: Vec<usize>,
+    listed: Arc<[usize]>,
     count: usize,
     /// The last committed statement (for the line range of the message).
     last: Option<usize>,
-    rerun: Vec<RerunFailure>,
+    rerun: Arc<[RerunFailure]>,
     rerun_count: usize,
     /// Some committed statement changes data (its rerun does the work twice).
     dml: bool,
@@ -31,13 +34,14 @@ struct Committed {
 
 impl Committed {
     fn add(&mut self, unit: &CommitUnit, ops: &[Op]) {
-        for &i in &unit.statements {
-            if self.listed.len() < LISTED {
-                self.listed.push(i);
-            }
-            self.count += 1;
-            self.last = Some(i);
+        let room = LISTED.saturating_sub(self.listed.len());
+        if room > 0 {
+            let more = unit.statements.iter().take(room);
+            self.listed = self.listed.iter().chain(more).copied().collect();
         }
+        self.count += unit.statements.len();
+        self.last = unit.statements.last().copied().or(self.last);
+        let mut rerun = Vec::new();
         for &i in &unit.work {
             let op = ops.get(i);
             self.dml |= matches!(
@@ -53,14 +57,17 @@ impl Committed {
             );
             self.lost_enum |= matches!(op, Some(Op::AlterTypeAddValue { .. }));
             if let Some(reason) = op.and_then(rerun_failure) {
-                if self.rerun.len() < LISTED {
-                    self.rerun.push(RerunFailure {
+                if self.rerun.len() + rerun.len() < LISTED {
+                    rerun.push(RerunFailure {
                         statement: i,
                         reason,
                     });
                 }
                 self.rerun_count += 1;
             }
+        }
+        if !rerun.is_empty() {
+            self.rerun = self.rerun.iter().cloned().chain(rerun).collect();
         }
     }
 }

@@ -1,10 +1,10 @@
 //! What the analysis assumes and which rules run: [`Settings`], and the facts a database adds
 //! ([`Facts`]).
 
-use crate::pg::duration::Rates;
+pub use crate::pg::duration::SizeSettings;
 use crate::pg::plan::Plan;
 use crate::report::{DatabaseReport, Observed};
-use crate::vocab::{Risk, Severity};
+use crate::vocab::Severity;
 use std::collections::BTreeMap;
 
 /// Which rules run and at what severity.
@@ -19,84 +19,15 @@ pub struct RuleSettings {
     pub severity: Vec<(String, Severity)>,
 }
 
-/// How table sizes (from a database) turn into risk. The risk of work that grows with a table — a
-/// scan or rewrite, which the rules with [`Rule::scales_with_size`](crate::rules::Rule) describe
-/// — follows its estimated duration ([`crate::pg::duration`]):
-///
-/// | estimated work              | risk     |
-/// |-----------------------------|----------|
-/// | under `brief_ms` (1 s)      | low      |
-/// | under `long_ms` (5 s)       | medium   |
-/// | under `outage_ms` (60 s)    | high     |
-/// | from `outage_ms`            | critical |
-///
-/// Without sizes, such work is high risk, as if the table were large.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct SizeSettings {
-    pub brief_ms: u64,
-    pub long_ms: u64,
-    pub outage_ms: u64,
-    /// A sequential scan with a filter (EXPLAIN) or an unindexed foreign key matters from this
-    /// many rows on (default 100,000).
-    pub large_rows: u64,
-    /// Bytes per second of scans, rewrites and index builds, for the duration estimates.
-    pub rates: Rates,
-}
-
-impl Default for SizeSettings {
-    fn default() -> Self {
-        SizeSettings {
-            brief_ms: 1_000,
-            long_ms: 5_000,
-            outage_ms: 60_000,
-            large_rows: 100_000,
-            rates: Rates::default(),
-        }
-    }
-}
-
-impl SizeSettings {
-    /// The risk of table-sized work estimated at `seconds`.
-    pub fn risk(&self, seconds: f64) -> Risk {
-        let ms = seconds * 1000.0;
-        if ms < self.brief_ms as f64 {
-            Risk::Low
-        } else if ms < self.long_ms as f64 {
-            Risk::Medium
-        } else if ms < self.outage_ms as f64 {
-            Risk::High
-        } else {
-            Risk::Critical
-        }
-    }
-
-    pub fn large_rows(mut self, rows: u64) -> Self {
-        self.large_rows = rows;
-        self
-    }
-
-    /// Sets the risk thresholds (milliseconds of estimated work).
-    pub fn thresholds(mut self, brief_ms: u64, long_ms: u64, outage_ms: u64) -> Self {
-        self.brief_ms = brief_ms;
-        self.long_ms = long_ms;
-        self.outage_ms = outage_ms;
-        self
-    }
-
-    pub fn rates(mut self, rates: Rates) -> Self {
-        self.rates = rates;
-        self
-    }
-}
-
 /// What the analysis assumes about the target server, and which rules run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Settings {
     /// PostgreSQL major version the migration will run on (11–17).
     pub pg_version: u32,
+    /// Which rules run and at what severity.
     pub rules: RuleSettings,
+    /// How table sizes turn into risk.
     pub sizes: SizeSettings,
 }
 
@@ -111,6 +42,7 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Sets the PostgreSQL major version the migration will run on.
     pub fn pg_version(mut self, v: u32) -> Self {
         self.pg_version = v;
         self
@@ -165,7 +97,9 @@ impl Settings {
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Facts {
+    /// EXPLAIN plans, by statement index.
     pub plans: BTreeMap<usize, Plan>,
+    /// What running the statement on a restored copy showed, by statement index.
     pub observed: BTreeMap<usize, Observed>,
     /// Where the facts came from, and what could not be checked.
     pub database: Option<DatabaseReport>,

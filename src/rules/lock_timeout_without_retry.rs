@@ -75,8 +75,9 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     };
     vec![Hit::new(
         format!(
-            "a lock_timeout is set, so this statement may be cancelled while it waits for its lock; by then {} are committed, and the retry the timeout calls for fails at {}: {reason}",
+            "a lock_timeout is set, so this statement may be cancelled while it waits for its lock; by then {} {} committed, and the retry the timeout calls for fails at {}: {reason}",
             committed.numbers(),
+            if committed.count == 1 { "is" } else { "are" },
             statement_numbers(&[blocker]),
         ),
         "Make the committed statements re-runnable (IF NOT EXISTS / IF EXISTS), or move this lock-taking work before the units that commit on their own, or split the revision so each part records itself.",

@@ -197,7 +197,7 @@ pub struct Ctx<'a> {
     /// The PostgreSQL major version the migration will run on.
     pub pg_version: u32,
     /// How table sizes turn into risk, and what counts as a large table.
-    pub sizes: &'a crate::SizeSettings,
+    pub sizes: &'a crate::pg::duration::SizeSettings,
     /// The estimated table-sized work of this statement, when the database gave every size.
     pub estimate: Option<&'a crate::pg::duration::Estimate>,
     /// The statement's EXPLAIN plan on the database, if one was taken.
@@ -303,7 +303,7 @@ pub struct Rule {
     pub summary: &'static str,
     /// The hazard is work that grows with the table (a scan or rewrite): when the database gives
     /// the table's size, the finding states the estimated duration and its risk follows the size
-    /// (see [`crate::SizeSettings`]).
+    /// (see [`crate::pg::duration::SizeSettings`]).
     pub scales_with_size: bool,
     /// The per-statement check.
     pub check: Option<StatementCheck>,
@@ -404,6 +404,9 @@ registry!(
     validate_in_same_transaction,
     volatile_default_rewrite,
 );
+
+#[cfg(any(test, doctest))]
+mod reference;
 
 /// Looks a rule up by id.
 pub fn rule(id: &str) -> Option<&'static RuleEntry> {
