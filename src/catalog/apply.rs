@@ -1,7 +1,8 @@
 //! Evolving the catalog by one statement.
 
 use super::{
-    Catalog, Column, ConstraintInfo, Index, IndexDefinition, RelKind, Table, TypeDef, normal,
+    Catalog, Column, Columns, ConstraintInfo, Index, IndexDefinition, RelKind, Table, TypeDef,
+    normal,
 };
 use crate::ir::{
     AlterAction, ColumnDef, Constraint, ConstraintKind, Expr, IndexDef, ObjectKind, Op, QualName,
@@ -62,7 +63,7 @@ impl Catalog {
         self.tables.entry(key.clone()).or_insert_with(|| Table {
             name: key,
             kind: RelKind::Table,
-            columns: Vec::new(),
+            columns: Columns::default(),
             constraints: Vec::new(),
             created_in_migration: false,
             complete: false,
@@ -301,7 +302,7 @@ impl Catalog {
                 } else {
                     RelKind::View
                 },
-                columns: Vec::new(),
+                columns: Columns::default(),
                 constraints: Vec::new(),
                 created_in_migration: in_migration,
                 complete: false,
@@ -454,11 +455,10 @@ impl Catalog {
                 if_not_exists,
             } => {
                 let t = self.table_mut(key);
-                if *if_not_exists && t.columns.iter().any(|c| c.name == def.name) {
+                if *if_not_exists && t.columns.contains(&def.name) {
                     return;
                 }
-                t.columns.retain(|c| c.name != def.name);
-                push_first_exact(&mut t.columns, column(def, in_migration));
+                t.columns.push(column(def, in_migration));
                 let cons: Vec<Constraint> = def.constraints.clone();
                 for c in &cons {
                     self.add_constraint(key, c, in_migration);
@@ -466,7 +466,7 @@ impl Catalog {
             }
             AlterAction::DropColumn { name, .. } => {
                 let t = self.table_mut(key);
-                t.columns.retain(|c| &c.name != name);
+                t.columns.remove(name);
                 t.constraints
                     .retain(|c| !constraint_mentions(&c.kind, name));
                 let k = key.clone();
@@ -478,18 +478,15 @@ impl Catalog {
                     c.ty = ty.clone();
                 } else {
                     // Known from now on, even without a schema.
-                    push_first_exact(
-                        &mut self.table_mut(key).columns,
-                        Column {
-                            name: column.clone(),
-                            ty: ty.clone(),
-                            not_null: false,
-                            default: None,
-                            identity: None,
-                            generated: None,
-                            created_in_migration: false,
-                        },
-                    );
+                    self.table_mut(key).columns.push(Column {
+                        name: column.clone(),
+                        ty: ty.clone(),
+                        not_null: false,
+                        default: None,
+                        identity: None,
+                        generated: None,
+                        created_in_migration: false,
+                    });
                 }
             }
             AlterAction::RenameColumn { from, to } => self.rename_column(key, from, to),
@@ -537,8 +534,8 @@ impl Catalog {
 
     /// RENAME COLUMN: indexes, constraints and other tables' foreign keys follow.
     fn rename_column(&mut self, key: &QualName, from: &str, to: &str) {
-        if let Some(c) = self.column_mut(key, from) {
-            c.name = to.to_string();
+        if let Some(t) = self.tables.get_mut(&normal(key)) {
+            t.columns.rename(from, to);
         }
         let k = key.clone();
         // Index and constraint definitions follow the column's new name, and so do the
@@ -640,11 +637,7 @@ impl Catalog {
     }
 
     fn column_mut(&mut self, table: &QualName, column: &str) -> Option<&mut Column> {
-        self.tables
-            .get_mut(&normal(table))?
-            .columns
-            .iter_mut()
-            .find(|c| c.name == column)
+        self.tables.get_mut(&normal(table))?.columns.get_mut(column)
     }
 }
 
