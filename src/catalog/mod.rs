@@ -62,7 +62,7 @@ pub struct Table {
 
 /// A table's columns in order, found by name at once: one migration can add tens of thousands of
 /// columns to a table, and searching the list for each was quadratic.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Columns {
     list: Vec<Column>,
     /// Position in `list` of each column.
@@ -132,6 +132,13 @@ impl Columns {
             c.name = to.to_string();
             self.at.insert(c.name.clone(), i);
         }
+    }
+}
+
+/// The list alone: the index follows from it (and a map's order would make the output vary).
+impl std::fmt::Debug for Columns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(&self.list).finish()
     }
 }
 
