@@ -1,12 +1,17 @@
 //! Reading the text: statements with exact spans, Alembic revisions, directives.
 //!
-//! Nothing here parses SQL grammar: the splitter works on sqlparser's tokens, the revision structure
-//! on comments, so every later stage can rely on complete, ordered statements.
+//! Nothing here parses SQL grammar: one lexer with PostgreSQL's rules (`lexer`) decides where
+//! tokens and statements end, as psql does; the revision structure comes from comments, so every
+//! later stage can rely on complete, ordered statements.
 
 pub mod alembic;
 pub mod directive;
-pub(crate) mod scan;
+pub mod lexer;
+mod session;
 pub mod split;
+
+// `parse/tokens.rs` reads sqlparser's token ends through this name.
+pub(crate) use lexer::sqlparser_tokens as scan;
 
 pub use alembic::{Direction, Marker};
 pub use split::{RawKind, Span};
