@@ -268,7 +268,7 @@ class Judge:
             if name == "ASCII_58" and text[s - 1 : s] != "\\":
                 var_end = variable_end(text, s)
                 if var_end is not None:
-                    self.open(s, var_end)
+                    self.open(s, var_end).note_word("VARIABLE", text[s:var_end])
                     return var_end
             if name == "ASCII_59":
                 nxt = self.semicolon(s, e)

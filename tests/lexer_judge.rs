@@ -6,6 +6,7 @@
 //! into a virtual environment and sets it) or `target/lexer-judge-venv/bin/python`. Without one,
 //! the test says so and passes, except under CI, where it fails.
 
+#[path = "lexer_judge/client.rs"]
 mod client;
 
 use client::{Judge, Rng, hostile_text, ours};
@@ -68,6 +69,10 @@ fn statement_boundaries_agree_with_postgresql() {
         let mine = ours(&text);
         statements += theirs.statements.len();
         if mine != theirs {
+            if let Some(dir) = std::env::var_os("MIGSAFE_LEXER_JUDGE_DUMP") {
+                let path = Path::new(&dir).join(format!("{}.sql", disagreements.len()));
+                let _ = std::fs::write(path, &text);
+            }
             disagreements.push(format!(
                 "{name}:\n  text: {text:?}\n  migsafe: {mine:?}\n  postgres: {theirs:?}"
             ));

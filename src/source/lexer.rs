@@ -411,11 +411,18 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// A number from `start` (a digit, or `.` before a digit), as scan.l's longest match over
-    /// its integer, decimal, real and radix rules, with any identifier glued to it.
+    /// A number from `start` (a digit, or `.` before a digit): scan.l's longest match over its
+    /// integer, decimal, real and radix rules, and its junk rules, which read digits followed by
+    /// an identifier (`1abc`, `1_000$x`, `1e$$`) as one bad token.
     fn number(&self, start: usize) -> usize {
-        let digits = |from: usize| {
-            // Digits with single underscores between them.
+        let mut longest = start + 1;
+        // Digits with single underscores between them, from `from`; digits followed by an
+        // identifier are a junk token as long as that identifier.
+        let mut digits = |from: usize| {
+            let pure = self.run(from, |b| b.is_ascii_digit());
+            if pure > from && self.at(pure).is_some_and(ident_start) {
+                longest = longest.max(self.run(pure, ident_cont));
+            }
             let mut i = from;
             while self.at(i).is_some_and(|b| b.is_ascii_digit())
                 || (self.at(i) == Some(b'_')
@@ -426,34 +433,32 @@ impl<'a> Lexer<'a> {
             }
             i
         };
-        let radix = self.at(start) == Some(b'0')
+        if self.bytes[start] == b'0'
             && self
                 .at(start + 1)
-                .is_some_and(|b| matches!(b.to_ascii_lowercase(), b'x' | b'o' | b'b'));
-        let mut end = if radix {
-            // `0x1F`, `0o17`, `0b101` (and `0x` alone); letters after are read as glued on.
-            self.run(start + 2, |b| b.is_ascii_hexdigit() || b == b'_')
-        } else {
-            let mut end = digits(start);
-            if self.at(end) == Some(b'.') && self.at(end + 1) != Some(b'.') {
-                end = digits(end + 1);
+                .is_some_and(|b| matches!(b.to_ascii_lowercase(), b'x' | b'o' | b'b'))
+        {
+            // `0x1F`, `0o17`, `0b101`, `0x`: `0` and the identifier after it at the longest.
+            return self.run(start + 1, ident_cont);
+        }
+        let mut end = digits(start);
+        if self.at(end) == Some(b'.') && self.at(end + 1) != Some(b'.') {
+            end = digits(end + 1);
+        }
+        if self.at(end).is_some_and(|b| b == b'e' || b == b'E') {
+            let sign = usize::from(matches!(self.at(end + 1), Some(b'+' | b'-')));
+            let exp = end + 1 + sign;
+            if self.at(exp).is_some_and(|b| b.is_ascii_digit()) {
+                end = digits(exp);
+            } else if sign == 1 {
+                // `1e+` without digits is one (bad) token, sign included.
+                end = exp;
             }
-            if self.at(end).is_some_and(|b| b == b'e' || b == b'E') {
-                let sign = usize::from(matches!(self.at(end + 1), Some(b'+' | b'-')));
-                let exp = end + 1 + sign;
-                if self.at(exp).is_some_and(|b| b.is_ascii_digit()) {
-                    end = digits(exp);
-                } else if sign == 1 {
-                    // `1e+` without digits is one (bad) token in scan.l, sign included.
-                    return exp;
-                }
-            }
-            end
-        };
-        if self.at(end).is_some_and(ident_start) {
+        }
+        if self.at(end).is_some_and(ident_start) && self.bytes[end - 1] != b'+' && self.bytes[end - 1] != b'-' {
             end = self.run(end, ident_cont);
         }
-        end
+        end.max(longest)
     }
 
     /// An operator run from `start`, cut before any `--` or `/*` in it, and without trailing

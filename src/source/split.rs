@@ -290,7 +290,8 @@ impl<'a> Splitter<'a> {
         let Some(again) = lexer.next() else {
             return token;
         };
-        let end = if again.range.end <= head.len() {
+        // Up to the end of the joined line it is text before the data; from there, after it.
+        let end = if again.range.end < head.len() {
             token.range.start + again.range.end
         } else {
             tail + (again.range.end - head.len())
@@ -460,7 +461,7 @@ impl<'a> Splitter<'a> {
     fn meta_command(&mut self, token: Token) {
         let line = &self.text[token.range.clone()];
         let name: &str = line[1..]
-            .split(|c: char| c.is_ascii_whitespace() || c == '\\')
+            .split(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{b}' | '\u{c}' | '\\'))
             .next()
             .unwrap_or("");
         let ends_statement = matches!(
