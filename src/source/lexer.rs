@@ -24,6 +24,7 @@
 //!   quote.
 //! - Block comments nest: `/* /* */ */`.
 
+use std::cell::Cell;
 use std::ops::Range;
 
 /// What a token is.
@@ -104,6 +105,19 @@ pub struct Lexer<'a> {
     bytes: &'a [u8],
     pos: usize,
     standard_conforming_strings: bool,
+    /// The operator run the last operator token came from.
+    op_run: Cell<OpRun>,
+}
+
+/// An operator run up to its first `--` or `/*` (`start..end`), as far as its operators need.
+#[derive(Debug, Clone, Copy, Default)]
+struct OpRun {
+    start: usize,
+    end: usize,
+    /// The last byte in it that is neither `+` nor `-`.
+    last_kept: Option<usize>,
+    /// The first of `~ ! @ # ^ & | ` ? %` at or after the last token's start (or `end`).
+    special: usize,
 }
 
 // Character classes of scan.l.
@@ -181,6 +195,7 @@ impl<'a> Lexer<'a> {
             bytes: text.as_bytes(),
             pos: 0,
             standard_conforming_strings,
+            op_run: Cell::new(OpRun::default()),
         }
     }
 
@@ -461,26 +476,61 @@ impl<'a> Lexer<'a> {
         end.max(longest)
     }
 
-    /// An operator run from `start`, cut before any `--` or `/*` in it, and without trailing
-    /// `+`/`-` unless it holds a character that no SQL-standard operator has.
+    /// An operator from `start`: the run of operator characters, cut before any `--` or `/*` in
+    /// it, and without trailing `+`/`-` unless it holds a character no SQL-standard operator has
+    /// (`~ ! @ # ^ & | ` ? %`).
+    ///
+    /// A run can be cut into many operators (`<+-+-…` is `<` and then one `+` or `-` at a time),
+    /// each decided by the whole run: what was learnt of it is kept between tokens, so a long
+    /// run costs its length once, not once per operator in it.
     fn operator(&self, start: usize) -> usize {
+        let mut run = self.op_run.get();
+        if !(run.start <= start && start < run.end) {
+            run = self.op_run_from(start);
+        }
+        if run.special < start {
+            run.special = self.find(start, run.end, |b| b"~!@#^&|`?%".contains(&b));
+        }
+        self.op_run.set(run);
+        let end = run.end;
+        let len = end - start;
+        let plus_minus = |b: u8| b == b'+' || b == b'-';
+        if len > 1 && plus_minus(self.bytes[end - 1]) && run.special >= end - 1 {
+            // Drop the trailing `+` and `-`; all of them when the operator is nothing else.
+            return match run.last_kept {
+                Some(k) if k >= start => k + 1,
+                _ => start + 1,
+            };
+        }
+        end
+    }
+
+    /// What the operator tokens of the run starting at `start` depend on.
+    fn op_run_from(&self, start: usize) -> OpRun {
         let run_end = self.run(start, op_char);
         let run = &self.bytes[start..run_end];
-        let mut len = run
+        let end = run
             .windows(2)
             .position(|w| w == b"--" || w == b"/*")
-            .unwrap_or(run.len())
-            .max(1);
-        while len > 1 && matches!(run[len - 1], b'+' | b'-') {
-            if run[..len - 1]
-                .iter()
-                .any(|b| b"~!@#^&|`?%".contains(b))
-            {
-                break;
-            }
-            len -= 1;
+            .map_or(run_end, |i| start + i.max(1));
+        let last_kept = self.bytes[start..end]
+            .iter()
+            .rposition(|&b| b != b'+' && b != b'-')
+            .map(|i| start + i);
+        OpRun {
+            start,
+            end,
+            last_kept,
+            special: self.find(start, end, |b| b"~!@#^&|`?%".contains(&b)),
         }
-        start + len
+    }
+
+    /// The first position in `from..to` whose byte is `wanted`, or `to`.
+    fn find(&self, from: usize, to: usize, wanted: impl Fn(u8) -> bool) -> usize {
+        self.bytes[from..to]
+            .iter()
+            .position(|&b| wanted(b))
+            .map_or(to, |i| from + i)
     }
 
     /// `::`, `:=`, a psql variable, or `:` alone.

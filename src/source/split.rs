@@ -166,19 +166,33 @@ pub fn split_with(text: &str, standard_conforming_strings: bool) -> Split {
 struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// The last answer, (byte, line index, column): positions are asked for mostly in order, and
+    /// counting the characters of a long line from its start each time would be quadratic.
+    last: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'a> LineIndex<'a> {
     fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        LineIndex { text, starts }
+        LineIndex {
+            text,
+            starts,
+            last: std::cell::Cell::new((0, 0, 1)),
+        }
     }
 
     /// (line, column) of a byte offset on a character boundary; columns count characters.
     fn position(&self, byte: usize) -> (u32, u32) {
         let line = self.starts.partition_point(|&s| s <= byte).max(1) - 1;
-        let column = self.text[self.starts[line]..byte].chars().count() + 1;
+        let (last_byte, last_line, last_column) = self.last.get();
+        let (from, column) = if last_line == line && last_byte <= byte {
+            (last_byte, last_column)
+        } else {
+            (self.starts[line], 1)
+        };
+        let column = column + self.text[from..byte].chars().count();
+        self.last.set((byte, line, column));
         (line as u32 + 1, column as u32)
     }
 
