@@ -291,6 +291,8 @@ class Judge:
         if st is None:
             return None
         if st.paren > 0 or st.begin > 0:
+            # Inside parentheses or a function body: part of the statement's text.
+            st.body_end = self.src.byte(e)
             if self.src.text[s - 1 : s] == "\\":
                 st.count = 0
             return None

@@ -391,7 +391,9 @@ impl<'a> Splitter<'a> {
         let end = token.range.end;
         match &mut self.open {
             Some(open) if open.paren_depth > 0 || open.begin_depth > 0 => {
+                // Inside parentheses or a function body: part of the statement's text.
                 open.trailing_comments.clear();
+                open.body_end = end;
                 if token.kind == TokenKind::BackslashSemicolon {
                     open.identifier_count = 0;
                 }
