@@ -24,12 +24,6 @@ pub(crate) fn map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> 
     map_per(items, MIN_PER_THREAD, f)
 }
 
-/// [`map`] for few items that are each much work (parts of a text): a thread per item, up to the
-/// number of cores.
-pub(crate) fn map_each<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    map_per(items, 1, f)
-}
-
 /// The number of cores this process may use, asked once: the standard library reads the cgroup
 /// quota files on every call (several system calls), and the pass asks for each DO body it reads
 /// (a tenth of the run's time at 20,000 statements before it was kept).

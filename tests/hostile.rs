@@ -96,7 +96,10 @@ fn unterminated_quotes_comments_and_dollar_quotes() {
         ("SELECT E'abc\\';", "unterminated quoted string"),
         ("SELECT \"abc;", "unterminated quoted identifier"),
         ("SELECT $$abc;", "unterminated dollar-quoted string"),
-        ("SELECT $tag$ abc $other$;", "unterminated dollar-quoted string"),
+        (
+            "SELECT $tag$ abc $other$;",
+            "unterminated dollar-quoted string",
+        ),
         ("SELECT 1 /* never closed;", "unterminated /* comment"),
         ("SELECT U&'abc;", "unterminated quoted string"),
     ] {
@@ -339,7 +342,10 @@ fn assert_in_order(text: &str, what: &str) {
     for s in &split.statements {
         let sp = s.span;
         assert!(sp.start_byte >= end, "{what}: statements overlap: {sp:?}");
-        assert!(sp.start_byte <= s.body_end && s.body_end <= sp.end_byte, "{what}: {sp:?}");
+        assert!(
+            sp.start_byte <= s.body_end && s.body_end <= sp.end_byte,
+            "{what}: {sp:?}"
+        );
         assert!(sp.end_byte <= text.len(), "{what}: {sp:?}");
         for at in [sp.start_byte, s.body_end, sp.end_byte] {
             assert!(text.is_char_boundary(at), "{what}: {sp:?}");

@@ -116,7 +116,11 @@ fn copy_data_is_read_before_the_rest_of_its_line() {
     let sql = fixture("copy_quote_open_after_semicolon.sql");
     assert_eq!(
         statements(&sql),
-        ["COPY c FROM stdin;", "SELECT 'a\n1\t2\n\\.\n';", "SELECT 3;"]
+        [
+            "COPY c FROM stdin;",
+            "SELECT 'a\n1\t2\n\\.\n';",
+            "SELECT 3;"
+        ]
     );
 }
 

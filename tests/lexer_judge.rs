@@ -96,5 +96,9 @@ fn statement_boundaries_agree_with_postgresql() {
             .join("\n")
     );
     // Nearly every text can be judged (texts that set standard_conforming_strings cannot).
-    assert!(skipped * 20 < texts.len(), "{skipped} of {} not judged", texts.len());
+    assert!(
+        skipped * 20 < texts.len(),
+        "{skipped} of {} not judged",
+        texts.len()
+    );
 }

@@ -364,7 +364,11 @@ impl<'a> Lexer<'a> {
     fn quoted_ident(&self, body: usize) -> (TokenKind, usize, bool) {
         let mut i = body;
         loop {
-            match self.bytes.get(i..).and_then(|r| r.iter().position(|&b| b == b'"')) {
+            match self
+                .bytes
+                .get(i..)
+                .and_then(|r| r.iter().position(|&b| b == b'"'))
+            {
                 None => return (TokenKind::QuotedIdent, self.bytes.len(), false),
                 Some(found) if self.at(i + found + 1) == Some(b'"') => i += found + 2,
                 Some(found) => return (TokenKind::QuotedIdent, i + found + 1, true),
@@ -470,7 +474,10 @@ impl<'a> Lexer<'a> {
                 end = exp;
             }
         }
-        if self.at(end).is_some_and(ident_start) && self.bytes[end - 1] != b'+' && self.bytes[end - 1] != b'-' {
+        if self.at(end).is_some_and(ident_start)
+            && self.bytes[end - 1] != b'+'
+            && self.bytes[end - 1] != b'-'
+        {
             end = self.run(end, ident_cont);
         }
         end.max(longest)
@@ -572,7 +579,9 @@ impl<'a> Lexer<'a> {
     /// commands take the whole rest of the line as their argument.
     fn meta_command(&self, start: usize) -> usize {
         let line_end = self.line_end(start);
-        let name_end = self.run(start + 1, |b| !space(b) && b != b'\\').min(line_end);
+        let name_end = self
+            .run(start + 1, |b| !space(b) && b != b'\\')
+            .min(line_end);
         let name = &self.bytes[start + 1..name_end];
         let whole_line: &[&[u8]] = &[
             b"!", b"copy", b"ef", b"ev", b"h", b"help", b"sf", b"sf+", b"sv", b"sv+",

@@ -22,11 +22,17 @@ use super::session::Session;
 /// the one just after the last character) and 0-based byte offsets (end exclusive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 pub struct Span {
+    /// Line of the first character (1-based).
     pub start_line: u32,
+    /// Column of the first character (1-based, in characters).
     pub start_column: u32,
+    /// Line of the last character.
     pub end_line: u32,
+    /// Column just after the last character.
     pub end_column: u32,
+    /// Byte offset of the first byte.
     pub start_byte: usize,
+    /// Byte offset just after the last byte.
     pub end_byte: usize,
 }
 
@@ -49,6 +55,7 @@ pub struct RawStatement {
     pub span: Span,
     /// Byte end of the statement's own text, without its terminating `;`.
     pub body_end: usize,
+    /// SQL, printed text, or an empty statement.
     pub kind: RawKind,
     /// Whether a `;` ended it (false at the end of the input, or where a psql meta-command sent
     /// or discarded it).
@@ -61,6 +68,7 @@ pub struct RawStatement {
 /// A comment outside every statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment {
+    /// Where it is, from `--` or `/*` to its end (a line comment without its line break).
     pub span: Span,
     /// Index of the first statement after this comment (= number of statements before it).
     pub before_statement: usize,
@@ -70,6 +78,7 @@ pub struct Comment {
 /// itself; the server never sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetaCommand {
+    /// From its backslash to the end of its arguments (with its data, for `\copy … from stdin`).
     pub span: Span,
     /// Index of the first statement after it (= number of statements that started before it).
     pub before_statement: usize,
@@ -78,8 +87,11 @@ pub struct MetaCommand {
 /// The result of [`split`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Split {
+    /// The statements, in order.
     pub statements: Vec<RawStatement>,
+    /// The comments between statements, in order.
     pub comments: Vec<Comment>,
+    /// psql's meta-commands, in order.
     pub meta_commands: Vec<MetaCommand>,
 }
 
@@ -332,7 +344,8 @@ impl<'a> Splitter<'a> {
         match &mut self.open {
             Some(open) if !token.terminated => {
                 // It runs to the end of the input: the statement does too.
-                open.unterminated.get_or_insert((token.range.start, token.kind));
+                open.unterminated
+                    .get_or_insert((token.range.start, token.kind));
                 open.body_end = token.range.end;
                 open.trailing_comments.clear();
             }
@@ -371,7 +384,8 @@ impl<'a> Splitter<'a> {
         open.trailing_comments.clear();
         open.body_end = token.range.end;
         if !token.terminated {
-            open.unterminated.get_or_insert((token.range.start, token.kind));
+            open.unterminated
+                .get_or_insert((token.range.start, token.kind));
         }
         match token.kind {
             TokenKind::LParen => open.paren_depth += 1,
@@ -436,7 +450,10 @@ impl<'a> Splitter<'a> {
         };
         let error = open.unterminated.map(|(at, kind)| {
             let (line, column) = self.lines.position(at);
-            format!("{} at line {line}, column {column}", unterminated_message(kind))
+            format!(
+                "{} at line {line}, column {column}",
+                unterminated_message(kind)
+            )
         });
         let end = if terminated { end } else { open.body_end };
         let mut span_end = end;
@@ -477,7 +494,7 @@ impl<'a> Splitter<'a> {
     fn meta_command(&mut self, token: Token) {
         let line = &self.text[token.range.clone()];
         let name: &str = line[1..]
-            .split(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{b}' | '\u{c}' | '\\'))
+            .split([' ', '\t', '\n', '\r', '\u{b}', '\u{c}', '\\'])
             .next()
             .unwrap_or("");
         let ends_statement = matches!(
@@ -533,8 +550,8 @@ impl<'a> Splitter<'a> {
         let bytes = self.text.as_bytes();
         let mut line_start = line_end + 1;
         while line_start < bytes.len() {
-            let next = memchr::memchr(b'\n', &bytes[line_start..])
-                .map_or(bytes.len(), |i| line_start + i);
+            let next =
+                memchr::memchr(b'\n', &bytes[line_start..]).map_or(bytes.len(), |i| line_start + i);
             let line = &bytes[line_start..next];
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if line == b"\\." && next < bytes.len() {
@@ -713,20 +730,53 @@ mod tests {
             ("SET standard_conforming_strings = 0;", true),
             ("SET standard_conforming_strings = o;", false),
             ("SET standard_conforming_strings = off, on;", false),
-            ("SET standard_conforming_strings = off; RESET standard_conforming_strings;", false),
+            (
+                "SET standard_conforming_strings = off; RESET standard_conforming_strings;",
+                false,
+            ),
             ("SET standard_conforming_strings = off; RESET ALL;", false),
-            ("SET standard_conforming_strings = off; SET standard_conforming_strings TO DEFAULT;", false),
+            (
+                "SET standard_conforming_strings = off; SET standard_conforming_strings TO DEFAULT;",
+                false,
+            ),
             ("SET LOCAL standard_conforming_strings = off;", false),
             ("BEGIN; SET LOCAL standard_conforming_strings = off;", true),
-            ("BEGIN; SET LOCAL standard_conforming_strings = off; COMMIT;", false),
-            ("BEGIN; SET standard_conforming_strings = off; COMMIT;", true),
-            ("BEGIN; SET standard_conforming_strings = off; ROLLBACK;", false),
-            ("BEGIN; SET standard_conforming_strings = off; ABORT;", false),
-            ("START TRANSACTION; SET standard_conforming_strings = off; END;", true),
-            ("BEGIN; SAVEPOINT a; SET standard_conforming_strings = off; ROLLBACK TO a;", false),
-            ("BEGIN; SAVEPOINT a; SET standard_conforming_strings = off; RELEASE a;", true),
-            ("BEGIN; SAVEPOINT a; SET standard_conforming_strings = off; RELEASE a; ROLLBACK;", false),
-            ("BEGIN; SET LOCAL standard_conforming_strings = off; COMMIT AND CHAIN;", false),
+            (
+                "BEGIN; SET LOCAL standard_conforming_strings = off; COMMIT;",
+                false,
+            ),
+            (
+                "BEGIN; SET standard_conforming_strings = off; COMMIT;",
+                true,
+            ),
+            (
+                "BEGIN; SET standard_conforming_strings = off; ROLLBACK;",
+                false,
+            ),
+            (
+                "BEGIN; SET standard_conforming_strings = off; ABORT;",
+                false,
+            ),
+            (
+                "START TRANSACTION; SET standard_conforming_strings = off; END;",
+                true,
+            ),
+            (
+                "BEGIN; SAVEPOINT a; SET standard_conforming_strings = off; ROLLBACK TO a;",
+                false,
+            ),
+            (
+                "BEGIN; SAVEPOINT a; SET standard_conforming_strings = off; RELEASE a;",
+                true,
+            ),
+            (
+                "BEGIN; SAVEPOINT a; SET standard_conforming_strings = off; RELEASE a; ROLLBACK;",
+                false,
+            ),
+            (
+                "BEGIN; SET LOCAL standard_conforming_strings = off; COMMIT AND CHAIN;",
+                false,
+            ),
         ] {
             let sql = format!("{prefix}\n{probe}");
             let s = split(&sql);
@@ -739,7 +789,10 @@ mod tests {
     #[test]
     fn quotes_of_every_kind() {
         for (sql, first) in [
-            ("SELECT E'it\\'s; fine'; SELECT 2;", "SELECT E'it\\'s; fine';"),
+            (
+                "SELECT E'it\\'s; fine'; SELECT 2;",
+                "SELECT E'it\\'s; fine';",
+            ),
             ("SELECT e'\\\\'; SELECT 2;", "SELECT e'\\\\';"),
             ("SELECT U&'a\\'; SELECT 2;", "SELECT U&'a\\';"),
             ("SELECT U&\"a;\"\"b\"; SELECT 2;", "SELECT U&\"a;\"\"b\";"),
@@ -747,15 +800,24 @@ mod tests {
             ("SELECT X'1F;'; SELECT 2;", "SELECT X'1F;';"),
             ("SELECT N'a;''b'; SELECT 2;", "SELECT N'a;''b';"),
             ("SELECT 'a'\n'; b'; SELECT 2;", "SELECT 'a'\n'; b';"),
-            ("SELECT E'a' -- c\n'\\'; b'; SELECT 2;", "SELECT E'a' -- c\n'\\'; b';"),
+            (
+                "SELECT E'a' -- c\n'\\'; b'; SELECT 2;",
+                "SELECT E'a' -- c\n'\\'; b';",
+            ),
             ("SELECT 'a' '; b'; SELECT 2;", "SELECT 'a' '; b';"),
-            ("SELECT $fn$ ; $$ ; $fn$; SELECT 2;", "SELECT $fn$ ; $$ ; $fn$;"),
+            (
+                "SELECT $fn$ ; $$ ; $fn$; SELECT 2;",
+                "SELECT $fn$ ; $$ ; $fn$;",
+            ),
             ("SELECT $a$b$ ;$a$; SELECT 2;", "SELECT $a$b$ ;$a$;"),
             ("SELECT a$$b; SELECT $$;$$;", "SELECT a$$b;"),
             ("SELECT $1$$;$$; SELECT 2;", "SELECT $1$$;$$;"),
             ("SELECT 1e$$;$$; SELECT 2;", "SELECT 1e$$;"),
             ("SELECT \"a;\"\"b\"; SELECT 2;", "SELECT \"a;\"\"b\";"),
-            ("SELECT 1 /* a /* ; */ ; */; SELECT 2;", "SELECT 1 /* a /* ; */ ; */;"),
+            (
+                "SELECT 1 /* a /* ; */ ; */; SELECT 2;",
+                "SELECT 1 /* a /* ; */ ; */;",
+            ),
         ] {
             assert_eq!(texts(sql)[0], first, "{sql:?}");
         }
@@ -861,14 +923,23 @@ mod tests {
         let sql = "COPY t (a, b) FROM stdin;\n1\tit's; here\n2\t\\N\n\\.\nSELECT 1;\n";
         let s = split(sql);
         let t = texts(sql);
-        assert_eq!(t, ["COPY t (a, b) FROM stdin;\n1\tit's; here\n2\t\\N\n\\.", "SELECT 1;"]);
+        assert_eq!(
+            t,
+            [
+                "COPY t (a, b) FROM stdin;\n1\tit's; here\n2\t\\N\n\\.",
+                "SELECT 1;"
+            ]
+        );
         assert_eq!(&sql[..s.statements[0].body_end], "COPY t (a, b) FROM stdin");
         // Data to the end of the input without its end marker; `\.` must be alone on its line.
         let sql = "COPY t FROM STDIN WITH (FORMAT csv);\n\\.x\n1;2\n";
         assert_eq!(texts(sql), [sql.trim_end()]);
         // COPY to a file or from a query has no data.
         assert_eq!(texts("COPY t TO STDOUT;\nSELECT 1;").len(), 2);
-        assert_eq!(texts("COPY (SELECT 1 FROM stdin) TO STDOUT;\nSELECT 1;").len(), 2);
+        assert_eq!(
+            texts("COPY (SELECT 1 FROM stdin) TO STDOUT;\nSELECT 1;").len(),
+            2
+        );
     }
 
     #[test]
@@ -896,13 +967,23 @@ mod tests {
             .iter()
             .map(|m| &sql[m.span.start_byte..m.span.end_byte])
             .collect();
-        assert_eq!(metas, ["\\set ON_ERROR_STOP on", "\\echo done; DROP TABLE t;", "\\gset"]);
+        assert_eq!(
+            metas,
+            [
+                "\\set ON_ERROR_STOP on",
+                "\\echo done; DROP TABLE t;",
+                "\\gset"
+            ]
+        );
         assert_eq!(s.meta_commands[1].before_statement, 1);
         assert!(!s.statements[1].terminated);
         // A backslash inside quotes is text.
         assert_eq!(texts("SELECT '\\x'; SELECT 2;").len(), 2);
         // `\;` ends a statement without sending it; the server runs both.
-        assert_eq!(texts("SELECT 1 \\; SELECT 2;"), ["SELECT 1 \\;", "SELECT 2;"]);
+        assert_eq!(
+            texts("SELECT 1 \\; SELECT 2;"),
+            ["SELECT 1 \\;", "SELECT 2;"]
+        );
     }
 
     #[test]
@@ -961,14 +1042,38 @@ mod tests {
     #[test]
     fn unterminated_tokens_are_errors_with_their_place() {
         for (sql, message) in [
-            ("SELECT 'abc\nSELECT 2;\n", "unterminated quoted string at line 1, column 8"),
-            ("SELECT \"abc;", "unterminated quoted identifier at line 1, column 8"),
-            ("SELECT $$abc;", "unterminated dollar-quoted string at line 1, column 8"),
-            ("SELECT $a$ $b$;", "unterminated dollar-quoted string at line 1, column 8"),
-            ("SELECT 1 /* a /* */;", "unterminated /* comment at line 1, column 10"),
-            ("SELECT B'01;", "unterminated bit string literal at line 1, column 8"),
-            ("SELECT E'\\';", "unterminated quoted string at line 1, column 8"),
-            ("SELECT 'é'||'é;", "unterminated quoted string at line 1, column 13"),
+            (
+                "SELECT 'abc\nSELECT 2;\n",
+                "unterminated quoted string at line 1, column 8",
+            ),
+            (
+                "SELECT \"abc;",
+                "unterminated quoted identifier at line 1, column 8",
+            ),
+            (
+                "SELECT $$abc;",
+                "unterminated dollar-quoted string at line 1, column 8",
+            ),
+            (
+                "SELECT $a$ $b$;",
+                "unterminated dollar-quoted string at line 1, column 8",
+            ),
+            (
+                "SELECT 1 /* a /* */;",
+                "unterminated /* comment at line 1, column 10",
+            ),
+            (
+                "SELECT B'01;",
+                "unterminated bit string literal at line 1, column 8",
+            ),
+            (
+                "SELECT E'\\';",
+                "unterminated quoted string at line 1, column 8",
+            ),
+            (
+                "SELECT 'é'||'é;",
+                "unterminated quoted string at line 1, column 13",
+            ),
         ] {
             let s = split(sql);
             assert_eq!(s.statements.len(), 1, "{sql:?}");
