@@ -661,7 +661,7 @@ mod tests {
         crate::source::read(sql)
             .statements
             .iter()
-            .map(|st| crate::analyze::lower_statement(sql, st))
+            .map(|st| crate::ir::lower_statement(sql, st))
             .collect()
     }
 

@@ -112,7 +112,7 @@ pub(crate) fn plan_in(
             };
             Ok(Plan::from_json(&json))
         }
-        Err(e) if super::verify::is_statement_error(&e) => {
+        Err(e) if super::is_statement_error(&e) => {
             let text = error_text(&e);
             tx.batch_execute("ROLLBACK TO SAVEPOINT migsafe_explain")
                 .map_err(|e| db_error("EXPLAIN", &e))?;

@@ -397,6 +397,14 @@ impl DatabaseAnalyzer<'_> {
     }
 }
 
+/// An error of the statement (the session goes on), not of the session: FATAL and PANIC end the
+/// connection (`pg_terminate_backend`, a server shutdown), as does a broken socket.
+pub(crate) fn is_statement_error(e: &postgres::Error) -> bool {
+    !e.is_closed()
+        && e.as_db_error()
+            .is_some_and(|d| !matches!(d.severity(), "FATAL" | "PANIC"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

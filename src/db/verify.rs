@@ -16,10 +16,10 @@
 
 use super::explain::{is_dml, plan_in};
 use super::introspect::describe;
-use super::{Session, db_error, error_text};
-use crate::analyze::{is_bookkeeping, lower_statement};
+use super::{Session, db_error, error_text, is_statement_error};
 use crate::error::Error;
 use crate::ir::Op;
+use crate::ir::lower_statement;
 use crate::pg::LockMode;
 use crate::pg::effect::no_transaction_block;
 use crate::pg::plan::Plan;
@@ -92,7 +92,7 @@ pub(crate) fn verify(
         }
         let op = lower_statement(text, st);
         let sql = s.sql.trim().trim_end_matches(';').to_string();
-        let (to_run, skipped) = plan_statement(&op, &sql, pg_version, is_bookkeeping(&op));
+        let (to_run, skipped) = plan_statement(&op, &sql, pg_version, op.is_bookkeeping());
         let mut observed = Observed {
             skipped: skipped.clone(),
             ..Observed::default()
@@ -205,7 +205,7 @@ pub(crate) fn verify(
         }
         let op = lower_statement(script, st);
         let sql = script[st.body.clone()].trim().to_string();
-        let (to_run, _) = plan_statement(&op, &sql, pg_version, is_bookkeeping(&op));
+        let (to_run, _) = plan_statement(&op, &sql, pg_version, op.is_bookkeeping());
         let Some(to_run) = to_run else {
             continue;
         };
@@ -330,14 +330,6 @@ fn execute(tx: &mut postgres::Transaction<'_>, sql: &str) -> Result<Result<(), S
         }
         Err(e) => Err(db_error("verification run: the connection was lost", &e)),
     }
-}
-
-/// An error of the statement (the session goes on), not of the session: FATAL and PANIC end the
-/// connection (`pg_terminate_backend`, a server shutdown), as does a broken socket.
-pub(crate) fn is_statement_error(e: &postgres::Error) -> bool {
-    !e.is_closed()
-        && e.as_db_error()
-            .is_some_and(|d| !matches!(d.severity(), "FATAL" | "PANIC"))
 }
 
 /// The schema description with an empty search_path, so names print schema-qualified whatever

@@ -7,6 +7,26 @@ use sqlparser::ast as sq;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
+/// Reads one statement of the source into an [`Op`]: parsed by sqlparser and lowered, or by the
+/// keyword fallback; printed text, empty statements and statements with an unterminated token keep
+/// their kind.
+pub(crate) fn lower_statement(text: &str, st: &crate::source::SourceStatement) -> Op {
+    use crate::source::RawKind;
+    match (st.kind, &st.tokenizer_error) {
+        (RawKind::Empty, _) => Op::Empty,
+        (RawKind::Text, _) => Op::Text,
+        (RawKind::Sql, Some(e)) => Op::Unparsed { error: e.clone() },
+        (RawKind::Sql, None) => {
+            let parsed = crate::parse::parse(
+                &text[st.body.clone()],
+                st.span.start_line,
+                st.span.start_column,
+            );
+            lower(&parsed)
+        }
+    }
+}
+
 /// Lowers one parsed statement. Statements sqlparser rejects, or is known to misread, go to the
 /// keyword fallback; what neither understands is `Op::Unparsed` with sqlparser's message.
 pub(crate) fn lower(parsed: &Parsed) -> Op {

@@ -7,7 +7,7 @@
 mod fallback;
 mod lower;
 
-pub(crate) use lower::lower;
+pub(crate) use lower::{lower, lower_statement};
 
 use serde::Serialize;
 use std::fmt;
@@ -679,6 +679,20 @@ pub enum Op {
 }
 
 impl Op {
+    /// The statement is a migration tool's own bookkeeping (`alembic_version`,
+    /// `django_migrations`): never a finding, always handled by the rollback script.
+    pub fn is_bookkeeping(&self) -> bool {
+        let bookkeeping = |n: &QualName| crate::source::alembic::is_bookkeeping_table(&n.name);
+        match self {
+            Op::Drop {
+                kind: ObjectKind::Table,
+                names,
+                ..
+            } => !names.is_empty() && names.iter().all(bookkeeping),
+            _ => self.target_table().is_some_and(bookkeeping),
+        }
+    }
+
     /// The constraints the statement adds, in order, each with its table and, for a column's
     /// constraint, the column: CREATE TABLE's (the table's constraints, then the columns'), ALTER
     /// TABLE's ADD CONSTRAINT and ADD COLUMN.
@@ -819,60 +833,6 @@ impl Op {
     pub fn is_parsed(&self) -> bool {
         !matches!(self, Op::Unparsed { .. } | Op::Text)
     }
-
-    /// Frees what only the statement's own analysis reads, once the pass has left it: the columns
-    /// and constraints of a CREATE TABLE, an index's keys and predicate, a DML statement's
-    /// filter, assignments, values and the tables it reads, a DO block's statements. What later
-    /// statements and the end of the pass read of an earlier one stays: its variant (`kind`),
-    /// `target_table`, names and flags (what `rerun_failure`, the failure modes' leftovers, the
-    /// rules that look back and the lock descriptions read). ALTER TABLE is kept whole: the rules
-    /// about the open transaction read its actions. Every statement's `Op` lives until the end of
-    /// the pass (issue 7: memory); at 20,000 generated statements this is about 3 MB of the heap.
-    pub(crate) fn slim(&mut self) {
-        match self {
-            Op::CreateTable {
-                columns,
-                constraints,
-                ..
-            } => {
-                *columns = Vec::new();
-                *constraints = Vec::new();
-            }
-            Op::CreateIndex(ix) => {
-                ix.keys = Vec::new();
-                ix.columns = Vec::new();
-                ix.include = Vec::new();
-                ix.predicate = None;
-            }
-            Op::Insert {
-                columns,
-                reads,
-                filter,
-                values,
-                ..
-            } => {
-                *columns = Vec::new();
-                *reads = Vec::new();
-                *filter = None;
-                *values = Vec::new();
-            }
-            Op::Update {
-                filter,
-                assignments,
-                ..
-            } => {
-                *filter = None;
-                *assignments = Vec::new();
-            }
-            Op::Delete { filter, .. } => *filter = None,
-            Op::Select { reads, filter } => {
-                *reads = Vec::new();
-                *filter = None;
-            }
-            Op::Do { statements, .. } => *statements = Vec::new(),
-            _ => {}
-        }
-    }
 }
 
 /// Reads every statement of `text` into an [`Op`] (split, sqlparser, lowering, keyword fallback)
@@ -882,7 +842,7 @@ pub fn read_ops(text: &str) -> Vec<Op> {
     let read = crate::source::read(text);
     read.statements
         .iter()
-        .map(|st| crate::analyze::lower_statement(text, st))
+        .map(|st| lower_statement(text, st))
         .collect()
 }
 

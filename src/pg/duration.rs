@@ -17,6 +17,84 @@
 use crate::catalog::{Catalog, TableSize};
 use crate::ir::{AlterAction, ConstraintKind, Op, QualName};
 use crate::pg::effect::Effect;
+use crate::vocab::Risk;
+
+/// How table sizes (from a database) turn into risk. The risk of work that grows with a table — a
+/// scan or rewrite, which the rules with `Rule::scales_with_size` describe
+/// — follows its estimated duration (this module):
+///
+/// | estimated work              | risk     |
+/// |-----------------------------|----------|
+/// | under `brief_ms` (1 s)      | low      |
+/// | under `long_ms` (5 s)       | medium   |
+/// | under `outage_ms` (60 s)    | high     |
+/// | from `outage_ms`            | critical |
+///
+/// Without sizes, such work is high risk, as if the table were large.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SizeSettings {
+    /// Work estimated under this many milliseconds is low risk.
+    pub brief_ms: u64,
+    /// Under this, medium.
+    pub long_ms: u64,
+    /// Under this, high; from it on, critical.
+    pub outage_ms: u64,
+    /// A sequential scan with a filter (EXPLAIN) or an unindexed foreign key matters from this
+    /// many rows on (default 100,000).
+    pub large_rows: u64,
+    /// Bytes per second of scans, rewrites and index builds, for the duration estimates.
+    pub rates: Rates,
+}
+
+impl Default for SizeSettings {
+    fn default() -> Self {
+        SizeSettings {
+            brief_ms: 1_000,
+            long_ms: 5_000,
+            outage_ms: 60_000,
+            large_rows: 100_000,
+            rates: Rates::default(),
+        }
+    }
+}
+
+impl SizeSettings {
+    /// The risk of table-sized work estimated at `seconds`.
+    pub fn risk(&self, seconds: f64) -> Risk {
+        let ms = seconds * 1000.0;
+        if ms < self.brief_ms as f64 {
+            Risk::Low
+        } else if ms < self.long_ms as f64 {
+            Risk::Medium
+        } else if ms < self.outage_ms as f64 {
+            Risk::High
+        } else {
+            Risk::Critical
+        }
+    }
+
+    /// Sets the row count from which a filtered sequential scan or an unindexed foreign key
+    /// matters.
+    pub fn large_rows(mut self, rows: u64) -> Self {
+        self.large_rows = rows;
+        self
+    }
+
+    /// Sets the risk thresholds (milliseconds of estimated work).
+    pub fn thresholds(mut self, brief_ms: u64, long_ms: u64, outage_ms: u64) -> Self {
+        self.brief_ms = brief_ms;
+        self.long_ms = long_ms;
+        self.outage_ms = outage_ms;
+        self
+    }
+
+    /// Sets the rates the duration estimates use (`scripts/calibrate-durations.sh` measures them).
+    pub fn rates(mut self, rates: Rates) -> Self {
+        self.rates = rates;
+        self
+    }
+}
 
 /// Bytes per second of each kind of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +128,7 @@ impl Default for Rates {
 /// The table-sized work of one statement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimate {
+    /// The estimated duration.
     pub seconds: f64,
     /// The pre-existing tables the work is on, with their sizes.
     pub tables: Vec<(QualName, TableSize)>,
@@ -172,7 +251,7 @@ mod tests {
 
     fn op(sql: &str) -> Op {
         let read = crate::source::read(sql);
-        crate::analyze::lower_statement(sql, &read.statements[0])
+        crate::ir::lower_statement(sql, &read.statements[0])
     }
 
     #[test]

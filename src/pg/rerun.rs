@@ -207,7 +207,7 @@ mod tests {
         let text = sql.to_string();
         let read = crate::source::read(&text);
         let st = read.statements.first().expect("one statement");
-        crate::analyze::lower_statement(&text, st)
+        crate::ir::lower_statement(&text, st)
     }
 
     #[test]

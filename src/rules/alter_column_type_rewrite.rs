@@ -53,14 +53,15 @@ use crate::catalog::normal;
 use crate::ir::{AlterAction, Op, TypeName};
 use crate::pg::LockMode;
 use crate::pg::types::{Storage, TimeZone, type_change};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "alter-column-type-rewrite",
     severity: Severity::Error,
     summary: "ALTER COLUMN … TYPE rewrites the table or rebuilds its indexes under an ACCESS EXCLUSIVE lock.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 const TIMESTAMP_NOTE: &str = "`timestamp` ↔ `timestamptz` is catalog-only on PostgreSQL ≥ 12 when the migration runs `SET timezone = 'UTC'` first (indexes on the column are still rebuilt)";

@@ -34,14 +34,15 @@
 //! - https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_char.28n.29
 
 use super::{Ctx, Hit, Rule};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "ban-char-type",
     severity: Severity::Info,
     summary: "A column of type char(n): values are padded with spaces, and it is no faster than text or varchar.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 

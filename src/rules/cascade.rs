@@ -46,14 +46,15 @@
 use super::{Ctx, Hit, Rule};
 use crate::catalog::{RelKind, Table, normal, same_normal};
 use crate::ir::{AlterAction, ConstraintKind, ObjectKind, Op, QualName};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "cascade",
     severity: Severity::Warning,
     summary: "CASCADE silently drops or empties dependent objects that the migration does not name.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 const HELP: &str = "Drop the dependent objects explicitly in earlier statements and remove CASCADE, so that PostgreSQL refuses (and names them) if anything unexpected still depends on it.";

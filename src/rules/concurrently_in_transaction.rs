@@ -33,14 +33,15 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::pg::effect::no_transaction_block;
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "concurrently-in-transaction",
     severity: Severity::Error,
     summary: "A statement that cannot run inside a transaction block is inside one: the migration fails.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

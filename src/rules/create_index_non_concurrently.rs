@@ -29,14 +29,15 @@
 use super::{Ctx, Hit, Rule, say};
 use crate::ir::Op;
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "create-index-non-concurrently",
     severity: Severity::Error,
     summary: "CREATE INDEX without CONCURRENTLY blocks writes to the table for the whole build.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

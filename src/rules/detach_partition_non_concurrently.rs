@@ -35,14 +35,15 @@
 use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::{AlterAction, Op};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "detach-partition-non-concurrently",
     severity: Severity::Warning,
     summary: "DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the partitioned table.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// `DETACH PARTITION … CONCURRENTLY` exists since PostgreSQL 14 (release notes 14.0).

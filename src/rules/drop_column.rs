@@ -42,14 +42,15 @@
 use super::{Ctx, Hit, Rule, say};
 use crate::ir::{AlterAction, Op};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "drop-column",
     severity: Severity::Warning,
     summary: "DROP COLUMN deletes the column's data and breaks code of the running release that still uses it.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

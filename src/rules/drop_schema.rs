@@ -34,14 +34,15 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::ir::{ObjectKind, Op};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "drop-schema",
     severity: Severity::Error,
     summary: "DROP SCHEMA removes a namespace the application may use; with CASCADE, everything in it.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

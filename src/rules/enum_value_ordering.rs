@@ -38,14 +38,15 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::ir::Op;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "enum-value-ordering",
     severity: Severity::Info,
     summary: "ALTER TYPE … ADD VALUE … BEFORE/AFTER puts the new value between existing ones in the enum's order.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -50,14 +50,15 @@
 use super::{Ctx, Hit, Rule};
 use crate::catalog::{Catalog, same_normal};
 use crate::ir::{AlterAction, ConstraintKind, Expr, Op, QualName, TypeName};
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "enum-value-used-in-same-transaction",
     severity: Severity::Error,
     summary: "A value added with ALTER TYPE … ADD VALUE is used before the transaction commits: the statement fails.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// Whether the literal in an expression meets the enum.

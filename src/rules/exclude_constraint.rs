@@ -43,14 +43,15 @@ use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::{AlterAction, ConstraintKind, Op};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "exclude-constraint",
     severity: Severity::Error,
     summary: "ADD CONSTRAINT … EXCLUDE builds its index under an ACCESS EXCLUSIVE lock, and there is no concurrent way.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

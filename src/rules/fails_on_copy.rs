@@ -32,14 +32,15 @@
 //! - https://www.postgresql.org/docs/current/sql-altertable.html
 
 use super::{Ctx, Hit, Rule};
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "fails-on-copy",
     severity: Severity::Error,
     summary: "The statement failed when the migration ran on the restored copy: it will fail in production too.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

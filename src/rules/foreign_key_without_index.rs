@@ -43,14 +43,15 @@ use super::{Ctx, Hit, Rule};
 use crate::catalog::{normal, same_normal};
 use crate::ir::{AlterAction, Constraint, ConstraintKind, Op, QualName};
 use crate::pg::duration::describe_size;
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "foreign-key-without-index",
     severity: Severity::Warning,
     summary: "A foreign key's referencing columns have no index: every delete from (or key update of) the referenced table scans the referencing table.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -45,14 +45,15 @@ use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::{AlterAction, ColumnDef, Constraint, ConstraintKind, Op, QualName};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "foreign-key-without-not-valid",
     severity: Severity::Error,
     summary: "Adding a FOREIGN KEY without NOT VALID blocks writes to both tables while every row is checked.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -47,15 +47,16 @@
 //! - https://alembic.sqlalchemy.org/en/latest/api/runtime.html#alembic.runtime.migration.MigrationContext.autocommit_block
 
 use super::{Ctx, Hit, Rule};
-use crate::failure::statement_numbers;
-use crate::report::Severity;
+use crate::pg::units::statement_numbers;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "lock-timeout-without-retry",
     severity: Severity::Warning,
     summary: "A lock_timeout may cancel this statement, but retrying the revision then fails on statements that earlier units committed.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

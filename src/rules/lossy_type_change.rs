@@ -44,14 +44,15 @@
 use super::{Ctx, Hit, Rule};
 use crate::ir::{AlterAction, Expr, Op, TypeName};
 use crate::pg::types::type_change;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "lossy-type-change",
     severity: Severity::Error,
     summary: "ALTER COLUMN … TYPE changes stored values so that changing the type back does not restore them.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// Whether `using` is nothing but the column cast to the new type (`"title"::varchar(255)`,

@@ -45,14 +45,15 @@
 //! - https://alembic.sqlalchemy.org/en/latest/ops.html#alembic.operations.Operations.execute
 
 use super::{Ctx, Hit, Rule, say};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "missing-lock-timeout",
     severity: Severity::Warning,
     summary: "A lock that blocks the table is requested with no lock_timeout: the statement can wait forever while every later query queues behind it.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -39,14 +39,15 @@
 use super::{Ctx, Hit, Rule, say};
 use crate::ir::QualName;
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "missing-statement-timeout",
     severity: Severity::Info,
     summary: "A table stays blocked for a scan or rewrite with no statement_timeout: nothing bounds the outage.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -45,15 +45,16 @@
 //! - https://alembic.sqlalchemy.org/en/latest/api/runtime.html#alembic.runtime.migration.MigrationContext.autocommit_block
 
 use super::{Ctx, Hit, Rule};
-use crate::failure::statement_numbers;
-use crate::report::Severity;
+use crate::pg::units::statement_numbers;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "mixed-transaction-units",
     severity: Severity::Warning,
     summary: "A transaction block runs after statements that committed on their own: if it fails, the revision is half-applied and its retry fails.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -48,14 +48,15 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::pg::rerun::rerun_failure;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "non-idempotent-outside-transaction",
     severity: Severity::Warning,
     summary: "A statement in an autocommit block commits on its own and fails when the revision is retried after a later failure.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -47,14 +47,15 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::ir::{AlterAction, ColumnDef, Op};
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "not-null-column-without-default",
     severity: Severity::Error,
     summary: "ADD COLUMN … NOT NULL without a DEFAULT fails as soon as the table has a row.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// The column gets no value for existing rows: no default (or `DEFAULT NULL`), and nothing that

@@ -25,14 +25,15 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::ir::Op;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "not-sql",
     severity: Severity::Warning,
     summary: "Text in the export that is not SQL.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

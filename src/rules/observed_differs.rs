@@ -30,14 +30,15 @@
 //! - https://www.postgresql.org/docs/current/storage-file-layout.html
 
 use super::{Ctx, Hit, Rule};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "observed-differs",
     severity: Severity::Warning,
     summary: "Running the statement on the restored copy showed locks or rewrites other than migsafe predicted.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -40,14 +40,15 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::ir::{ColumnDef, ConstraintKind, Op};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "prefer-bigint-primary-key",
     severity: Severity::Info,
     summary: "A new table's primary key is a 32-bit (or 16-bit) integer: it runs out, and widening it later is painful.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// The largest value of a 16- or 32-bit integer column, with its type's name.

@@ -33,14 +33,15 @@
 //! - https://docs.sqlalchemy.org/en/20/core/type_basics.html#sqlalchemy.types.DateTime
 
 use super::{Ctx, Hit, Rule};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "prefer-timestamptz",
     severity: Severity::Info,
     summary: "A column of type timestamp (without time zone): its values do not say which zone they are in.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 

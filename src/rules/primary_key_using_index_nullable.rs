@@ -42,14 +42,15 @@ use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::{AlterAction, ConstraintKind, Op, QualName};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "primary-key-using-index-nullable",
     severity: Severity::Warning,
     summary: "ADD PRIMARY KEY USING INDEX on a nullable column scans the table under an ACCESS EXCLUSIVE lock.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// The implicit SET NOT NULL skips its scan when a valid CHECK proves the column (PG ≥ 12,

@@ -35,14 +35,15 @@
 use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::Op;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "refresh-materialized-view-non-concurrently",
     severity: Severity::Warning,
     summary: "REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks every read of the view until the refresh ends.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -42,14 +42,15 @@ use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::{ObjectKind, Op, QualName};
 use crate::pg::LockMode;
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "reindex-non-concurrently",
     severity: Severity::Error,
     summary: "REINDEX without CONCURRENTLY blocks writes to the table and queries that use its indexes.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// `REINDEX … CONCURRENTLY` exists since PostgreSQL 12 (release notes 12, docs: sql-reindex.html).

@@ -38,14 +38,15 @@
 use super::{Ctx, Hit, Rule, say};
 use crate::ir::{AlterAction, Op};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "rename-column",
     severity: Severity::Warning,
     summary: "RENAME COLUMN on an existing table breaks application code that still uses the old name.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -41,14 +41,15 @@
 use super::{Ctx, Hit, Rule, say};
 use crate::ir::{AlterAction, Op};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "rename-table",
     severity: Severity::Warning,
     summary: "Renaming an existing table or moving it to another schema breaks code that uses the old name.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -39,14 +39,15 @@ use super::{Ctx, Hit, Rule};
 use crate::ir::Op;
 use crate::pg::duration::describe_size;
 use crate::pg::plan::filter_columns;
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "seq-scan-on-large-table",
     severity: Severity::Warning,
     summary: "The database's EXPLAIN plan reads a large table sequentially to apply the statement's filter: an index is missing.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -45,14 +45,15 @@ use super::{Ctx, Hit, Rule, say};
 use crate::catalog::{normal, same_normal};
 use crate::ir::{AlterAction, Op, QualName};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "set-not-null-scan",
     severity: Severity::Error,
     summary: "SET NOT NULL reads the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK already proves it.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// Since PostgreSQL 12 a valid `CHECK (col IS NOT NULL)` lets SET NOT NULL skip its scan

@@ -43,14 +43,15 @@ use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::{AlterAction, Op};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "table-rewrite-setting",
     severity: Severity::Error,
     summary: "ALTER TABLE … SET TABLESPACE / LOGGED / UNLOGGED / ACCESS METHOD copies the whole table under ACCESS EXCLUSIVE.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

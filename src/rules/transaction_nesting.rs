@@ -47,14 +47,15 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::ir::{Op, TxControl};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "transaction-nesting",
     severity: Severity::Warning,
     summary: "BEGIN inside an open transaction block, or COMMIT/ROLLBACK with none open: the blocks are not what they seem.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -43,14 +43,15 @@ use crate::catalog::normal;
 use crate::ir::{AlterAction, ConstraintKind, Op};
 use crate::pg::LockMode;
 use crate::pg::types::{Storage, type_change};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "type-change-revalidates-check",
     severity: Severity::Warning,
     summary: "A type change that keeps the table's storage still re-checks the column's CHECK constraints with a full scan.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

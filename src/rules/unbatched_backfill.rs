@@ -48,14 +48,15 @@
 use super::{Ctx, Hit, Rule};
 use crate::catalog::normal;
 use crate::ir::Op;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "unbatched-backfill",
     severity: Severity::Warning,
     summary: "UPDATE or DELETE over a whole existing table in one statement: one huge transaction.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -43,14 +43,15 @@
 use super::transaction_nesting::open_block_before;
 use super::{Ctx, Hit, Rule};
 use crate::ir::{Op, TxControl};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "uncommitted-transaction",
     severity: Severity::Error,
     summary: "BEGIN without a COMMIT before the end of the file: the migration's work is rolled back or left holding its locks.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

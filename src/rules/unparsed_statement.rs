@@ -24,14 +24,15 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::ir::Op;
-use crate::report::{Risk, Severity};
+use crate::vocab::{Risk, Severity};
 
 pub(crate) const RULE: Rule = Rule {
     id: "unparsed-statement",
     severity: Severity::Warning,
     summary: "A statement migsafe could not read: review it by hand.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

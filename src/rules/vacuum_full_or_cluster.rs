@@ -42,14 +42,15 @@ use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::{Op, QualName};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "vacuum-full-or-cluster",
     severity: Severity::Error,
     summary: "VACUUM FULL or CLUSTER rewrites the whole table while holding ACCESS EXCLUSIVE on it.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 const HELP: &str = "Use pg_repack (pg_repack --table=… [--order-by=…]) or pg_squeeze from operations tooling: they copy the table while it stays in use. If the space only has to become reusable, run a plain VACUUM (ANALYZE) instead.";

@@ -47,14 +47,15 @@ use super::{Ctx, Hit, Rule, say};
 use crate::catalog::normal;
 use crate::ir::{AlterAction, ConstraintKind, Op, QualName};
 use crate::pg::LockMode;
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "validate-in-same-transaction",
     severity: Severity::Warning,
     summary: "VALIDATE CONSTRAINT in the transaction that already locked the table: NOT VALID gains nothing.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -48,14 +48,15 @@ use crate::catalog::normal;
 use crate::ir::{AlterAction, Op};
 use crate::pg::LockMode;
 use crate::pg::volatility::{Volatility, volatility};
-use crate::report::Severity;
+use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
     id: "volatile-default-rewrite",
     severity: Severity::Error,
     summary: "ADD COLUMN with a volatile DEFAULT rewrites the whole table under an ACCESS EXCLUSIVE lock.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// `Expr::calls` without the names that are type names with modifiers after `::` or `AS`

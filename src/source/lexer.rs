@@ -640,141 +640,124 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(haystack, needle)
 }
 
-/// The ends of tokens as sqlparser's tokenizer (PostgreSQL dialect) reads them, for
-/// `parse/tokens.rs`, which builds sqlparser's tokens without it: not PostgreSQL's rules (a `$`
-/// tag is ASCII only, numbers in exotic forms are left to sqlparser, which answers `None`).
-pub(crate) mod sqlparser_tokens {
-    use memchr::{memchr, memmem};
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// Characters sqlparser may join into one operator token (`is_custom_operator_part` of its
-    /// PostgreSQL dialect): inside a run of them, `--` or `/*` may or may not start a comment.
-    pub(crate) fn operator_part(b: u8) -> bool {
-        matches!(
-            b,
-            b'+' | b'-'
-                | b'*'
-                | b'/'
-                | b'<'
-                | b'>'
-                | b'='
-                | b'~'
-                | b'!'
-                | b'@'
-                | b'#'
-                | b'%'
-                | b'^'
-                | b'&'
-                | b'|'
-                | b'`'
-                | b'?'
-        )
+    fn kinds(text: &str) -> Vec<(TokenKind, &str)> {
+        tokens(text, true)
+            .into_iter()
+            .filter(|t| t.kind != TokenKind::Whitespace)
+            .map(|t| (t.kind, &text[t.range]))
+            .collect()
     }
 
-    /// Starts an identifier: a letter, `_`, or any byte of a non-ASCII character (sqlparser's
-    /// PostgreSQL dialect takes every non-ASCII character as part of an identifier).
-    pub(crate) fn word_start(b: u8) -> bool {
-        b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+    #[test]
+    fn operators_stop_before_comment_starts_and_trailing_signs() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("a >-- x"),
+            [(Ident, "a"), (Operator, ">"), (LineComment, "-- x")]
+        );
+        assert_eq!(
+            kinds("a */* x */"),
+            [(Ident, "a"), (Operator, "*"), (BlockComment, "/* x */")]
+        );
+        assert_eq!(
+            kinds("a =- 1"),
+            [
+                (Ident, "a"),
+                (Operator, "="),
+                (Operator, "-"),
+                (Number, "1")
+            ]
+        );
+        assert_eq!(kinds("a ?- 1")[1], (Operator, "?-"));
+        assert_eq!(kinds("a @<+- 1")[1], (Operator, "@<+-"));
+        assert_eq!(kinds("a <+-+- 1")[1..5].len(), 4);
     }
 
-    pub(crate) fn word_part(b: u8) -> bool {
-        word_start(b) || b.is_ascii_digit() || b == b'$'
+    #[test]
+    fn strings_by_prefix_and_setting() {
+        use TokenKind::*;
+        // `x'` would start a hexadecimal string: `y` is an identifier.
+        assert_eq!(
+            kinds("'a\\' y'"),
+            [(String, "'a\\'"), (Ident, "y"), (String, "'")]
+        );
+        let off = tokens("'a\\' y'", false);
+        assert_eq!((off.len(), off[0].kind, off[0].range.end), (1, String, 7));
+        assert_eq!(kinds("E'a\\' x'"), [(String, "E'a\\' x'")]);
+        assert_eq!(kinds("U&'a\\' x"), [(String, "U&'a\\'"), (Ident, "x")]);
+        assert_eq!(kinds("B'1''0'")[0], (BitString, "B'1'"));
+        assert_eq!(kinds("'a'\n  -- c\n'b'"), [(String, "'a'\n  -- c\n'b'")]);
+        assert_eq!(kinds("'a' 'b'").len(), 2);
+        assert_eq!(kinds("U&x"), [(Ident, "U"), (Operator, "&"), (Ident, "x")]);
     }
 
-    /// The end of a string or quoted identifier starting at `start` (its quote is doubled inside).
-    pub(crate) fn quoted_end(bytes: &[u8], start: usize, quote: u8) -> Option<usize> {
-        let mut from = start + 1;
-        loop {
-            let close = from + memchr(quote, &bytes[from..])?;
-            if bytes.get(close + 1) == Some(&quote) {
-                from = close + 2;
-            } else {
-                return Some(close + 1);
-            }
+    #[test]
+    fn dollars_numbers_and_variables() {
+        use TokenKind::*;
+        assert_eq!(kinds("$1"), [(Param, "$1")]);
+        assert_eq!(kinds("$a$ x $b$ $a$"), [(DollarString, "$a$ x $b$ $a$")]);
+        assert_eq!(kinds("a$b$"), [(Ident, "a$b$")]);
+        assert_eq!(kinds("$a x"), [(Other, "$"), (Ident, "a"), (Ident, "x")]);
+        assert_eq!(kinds("1e$$"), [(Number, "1e$$")]);
+        assert_eq!(kinds("1_000$x"), [(Number, "1_000$x")]);
+        assert_eq!(kinds("1e+$$ $$")[0], (Number, "1e+"));
+        assert_eq!(kinds("1..2"), [(Number, "1"), (Punct, ".."), (Number, "2")]);
+        assert_eq!(kinds("0x$a$"), [(Number, "0x$a$")]);
+        assert_eq!(kinds(":a$$"), [(Variable, ":a"), (DollarString, "$$")]);
+        assert_eq!(kinds("::int :=")[0], (Punct, "::"));
+        assert_eq!(
+            kinds(":'v' :\"v\""),
+            [(Variable, ":'v'"), (Variable, ":\"v\"")]
+        );
+    }
+
+    #[test]
+    fn meta_commands_end_at_the_line_or_the_next_backslash() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("\\echo 'a\\b' x \\\\ SELECT"),
+            [
+                (MetaCommand, "\\echo 'a\\b' x "),
+                (MetaCommand, "\\\\"),
+                (Ident, "SELECT")
+            ]
+        );
+        assert_eq!(
+            kinds("\\copy t from stdin \\x")[0].1,
+            "\\copy t from stdin \\x"
+        );
+        assert_eq!(kinds("a \\; b")[1], (BackslashSemicolon, "\\;"));
+    }
+
+    #[test]
+    fn unterminated_tokens_run_to_the_end() {
+        for text in ["'abc", "\"abc", "$$abc", "/* a /* */", "E'\\'", "B'01"] {
+            let t = tokens(text, true);
+            assert_eq!(t.len(), 1, "{text:?}");
+            assert_eq!(t[0].range, 0..text.len());
+            assert!(!t[0].terminated);
         }
     }
 
-    /// What starts with `$`.
-    pub(crate) enum Dollar {
-        /// `$1` or `$name`, ending at `end`.
-        Placeholder { end: usize },
-        /// `$tag$ … $tag$` (the tag may be empty): the tag ends at `tag_end` (its `$`), the body at
-        /// `body_end`, the closing delimiter at `end`.
-        Quoted {
-            tag_end: usize,
-            body_end: usize,
-            end: usize,
-        },
-    }
-
-    /// The `$` construct starting at `start`.
-    pub(crate) fn dollar_end(bytes: &[u8], start: usize) -> Option<Dollar> {
-        let tag_end = bytes[start + 1..]
-            .iter()
-            .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
-            .map_or(bytes.len(), |i| start + 1 + i);
-        match bytes.get(tag_end) {
-            // A non-ASCII letter or digit would be part of the tag.
-            Some(&b) if b >= 0x80 => None,
-            Some(b'$') => {
-                let delimiter = &bytes[start..=tag_end];
-                let body = tag_end + 1;
-                let body_end = body + memmem::find(&bytes[body..], delimiter)?;
-                Some(Dollar::Quoted {
-                    tag_end,
-                    body_end,
-                    end: body_end + delimiter.len(),
-                })
-            }
-            _ => Some(Dollar::Placeholder { end: tag_end }),
-        }
-    }
-
-    /// The end of a number starting at `start`: digits, optionally `.` and more digits. Hexadecimal,
-    /// octal and binary integers, exponents, underscores and a `L` suffix are left to sqlparser.
-    pub(crate) fn number_end(bytes: &[u8], start: usize) -> Option<usize> {
-        let digits = |from: usize| {
-            bytes[from..]
-                .iter()
-                .position(|b| !b.is_ascii_digit())
-                .map_or(bytes.len(), |i| from + i)
-        };
-        let mut end = digits(start);
-        let next = bytes.get(end).copied();
-        if end == start + 1
-            && bytes[start] == b'0'
-            && matches!(next, Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B'))
-        {
-            return None;
-        }
-        if next == Some(b'.') {
-            end = digits(end + 1);
-        }
-        match bytes.get(end) {
-            Some(b'_' | b'e' | b'E' | b'L' | b'.') => None,
-            _ => Some(end),
-        }
-    }
-
-    /// The end of a block comment starting at `start` (`/*`), after its `*/`; comments nest.
-    pub(crate) fn block_comment_end(bytes: &[u8], start: usize) -> Option<usize> {
-        let mut depth = 1u32;
-        let mut i = start + 2;
-        while i < bytes.len() {
-            match (bytes[i], bytes.get(i + 1)) {
-                (b'/', Some(b'*')) => {
-                    depth += 1;
-                    i += 2;
+    #[test]
+    fn tokens_cover_every_fixture_exactly() {
+        for (path, text) in crate::test_fixtures::texts() {
+            for setting in [true, false] {
+                let mut at = 0;
+                for t in tokens(&text, setting) {
+                    assert_eq!(t.range.start, at, "{path}");
+                    assert!(
+                        t.range.end > at && text.is_char_boundary(t.range.end),
+                        "{path}"
+                    );
+                    at = t.range.end;
                 }
-                (b'*', Some(b'/')) => {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        return Some(i);
-                    }
-                }
-                _ => i += 1,
+                assert_eq!(at, text.len(), "{path}");
             }
         }
-        None
     }
 }

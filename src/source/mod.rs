@@ -10,9 +10,6 @@ pub mod lexer;
 mod session;
 pub mod split;
 
-// `parse/tokens.rs` reads sqlparser's token ends through this name.
-pub(crate) use lexer::sqlparser_tokens as scan;
-
 pub use alembic::{Direction, Marker};
 pub use split::{RawKind, Span};
 

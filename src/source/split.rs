@@ -20,7 +20,7 @@ use super::session::Session;
 
 /// A region of the source: 1-based lines and columns (columns count characters; the end column is
 /// the one just after the last character) and 0-based byte offsets (end exclusive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 pub struct Span {
     /// Line of the first character (1-based).
     pub start_line: u32,
