@@ -1,14 +1,14 @@
-//! Every stage of the pipeline on its own, on a generated 20,000-statement Alembic migration
-//! (`scripts/gen-migration.py`'s shape) and on a realistic Alembic history (fixtures/history):
-//! split, parse + lower, analyze (everything, as `migsafe::analyze`), rollback (the inverse of every
-//! statement against the evolving catalog) and each renderer; then the whole analysis at 5,000 /
-//! 10,000 / 20,000 / 40,000 statements, whose time per statement must stay flat.
+//! The pipeline through the public API, on a generated 20,000-statement Alembic migration
+//! (`scripts/gen-migration.py`'s shape) and on a realistic Alembic history (fixtures/history): the
+//! analysis (read, lower, the pass, the rollback, as `migsafe::analyze`) and each renderer; then
+//! the whole analysis at 5,000 / 10,000 / 20,000 / 40,000 statements, whose time per statement must
+//! stay flat.
 //!
-//! `cargo bench --bench pipeline`
+//! `cargo bench --bench pipeline`; with `RAYON_NUM_THREADS=1` the statements are lowered on one
+//! thread, which shows what lowering them in parallel is worth.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use migsafe::pg::types::TimeZone;
-use migsafe::{Catalog, Format, rollback};
+use migsafe::Format;
 use std::hint::black_box;
 
 /// The same text as scripts/gen-migration.py: about `n` statements, one transaction per revision,
@@ -59,34 +59,7 @@ fn stages(c: &mut Criterion, name: &str, sql: &str, samples: usize) {
     let mut g = c.benchmark_group(name);
     g.sample_size(samples);
     g.throughput(Throughput::Bytes(sql.len() as u64));
-    g.bench_function("split", |b| {
-        b.iter(|| migsafe::source::split::split(black_box(sql)))
-    });
-    g.bench_function("read", |b| b.iter(|| migsafe::source::read(black_box(sql))));
-    g.bench_function("parse_lower", |b| {
-        b.iter(|| migsafe::ir::read_ops(black_box(sql)))
-    });
     g.bench_function("analyze", |b| b.iter(|| migsafe::analyze(black_box(sql))));
-    let ops = migsafe::ir::read_ops(sql);
-    g.bench_function("rollback", |b| {
-        b.iter(|| {
-            let mut catalog = Catalog::new();
-            let mut steps = 0;
-            for op in black_box(&ops) {
-                let inverse = rollback::inverse(
-                    op,
-                    &rollback::Context {
-                        catalog: &catalog,
-                        timezone: &TimeZone::Unknown,
-                        pg_version: 15,
-                    },
-                );
-                steps += inverse.steps().len();
-                catalog.apply(op, true);
-            }
-            steps
-        })
-    });
     let report = migsafe::analyze(sql);
     for format in Format::ALL {
         g.bench_function(format!("render_{}", format.name()), |b| {

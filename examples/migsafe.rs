@@ -239,8 +239,9 @@ fn main() -> ExitCode {
 /// Builds the analyzer from the shared options and connects to --database; unknown rules,
 /// unreadable schemas and unreachable databases are usage, I/O or connection errors.
 fn analyzer(args: &AnalyzeArgs) -> Result<Ctx> {
+    let known = migsafe::rules();
     for id in args.only.iter().chain(&args.disable) {
-        if migsafe::rules::rule(id).is_none() {
+        if !known.iter().any(|r| r.id == id) {
             bail!("unknown rule {id} (`migsafe rules` lists them)");
         }
     }
@@ -439,32 +440,26 @@ fn rollback(file: &str, args: &AnalyzeArgs) -> Result<ExitCode> {
 }
 
 fn rules(id: Option<&str>) -> Result<ExitCode> {
+    let rules = migsafe::rules();
     let mut out = String::new();
     match id {
         None => {
-            let width = migsafe::rules::RULES
-                .iter()
-                .map(|e| e.rule.id.len())
-                .max()
-                .unwrap_or(0);
-            for e in migsafe::rules::RULES {
-                let severity = match e.rule.severity {
+            let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            for r in &rules {
+                let severity = match r.severity {
                     migsafe::Severity::Error => "error",
                     migsafe::Severity::Warning => "warning",
                     migsafe::Severity::Info => "info",
                 };
-                out.push_str(&format!(
-                    "{:<width$}  {severity:<7}  {}\n",
-                    e.rule.id, e.rule.summary
-                ));
+                out.push_str(&format!("{:<width$}  {severity:<7}  {}\n", r.id, r.summary));
             }
         }
-        Some(id) => match migsafe::rules::rule(id) {
-            Some(e) => out.push_str(&e.docs()),
+        Some(id) => match rules.iter().find(|r| r.id == id) {
+            Some(r) => out.push_str(&r.docs),
             None => {
-                let near: Vec<&str> = migsafe::rules::RULES
+                let near: Vec<&str> = rules
                     .iter()
-                    .map(|e| e.rule.id)
+                    .map(|r| r.id)
                     .filter(|r| r.contains(id) || id.contains(r))
                     .collect();
                 if near.is_empty() {

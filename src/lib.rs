@@ -21,17 +21,17 @@
 //! ```
 
 mod analyze;
-pub mod catalog;
+mod catalog;
 #[cfg(feature = "postgres")]
 pub mod db;
 mod error;
-pub mod ir;
+mod ir;
 mod parse;
-pub mod pg;
+mod pg;
 pub mod report;
-pub mod rollback;
-pub mod rules;
-pub mod source;
+mod rollback;
+mod rules;
+mod source;
 #[cfg(test)]
 mod test_fixtures;
 #[cfg(feature = "insta")]
@@ -39,15 +39,45 @@ pub mod testing;
 mod vocab;
 
 pub use analyze::{Analyzer, Facts, RuleSettings, Settings, SizeSettings, check_text};
-pub use catalog::Catalog;
+pub use catalog::{Catalog, Skipped, TableSize};
 pub use error::Error;
-pub use report::{Format, RenderOptions, Report, Risk, RuleInfo, Severity};
+pub use pg::duration::Rates;
+pub use pg::plan::Plan;
+pub use report::{Format, LockMode, RenderOptions, Report, Risk, RuleInfo, Severity};
 pub use source::Source;
 
 /// Analyses `sql` with default settings (PostgreSQL 15, no schema). Never fails: statements that
 /// cannot be read are reported as findings.
 pub fn analyze(sql: &str) -> Report {
     Analyzer::default().analyze_text("-", sql)
+}
+
+/// Hooks for the project's own differential tests and fuzz targets: not part of the API, and may
+/// change without notice.
+#[doc(hidden)]
+pub mod internals {
+    /// Byte ranges: (start, end).
+    pub type Ranges = Vec<(usize, usize)>;
+
+    /// Where psql's statements and meta-commands are in `text`, read on a connection whose
+    /// `standard_conforming_strings` starts as given: (start, end of the statement's own
+    /// text, before its `;`) of every statement but empty ones (`;` alone: psql sends them, the
+    /// server does nothing), and (start, end) of every meta-command, in bytes.
+    pub fn boundaries(text: &str, standard_conforming_strings: bool) -> (Ranges, Ranges) {
+        let split = crate::source::split::split_with(text, standard_conforming_strings);
+        let statements = split
+            .statements
+            .iter()
+            .filter(|s| s.kind != crate::source::RawKind::Empty)
+            .map(|s| (s.span.start_byte, s.body_end))
+            .collect();
+        let meta = split
+            .meta_commands
+            .iter()
+            .map(|m| (m.span.start_byte, m.span.end_byte))
+            .collect();
+        (statements, meta)
+    }
 }
 
 /// Every rule migsafe has, in alphabetical order of id, with its documentation.

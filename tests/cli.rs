@@ -352,13 +352,14 @@ fn rules_lists_every_rule_with_summary_and_severity() {
     let o = run(&["rules"], None);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    assert_eq!(out.lines().count(), migsafe::rules::RULES.len());
-    for e in migsafe::rules::RULES {
+    let rules = migsafe::rules();
+    assert_eq!(out.lines().count(), rules.len());
+    for r in &rules {
         let line = out
             .lines()
-            .find(|l| l.split_whitespace().next() == Some(e.rule.id))
-            .unwrap_or_else(|| panic!("{} not listed", e.rule.id));
-        assert!(line.contains(e.rule.summary), "{line}");
+            .find(|l| l.split_whitespace().next() == Some(r.id))
+            .unwrap_or_else(|| panic!("{} not listed", r.id));
+        assert!(line.contains(r.summary), "{line}");
     }
     let line = out
         .lines()
@@ -371,8 +372,10 @@ fn rules_lists_every_rule_with_summary_and_severity() {
 fn rules_rule_prints_its_docs() {
     let o = run(&["rules", "drop-column"], None);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let docs = migsafe::rules::rule("drop-column")
-        .map(|e| e.docs())
+    let docs = migsafe::rules()
+        .into_iter()
+        .find(|r| r.id == "drop-column")
+        .map(|r| r.docs)
         .unwrap_or_default();
     assert_eq!(stdout(&o), docs);
     assert!(docs.contains("## Why is this bad?"));

@@ -3,7 +3,6 @@
 
 mod common;
 
-use migsafe::source::split::split;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -123,88 +122,6 @@ fn plain_fixtures() {
     insta::glob!("../fixtures/plain", "*.sql", |path| {
         insta::assert_snapshot!(structure(path));
     });
-}
-
-/// Every byte outside the statements' spans is whitespace or part of a comment, and statements do not
-/// overlap: no text is lost or read twice.
-fn assert_no_lost_text(name: &str, text: &str) {
-    let s = split(text);
-    let mut covered = vec![false; text.len()];
-    let mut last_end = 0;
-    for st in &s.statements {
-        assert!(
-            st.span.start_byte >= last_end,
-            "{name}: statements overlap at byte {}",
-            st.span.start_byte
-        );
-        assert!(
-            st.span.end_byte > st.span.start_byte,
-            "{name}: empty span at {}",
-            st.span.start_byte
-        );
-        last_end = st.span.end_byte;
-        covered[st.span.start_byte..st.span.end_byte]
-            .iter_mut()
-            .for_each(|c| *c = true);
-    }
-    for c in &s.comments {
-        covered[c.span.start_byte..c.span.end_byte]
-            .iter_mut()
-            .for_each(|c| *c = true);
-    }
-    for (i, b) in text.bytes().enumerate() {
-        assert!(
-            covered[i] || b.is_ascii_whitespace(),
-            "{name}: byte {i} ({:?}) is outside every statement and comment",
-            b as char
-        );
-    }
-}
-
-#[test]
-fn no_text_is_lost_in_fixtures() {
-    let mut n = 0;
-    for dir in ["alembic", "django", "plain"] {
-        let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures")
-            .join(dir);
-        for entry in
-            std::fs::read_dir(&folder).unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
-        {
-            let path = entry.map(|e| e.path()).unwrap_or_default();
-            if path.extension().is_some_and(|e| e == "sql") {
-                let text = std::fs::read_to_string(&path)
-                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                assert_no_lost_text(&path.display().to_string(), &text);
-                n += 1;
-            }
-        }
-    }
-    assert!(n >= 15, "only {n} fixtures found");
-}
-
-#[test]
-fn no_text_is_lost_in_edge_cases() {
-    for text in [
-        "",
-        ";",
-        ";;;",
-        "-- only a comment",
-        "SELECT 1",
-        "SELECT 1;;\n;\n",
-        "/* unterminated comment",
-        "SELECT 'unterminated",
-        "SELECT $a$ unterminated",
-        "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1;",
-        "COPY t FROM stdin;\n1\t2\n",
-        "printed text\r\nwith CRLF\r\n\r\nSELECT 1;\r\n",
-        "don't\n\nSELECT 'x';\n\nwe can't; really\nSELECT 2;",
-        "\"unterminated identifier",
-        "SELECT 1; -- Running upgrade a -> b\nSELECT 2;",
-        "é; ü ; SELECT 'ö';",
-    ] {
-        assert_no_lost_text(&format!("{text:?}"), text);
-    }
 }
 
 /// A statement that destroys data is never claimed exactly reversible, in any fixture.

@@ -3,7 +3,6 @@
 //! panic, no stack overflow. (Memory: tests/hostile_memory.rs; speed: benches/ and
 //! scripts/bench-vs-squawk.sh, never timed tests.)
 
-use migsafe::source::split;
 use migsafe::{Error, Format, Report};
 
 /// Analyses `sql`, renders every format and the rollback script (all must succeed).
@@ -339,20 +338,18 @@ fn random_text_never_panics_and_splits_in_order() {
 
 /// The split's statements are in order, do not overlap, and lie on character boundaries.
 fn assert_in_order(text: &str, what: &str) {
-    let split = split::split(text);
+    let (statements, _) = migsafe::internals::boundaries(text, true);
     let mut end = 0;
-    for s in &split.statements {
-        let sp = s.span;
-        assert!(sp.start_byte >= end, "{what}: statements overlap: {sp:?}");
+    for &(start, body_end) in &statements {
+        assert!(start >= end, "{what}: statements overlap at {start}");
         assert!(
-            sp.start_byte <= s.body_end && s.body_end <= sp.end_byte,
-            "{what}: {sp:?}"
+            start <= body_end && body_end <= text.len(),
+            "{what}: {start}..{body_end}"
         );
-        assert!(sp.end_byte <= text.len(), "{what}: {sp:?}");
-        for at in [sp.start_byte, s.body_end, sp.end_byte] {
-            assert!(text.is_char_boundary(at), "{what}: {sp:?}");
+        for at in [start, body_end] {
+            assert!(text.is_char_boundary(at), "{what}: {start}..{body_end}");
         }
-        end = sp.end_byte;
+        end = body_end;
     }
 }
 

@@ -11,13 +11,13 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The statements' texts as migsafe cuts them (empty `;` left out).
+/// The statements' texts as the report gives them (empty `;` left out).
 fn statements(sql: &str) -> Vec<String> {
-    migsafe::source::split::split(sql)
+    migsafe::analyze(sql)
         .statements
-        .iter()
-        .filter(|s| s.kind != migsafe::source::RawKind::Empty)
-        .map(|s| sql[s.span.start_byte..s.span.end_byte].to_string())
+        .into_iter()
+        .filter(|s| s.kind != "empty")
+        .map(|s| s.sql)
         .collect()
 }
 
@@ -127,12 +127,8 @@ fn copy_data_is_read_before_the_rest_of_its_line() {
 #[test]
 fn meta_commands() {
     let sql = fixture("meta_commands.sql");
-    let split = migsafe::source::split::split(&sql);
-    let metas: Vec<&str> = split
-        .meta_commands
-        .iter()
-        .map(|m| &sql[m.span.start_byte..m.span.end_byte])
-        .collect();
+    let (_, meta) = migsafe::internals::boundaries(&sql, true);
+    let metas: Vec<&str> = meta.iter().map(|&(start, end)| &sql[start..end]).collect();
     assert_eq!(
         metas,
         [

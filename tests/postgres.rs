@@ -213,10 +213,10 @@ fn fixtures_round_trip() {
         let claimed = worst(report.statements.iter());
         let db = Scratch::new(&mut admin, "rt", None);
         let mut c = db.connect();
-        let schema_stmts: Vec<String> = migsafe::source::read(&schema)
+        let schema_stmts: Vec<String> = migsafe::analyze(&schema)
             .statements
-            .iter()
-            .map(|s| schema[s.span.start_byte..s.span.end_byte].to_string())
+            .into_iter()
+            .map(|s| s.sql)
             .collect();
         if let Err(e) = run_all(&mut c, schema_stmts.iter().map(String::as_str)) {
             failures.push(format!("{}: schema: {e}", path.display()));
@@ -329,20 +329,20 @@ fn rollback_works_after_a_stop_at_every_commit_unit() {
         let base = Scratch::new(&mut admin, "rt", None);
         {
             let mut c = base.connect();
-            let schema_stmts: Vec<String> = migsafe::source::read(&schema)
+            let schema_stmts: Vec<String> = migsafe::analyze(&schema)
                 .statements
-                .iter()
-                .map(|s| schema[s.span.start_byte..s.span.end_byte].to_string())
+                .into_iter()
+                .map(|s| s.sql)
                 .collect();
             run_all(&mut c, schema_stmts.iter().map(String::as_str))
                 .unwrap_or_else(|e| panic!("{}: schema: {e}", path.display()));
         }
         let rollback: Vec<String> = {
             let script = report.rollback_script();
-            migsafe::source::read(script)
+            migsafe::analyze(script)
                 .statements
-                .iter()
-                .map(|s| script[s.span.start_byte..s.span.end_byte].to_string())
+                .into_iter()
+                .map(|s| s.sql)
                 .filter(|s| !s.trim().is_empty())
                 .collect()
         };

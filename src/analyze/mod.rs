@@ -115,13 +115,11 @@ impl Analyzer {
             silenced.push(used);
         }
         let migration = Migration {
-            text,
             read: &read,
             ops: &ops,
             transactions: &transactions,
             inverses: &inverses,
             schema: &schema,
-            pg_version: self.settings.pg_version,
             downgrade: self.downgrade.as_deref(),
             silenced: &silenced,
         };

@@ -206,7 +206,7 @@ impl Catalog {
 
     /// Applies one statement. `in_migration` marks what it creates as created by the migration (false
     /// while loading a schema).
-    pub fn apply(&mut self, op: &Op, in_migration: bool) {
+    pub(crate) fn apply(&mut self, op: &Op, in_migration: bool) {
         match op {
             Op::CreateTable {
                 name,

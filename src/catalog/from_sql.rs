@@ -8,7 +8,9 @@ use rayon::prelude::*;
 /// A statement of a schema file that could not be read (and so is not in the catalog).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
+    /// The line the statement starts on.
     pub line: u32,
+    /// Why it could not be read.
     pub reason: String,
 }
 

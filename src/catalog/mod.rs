@@ -13,6 +13,14 @@ pub use from_sql::Skipped;
 use crate::ir::{ConstraintKind, Expr, Identity, QualName, TypeName};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// `schema.name` or `name` as a qualified name.
+fn qualified(table: &str) -> QualName {
+    match table.split_once('.') {
+        Some((schema, name)) => QualName::new(Some(schema), name),
+        None => QualName::new(None, table),
+    }
+}
+
 /// Tables, indexes and types of one database, keyed by schema-qualified name (`public` when the
 /// migration does not name a schema).
 #[derive(Debug, Clone, Default)]
@@ -296,57 +304,60 @@ impl Catalog {
     }
 
     /// Whether this catalog came from a schema (so absence means "does not exist").
-    pub fn schema_loaded(&self) -> bool {
+    pub(crate) fn schema_loaded(&self) -> bool {
         self.schema_loaded
     }
 
-    pub fn table(&self, name: &QualName) -> Option<&Table> {
+    pub(crate) fn table(&self, name: &QualName) -> Option<&Table> {
         get_normal(&self.tables, name)
     }
 
-    pub fn tables(&self) -> impl Iterator<Item = &Table> {
+    pub(crate) fn tables(&self) -> impl Iterator<Item = &Table> {
         self.tables.values()
     }
 
-    pub fn column(&self, table: &QualName, column: &str) -> Option<&Column> {
+    pub(crate) fn column(&self, table: &QualName, column: &str) -> Option<&Column> {
         self.table(table)?.columns.get(column)
     }
 
-    pub fn index(&self, name: &QualName) -> Option<&Index> {
+    pub(crate) fn index(&self, name: &QualName) -> Option<&Index> {
         get_normal(&self.indexes.by_name, name)
     }
 
     /// The indexes of a table.
-    pub fn indexes_of<'a>(&'a self, table: &QualName) -> impl Iterator<Item = &'a Index> + 'a {
+    pub(crate) fn indexes_of<'a>(
+        &'a self,
+        table: &QualName,
+    ) -> impl Iterator<Item = &'a Index> + 'a {
         self.indexes.of_normal(table)
     }
 
-    pub fn types(&self) -> impl Iterator<Item = &TypeDef> {
+    pub(crate) fn types(&self) -> impl Iterator<Item = &TypeDef> {
         self.types.values()
     }
 
-    pub fn type_def(&self, name: &QualName) -> Option<&TypeDef> {
+    pub(crate) fn type_def(&self, name: &QualName) -> Option<&TypeDef> {
         get_normal(&self.types, name)
     }
 
     /// Whether the schema or migration installed this extension.
-    pub fn has_extension(&self, name: &str) -> bool {
+    pub(crate) fn has_extension(&self, name: &str) -> bool {
         self.extensions.contains(name)
     }
 
     /// Names of the functions the schema or migration created.
-    pub fn functions(&self) -> impl Iterator<Item = &String> {
+    pub(crate) fn functions(&self) -> impl Iterator<Item = &String> {
         self.functions.keys()
     }
 
     /// Volatility of a function the schema or migration declared: `Some(true)` for VOLATILE.
-    pub fn function_volatile(&self, name: &str) -> Option<bool> {
+    pub(crate) fn function_volatile(&self, name: &str) -> Option<bool> {
         self.functions.get(name).copied()
     }
 
     /// Whether the table existed before the migration (as far as anyone can tell: without a schema, a
     /// table the migration did not create is assumed to exist).
-    pub fn pre_existing(&self, name: &QualName) -> bool {
+    pub(crate) fn pre_existing(&self, name: &QualName) -> bool {
         match self.table(name) {
             Some(t) => !t.created_in_migration,
             None => {
@@ -356,7 +367,7 @@ impl Catalog {
     }
 
     /// A validated CHECK constraint on the table proving `column IS NOT NULL`.
-    pub fn has_not_null_check(&self, table: &QualName, column: &str) -> bool {
+    pub(crate) fn has_not_null_check(&self, table: &QualName, column: &str) -> bool {
         self.table(table).is_some_and(|t| {
             t.constraints.iter().any(|c| {
                 c.validated
@@ -366,7 +377,7 @@ impl Catalog {
     }
 
     /// Foreign keys of other tables that reference `table`: (referencing table, constraint).
-    pub fn referencing<'a>(
+    pub(crate) fn referencing<'a>(
         &'a self,
         table: &QualName,
     ) -> impl Iterator<Item = (&'a Table, &'a ConstraintInfo)> + 'a {
@@ -383,14 +394,14 @@ impl Catalog {
     }
 
     /// Whether some valid index of `table` starts with `column` (so a filter on it needs no scan).
-    pub fn has_index_leading(&self, table: &QualName, column: &str) -> bool {
+    pub(crate) fn has_index_leading(&self, table: &QualName, column: &str) -> bool {
         self.indexes_of(table)
             .any(|i| i.valid && !i.partial && i.columns.first().is_some_and(|c| c == column))
     }
 
     /// Whether a valid, non-partial index of `table` starts with exactly `columns` in some order
     /// (so looking rows up by them, as a foreign key's checks do, needs no scan).
-    pub fn has_index_on(&self, table: &QualName, columns: &[String]) -> bool {
+    pub(crate) fn has_index_on(&self, table: &QualName, columns: &[String]) -> bool {
         !columns.is_empty()
             && self.indexes_of(table).any(|i| {
                 i.valid
@@ -403,17 +414,29 @@ impl Catalog {
     }
 
     /// The size of a pre-existing table on the database the catalog was read from.
-    pub fn size(&self, table: &QualName) -> Option<TableSize> {
+    pub(crate) fn size(&self, table: &QualName) -> Option<TableSize> {
         get_normal(&self.sizes, table).copied()
     }
 
-    /// Records a table's size (the database introspection does; so can an embedder that knows).
-    pub fn set_size(&mut self, table: &QualName, size: TableSize) {
+    /// Records a table's size (the database introspection does).
+    pub(crate) fn set_size(&mut self, table: &QualName, size: TableSize) {
         self.sizes.insert(normal(table), size);
     }
 
+    /// Records the size of `table` (`schema.name`, or `name` in `public`), as an embedder that
+    /// knows it may: findings about table-sized work then state their estimated duration, and
+    /// their risk follows it.
+    pub fn set_table_size(&mut self, table: &str, size: TableSize) {
+        self.set_size(&qualified(table), size);
+    }
+
+    /// The recorded size of `table` (`schema.name`, or `name` in `public`).
+    pub fn table_size(&self, table: &str) -> Option<TableSize> {
+        self.size(&qualified(table))
+    }
+
     /// Marks an index INVALID (left by a failed concurrent build): it exists but serves no query.
-    pub fn set_index_invalid(&mut self, index: &QualName) {
+    pub(crate) fn set_index_invalid(&mut self, index: &QualName) {
         self.indexes.set_invalid(&normal(index));
     }
 

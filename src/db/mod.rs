@@ -22,6 +22,9 @@ pub mod explain;
 pub mod introspect;
 pub mod verify;
 
+#[cfg(test)]
+mod introspect_tests;
+
 use crate::analyze::{Analyzer, Facts};
 use crate::error::Error;
 use crate::report::{DatabaseReport, Report};

@@ -836,8 +836,8 @@ impl Op {
 }
 
 /// Reads every statement of `text` into an [`Op`] (split, sqlparser, lowering, keyword fallback)
-/// without analysing them: the benches time this stage on its own and a fuzz target exercises it.
-#[doc(hidden)]
+/// without analysing them.
+#[cfg(test)]
 pub fn read_ops(text: &str) -> Vec<Op> {
     let read = crate::source::read(text);
     read.statements

@@ -9,5 +9,5 @@ mod inverse;
 mod script;
 
 pub(crate) use compare::{downgrade_differences, statement_diff};
-pub use inverse::{Context, Inverse, Step, bookkeeping_inverse, inverse};
+pub use inverse::{Context, Inverse, bookkeeping_inverse, inverse};
 pub(crate) use script::{RevisionInfo, Unit, script};

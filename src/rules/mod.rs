@@ -219,16 +219,6 @@ impl Ctx<'_> {
         self.later().iter().any(pred)
     }
 
-    /// The statements before this one.
-    pub fn earlier(&self) -> &[Op] {
-        self.ops.get(..self.index).unwrap_or(&[])
-    }
-
-    /// The strongest lock this statement takes on a pre-existing table.
-    pub fn lock(&self) -> Option<LockMode> {
-        self.effect.strongest()
-    }
-
     /// The lock this statement takes on `table` (normalised name), if it existed before.
     pub fn lock_on(&self, table: &QualName) -> Option<LockMode> {
         self.effect
@@ -242,9 +232,6 @@ impl Ctx<'_> {
 /// Everything a migration-level check may look at: the whole migration, once every statement's own
 /// checks have run.
 pub struct Migration<'a> {
-    /// The migration's text and how it was read (statements with their spans and ignore
-    /// directives, revisions).
-    pub text: &'a str,
     /// The statements and revisions read from `text`.
     pub read: &'a crate::source::Read,
     /// Every statement, lowered.
@@ -255,8 +242,6 @@ pub struct Migration<'a> {
     pub inverses: &'a [crate::rollback::Inverse],
     /// The schema before the migration.
     pub schema: &'a Catalog,
-    /// The PostgreSQL major version the migration will run on.
-    pub pg_version: u32,
     /// The author's own downgrade export, when one was given.
     pub downgrade: Option<&'a str>,
     /// Per statement: the `-- migsafe: ignore` directives that silenced a finding of its own

@@ -95,6 +95,7 @@ impl Token {
 }
 
 /// The tokens of `text`, lexed with `standard_conforming_strings` as given throughout.
+#[cfg(test)]
 pub fn tokens(text: &str, standard_conforming_strings: bool) -> Vec<Token> {
     Lexer::new(text, standard_conforming_strings).collect()
 }
@@ -208,11 +209,6 @@ impl<'a> Lexer<'a> {
     /// The setting plain strings are read with.
     pub fn standard_conforming_strings(&self) -> bool {
         self.standard_conforming_strings
-    }
-
-    /// Where the next token starts.
-    pub fn position(&self) -> usize {
-        self.pos
     }
 
     /// Goes on lexing from `pos` (which the caller knows to start a token, e.g. the line after

@@ -18,11 +18,14 @@ use std::ops::Range;
 /// A migration to analyse: its name (a path, or `-` for standard input) and its text.
 #[derive(Debug, Clone)]
 pub struct Source<'a> {
+    /// The name reports give it: a path, or `-`/`<stdin>` for standard input.
     pub name: String,
+    /// The migration's SQL.
     pub text: &'a str,
 }
 
 impl<'a> Source<'a> {
+    /// A migration named `name` holding `text`.
     pub fn new(name: impl Into<String>, text: &'a str) -> Self {
         Source {
             name: name.into(),
@@ -49,8 +52,6 @@ pub struct SourceStatement {
 #[derive(Debug, Clone)]
 pub struct RevisionStep {
     pub marker: Marker,
-    /// Where the `-- Running …` comment is.
-    pub span: Span,
     pub statements: Vec<usize>,
 }
 
@@ -59,8 +60,6 @@ pub struct RevisionStep {
 pub struct Read {
     pub statements: Vec<SourceStatement>,
     pub revisions: Vec<RevisionStep>,
-    /// psql meta-commands (`\set`, `\i file`, …): psql runs them, the server never sees them.
-    pub meta_commands: Vec<split::MetaCommand>,
 }
 
 /// Splits the text as psql reads it on a connection whose `standard_conforming_strings` is on
@@ -97,7 +96,6 @@ pub fn read_with(text: &str, standard_conforming_strings: bool) -> Read {
             starts.push((c.before_statement, revisions.len()));
             revisions.push(RevisionStep {
                 marker: m,
-                span: c.span,
                 statements: Vec::new(),
             });
             continue;
@@ -149,7 +147,6 @@ pub fn read_with(text: &str, standard_conforming_strings: bool) -> Read {
     Read {
         statements,
         revisions,
-        meta_commands: split.meta_commands,
     }
 }
 

@@ -93,6 +93,9 @@ pub struct Split {
     pub comments: Vec<Comment>,
     /// psql's meta-commands, in order.
     pub meta_commands: Vec<MetaCommand>,
+    /// COPY data outside its statement's span: psql reads it before the rest of the line the
+    /// COPY's `;` is on, so when SQL follows that `;`, the data lies between later statements.
+    pub detached_copy_data: Vec<Range<usize>>,
 }
 
 /// First words of SQL commands (https://www.postgresql.org/docs/current/sql-commands.html): a
@@ -159,6 +162,7 @@ fn is_command(word: &str) -> bool {
 
 /// Splits `text` as psql reads a file on a connection whose `standard_conforming_strings` is on
 /// (the server's default since PostgreSQL 9.1).
+#[cfg(test)]
 pub fn split(text: &str) -> Split {
     split_with(text, true)
 }
@@ -540,6 +544,7 @@ impl<'a> Splitter<'a> {
             // What follows the `;` on its line is read as SQL; psql reads it after the data,
             // which the lexer then skips when it reaches that line's end.
             self.pending_data = Some(line_end..data_end);
+            self.out.detached_copy_data.push(line_end..data_end);
             semicolon_end
         }
     }
@@ -1124,5 +1129,80 @@ mod tests {
         let body = "x".repeat(1 << 20);
         let sql = format!("SELECT '{body}'; SELECT 2;");
         assert_eq!(split(&sql).statements.len(), 2);
+    }
+
+    /// Every byte outside the statements' spans is whitespace or part of a comment, and statements do not
+    /// overlap: no text is lost or read twice.
+    fn assert_no_lost_text(name: &str, text: &str) {
+        let s = split(text);
+        let mut covered = vec![false; text.len()];
+        let mut last_end = 0;
+        for st in &s.statements {
+            assert!(
+                st.span.start_byte >= last_end,
+                "{name}: statements overlap at byte {}",
+                st.span.start_byte
+            );
+            assert!(
+                st.span.end_byte > st.span.start_byte,
+                "{name}: empty span at {}",
+                st.span.start_byte
+            );
+            last_end = st.span.end_byte;
+            covered[st.span.start_byte..st.span.end_byte]
+                .iter_mut()
+                .for_each(|c| *c = true);
+        }
+        for c in &s.comments {
+            covered[c.span.start_byte..c.span.end_byte]
+                .iter_mut()
+                .for_each(|c| *c = true);
+        }
+        for m in &s.meta_commands {
+            covered[m.span.start_byte..m.span.end_byte]
+                .iter_mut()
+                .for_each(|c| *c = true);
+        }
+        for d in &s.detached_copy_data {
+            covered[d.clone()].iter_mut().for_each(|c| *c = true);
+        }
+        for (i, b) in text.bytes().enumerate() {
+            assert!(
+                covered[i] || b.is_ascii_whitespace(),
+                "{name}: byte {i} ({:?}) is outside every statement and comment",
+                b as char
+            );
+        }
+    }
+
+    #[test]
+    fn no_text_is_lost_in_fixtures() {
+        for (name, text) in crate::test_fixtures::texts() {
+            assert_no_lost_text(&name, &text);
+        }
+    }
+
+    #[test]
+    fn no_text_is_lost_in_edge_cases() {
+        for text in [
+            "",
+            ";",
+            ";;;",
+            "-- only a comment",
+            "SELECT 1",
+            "SELECT 1;;\n;\n",
+            "/* unterminated comment",
+            "SELECT 'unterminated",
+            "SELECT $a$ unterminated",
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1;",
+            "COPY t FROM stdin;\n1\t2\n",
+            "printed text\r\nwith CRLF\r\n\r\nSELECT 1;\r\n",
+            "don't\n\nSELECT 'x';\n\nwe can't; really\nSELECT 2;",
+            "\"unterminated identifier",
+            "SELECT 1; -- Running upgrade a -> b\nSELECT 2;",
+            "é; ü ; SELECT 'ö';",
+        ] {
+            assert_no_lost_text(&format!("{text:?}"), text);
+        }
     }
 }

@@ -4,11 +4,8 @@
 
 pub mod pg;
 
-use migsafe::catalog::TableSize;
-use migsafe::ir::QualName;
-use migsafe::pg::plan::Plan;
 use migsafe::report::Observed;
-use migsafe::{Analyzer, Catalog, Facts, Report, Settings, Source};
+use migsafe::{Analyzer, Catalog, Facts, Plan, Report, Settings, Source, TableSize};
 use std::path::Path;
 
 /// The line that separates a fixture's schema (above) from its migration (below).
@@ -50,7 +47,7 @@ pub fn fixture_analyzer(path: &Path) -> Result<(Analyzer, String, String), Strin
             for l in schema.lines() {
                 if let Some(v) = l.trim().strip_prefix("-- size:") {
                     let (table, size) = parse_size(v).ok_or(format!("bad size line: {l}"))?;
-                    catalog.set_size(&table, size);
+                    catalog.set_table_size(table, size);
                 }
             }
             analyzer = analyzer.schema(catalog);
@@ -101,18 +98,14 @@ pub fn fixture_analyzer(path: &Path) -> Result<(Analyzer, String, String), Strin
 }
 
 /// `public.runs 500000 80000000 95000000`
-fn parse_size(v: &str) -> Option<(QualName, TableSize)> {
+fn parse_size(v: &str) -> Option<(&str, TableSize)> {
     let mut it = v.split_whitespace();
     let table = it.next()?;
-    let (schema, name) = match table.split_once('.') {
-        Some((s, n)) => (Some(s), n),
-        None => (None, table),
-    };
     let rows = it.next()?.parse().ok()?;
     let heap_bytes = it.next()?.parse().ok()?;
     let total_bytes = it.next()?.parse().ok()?;
     Some((
-        QualName::new(schema, name),
+        table,
         TableSize {
             rows,
             heap_bytes,

@@ -16,20 +16,8 @@ pub struct Boundaries {
 
 /// migsafe's boundaries of `text`.
 pub fn ours(text: &str) -> Boundaries {
-    let split = migsafe::source::split::split(text);
-    Boundaries {
-        statements: split
-            .statements
-            .iter()
-            .filter(|s| s.kind != migsafe::source::RawKind::Empty)
-            .map(|s| (s.span.start_byte, s.body_end))
-            .collect(),
-        meta: split
-            .meta_commands
-            .iter()
-            .map(|m| (m.span.start_byte, m.span.end_byte))
-            .collect(),
-    }
+    let (statements, meta) = migsafe::internals::boundaries(text, true);
+    Boundaries { statements, meta }
 }
 
 /// The judge process.

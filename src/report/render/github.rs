@@ -9,6 +9,7 @@ use super::count;
 use crate::report::{Report, Severity};
 use std::fmt::Write;
 
+/// GitHub Actions workflow commands (`::error file=…,line=…::…`) for the findings of `r`.
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
     let file = escape_property(&r.source);

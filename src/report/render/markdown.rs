@@ -13,6 +13,7 @@ use crate::report::{Report, Risk, StatementReport};
 use std::collections::HashMap;
 use std::fmt::Write;
 
+/// A pull-request comment for `r`: summary table, findings, failure modes, collapsed rollback.
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
     let sm = &r.summary;
