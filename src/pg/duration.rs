@@ -16,7 +16,10 @@
 
 use crate::catalog::{Catalog, TableSize};
 use crate::ir::{AlterAction, ConstraintKind, Op, QualName};
+use crate::pg::LockMode;
 use crate::pg::effect::Effect;
+use crate::report::Observed;
+use crate::vocab::Risk;
 
 /// Bytes per second of each kind of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +130,31 @@ fn work_of(op: &Op, catalog: &Catalog) -> Work {
     }
 }
 
+/// The risk of a statement as its verification run (`--verify`) measured it, which replaces the
+/// estimate from table sizes: how long it held a lock that blocks writes (one it took, or `held`,
+/// the strongest its transaction held already), on the `risk_of` scale of seconds (the analysis'
+/// size settings). `Risk::None` when it blocked no writes. `None` when the run says nothing about
+/// the statement's duration: not run, run in another form (CONCURRENTLY removed), or failed before
+/// it finished for a reason other than a cancellation (a cancelled statement ran at least that
+/// long, which is what counts).
+pub fn observed_risk(
+    observed: &Observed,
+    held: Option<LockMode>,
+    risk_of: impl Fn(f64) -> Risk,
+) -> Option<Risk> {
+    if observed.skipped.is_some()
+        || observed.ran_as.is_some()
+        || (observed.error.is_some() && observed.cancelled.is_none())
+    {
+        return None;
+    }
+    let strongest = observed.locks.iter().map(|l| l.mode).max().max(held);
+    if !strongest.is_some_and(LockMode::blocks_writes) {
+        return Some(Risk::None);
+    }
+    Some(risk_of(observed.duration_ms / 1000.0))
+}
+
 /// "2.3 M rows, 350 MB"
 pub fn describe_size(size: &TableSize) -> String {
     format!("{} rows, {}", count(size.rows), bytes(size.total_bytes))
@@ -154,7 +182,8 @@ fn count(n: u64) -> String {
     }
 }
 
-fn bytes(n: u64) -> String {
+/// "8 kB", "350 MB", "3.0 GB"
+pub(crate) fn bytes(n: u64) -> String {
     const K: f64 = 1024.0;
     let f = n as f64;
     if f < K * K {
@@ -231,6 +260,68 @@ mod tests {
             ..Effect::default()
         };
         assert_eq!(secs("UPDATE u SET a = 1;", &other), None);
+    }
+
+    #[test]
+    fn observed_durations_under_a_blocking_lock_decide_the_risk() {
+        use crate::report::LockReport;
+        let scale = |s: f64| {
+            if s < 1.0 {
+                Risk::Low
+            } else if s < 60.0 {
+                Risk::High
+            } else {
+                Risk::Critical
+            }
+        };
+        let update = Observed {
+            locks: vec![LockReport {
+                table: "public.runs".to_string(),
+                mode: LockMode::RowExclusiveLock,
+            }],
+            duration_ms: 16_500.0,
+            ..Observed::default()
+        };
+        // An UPDATE after an ADD COLUMN in its transaction holds ACCESS EXCLUSIVE for 16.5 s.
+        assert_eq!(
+            observed_risk(&update, Some(LockMode::AccessExclusiveLock), scale),
+            Some(Risk::High)
+        );
+        // Alone it blocks no writes.
+        assert_eq!(observed_risk(&update, None, scale), Some(Risk::None));
+        let quick = Observed {
+            duration_ms: 3.0,
+            ..update.clone()
+        };
+        assert_eq!(
+            observed_risk(&quick, Some(LockMode::AccessExclusiveLock), scale),
+            Some(Risk::Low)
+        );
+        let failed = Observed {
+            error: Some("ERROR: … (23502)".to_string()),
+            ..update.clone()
+        };
+        assert_eq!(
+            observed_risk(&failed, Some(LockMode::AccessExclusiveLock), scale),
+            None
+        );
+        let cancelled = Observed {
+            cancelled: Some("statement timeout".to_string()),
+            duration_ms: 600_000.0,
+            ..failed
+        };
+        assert_eq!(
+            observed_risk(&cancelled, Some(LockMode::AccessExclusiveLock), scale),
+            Some(Risk::Critical)
+        );
+        let skipped = Observed {
+            skipped: Some("VACUUM cannot run inside a transaction block".to_string()),
+            ..Observed::default()
+        };
+        assert_eq!(
+            observed_risk(&skipped, Some(LockMode::AccessExclusiveLock), scale),
+            None
+        );
     }
 
     #[test]

@@ -212,6 +212,10 @@ pub struct Observed {
     /// The server's error, when the statement failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why the server cancelled the statement before it finished (a timeout or the time budget),
+    /// when it did: then `error` holds the server's message and the data did not decide.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<String>,
     /// Where what the server did differs from migsafe's prediction, in words.
     pub differences: Vec<String>,
 }

@@ -1,0 +1,511 @@
+//! The transactions migsafe opens on the copy, and what holds inside them whatever a statement of
+//! the migration does:
+//!
+//! - Every statement goes to the server alone, in the extended protocol (Parse, Bind, Execute),
+//!   whose parser refuses a second command in one message: no text migsafe sends runs as a batch.
+//! - After each statement the session must still be in migsafe's own transaction (the same backend
+//!   and transaction start time) with the same session user, or the run stops.
+//! - `lock_timeout`, `statement_timeout` and `idle_in_transaction_session_timeout` are set again
+//!   (`SET LOCAL`) before every statement, so a `RESET ALL`, `SET` or `set_config()` in the
+//!   migration lasts at most until the statement that made it ends; and no statement can lift the
+//!   `statement_timeout` it started with (the server arms that timer when the statement starts).
+//! - The transaction exports its snapshot (`pg_export_snapshot()`), which makes the server refuse
+//!   `PREPARE TRANSACTION`.
+//! - Between migsafe's transactions the session is `default_transaction_read_only`.
+
+use super::{db_error, error_text};
+use crate::error::Error;
+use postgres::Client;
+use std::time::{Duration, Instant};
+
+/// migsafe's limits in each of its transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// `statement_timeout` of migsafe's own reads (and EXPLAIN).
+    pub statement_ms: u64,
+    pub lock_ms: u64,
+    pub idle_ms: u64,
+}
+
+/// The time all the database work of one analysis may take.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    started: Instant,
+    total: Duration,
+}
+
+impl Budget {
+    pub(crate) fn new(total_ms: u64) -> Budget {
+        Budget {
+            started: Instant::now(),
+            total: Duration::from_millis(total_ms.max(1)),
+        }
+    }
+
+    pub(crate) fn total_ms(&self) -> u64 {
+        self.total.as_millis() as u64
+    }
+
+    pub(crate) fn remaining_ms(&self) -> u64 {
+        self.total
+            .saturating_sub(self.started.elapsed())
+            .as_millis() as u64
+    }
+
+    /// `ms`, or what remains of the budget when that is less; and whether the budget decided.
+    pub(crate) fn cap(&self, ms: u64) -> (u64, bool) {
+        let left = self.remaining_ms().max(1);
+        if left < ms { (left, true) } else { (ms, false) }
+    }
+}
+
+/// Whether a transaction may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+/// Who the statements of a transaction run as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RunAs {
+    /// The connecting user.
+    Connecting,
+    /// `SET SESSION AUTHORIZATION role`: the server judges every `SET ROLE` as it would for a
+    /// session of that role (the connecting user is a superuser).
+    Session(String),
+    /// `SET ROLE role`, when the connecting user cannot change the session user: statements that
+    /// change the role are not run.
+    Role(String),
+}
+
+/// How the server ended a statement it did not finish.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Failure {
+    /// The server's message with its SQLSTATE, on one line.
+    pub text: String,
+    pub code: String,
+}
+
+/// A statement that ran, or the server's refusal.
+#[derive(Debug, Clone)]
+pub(crate) struct Ran {
+    pub duration: Duration,
+    pub result: Result<(), Failure>,
+    /// Whether the budget, not the per-statement limit, set the statement's timeout.
+    pub budget_timeout: bool,
+}
+
+/// What the check after a statement saw.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Seen {
+    pub current_user: String,
+    /// migsafe's limits the statement changed (set again before the next one).
+    pub changed: Vec<&'static str>,
+}
+
+/// One of migsafe's transactions: rolled back when dropped.
+pub(crate) struct Tx<'c> {
+    client: &'c mut Client,
+    pid: i32,
+    started: String,
+    session_user: String,
+    access: Access,
+    limits: Limits,
+    budget: Budget,
+    run_as: RunAs,
+    budget_timeout: bool,
+    /// The `statement_timeout` set for the current statement.
+    armed_ms: u64,
+    open: bool,
+}
+
+impl<'c> Tx<'c> {
+    /// Starts a transaction with migsafe's limits, its snapshot exported.
+    pub(crate) fn begin(
+        client: &'c mut Client,
+        access: Access,
+        limits: Limits,
+        budget: Budget,
+    ) -> Result<Tx<'c>, Error> {
+        let start = match access {
+            Access::ReadOnly => "START TRANSACTION READ ONLY",
+            Access::ReadWrite => "START TRANSACTION READ WRITE",
+        };
+        client
+            .execute_typed(start, &[])
+            .map_err(|e| db_error("starting a transaction", &e))?;
+        let mut tx = Tx {
+            client,
+            pid: 0,
+            started: String::new(),
+            session_user: String::new(),
+            access,
+            limits,
+            budget,
+            run_as: RunAs::Connecting,
+            budget_timeout: false,
+            armed_ms: 0,
+            open: true,
+        };
+        let row = tx
+            .client
+            .query_one(
+                "SELECT pg_backend_pid(), transaction_timestamp()::text, session_user::text, pg_export_snapshot()",
+                &[],
+            )
+            .map_err(|e| db_error("starting a transaction", &e))?;
+        tx.pid = row
+            .try_get(0)
+            .map_err(|e| db_error("starting a transaction", &e))?;
+        tx.started = row
+            .try_get(1)
+            .map_err(|e| db_error("starting a transaction", &e))?;
+        tx.session_user = row
+            .try_get(2)
+            .map_err(|e| db_error("starting a transaction", &e))?;
+        tx.arm(limits.statement_ms)?;
+        Ok(tx)
+    }
+
+    pub(crate) fn run_as(&self) -> &RunAs {
+        &self.run_as
+    }
+
+    /// Sets migsafe's limits for the next statement: its `statement_timeout` is `statement_ms`, or
+    /// what remains of the budget.
+    pub(crate) fn arm(&mut self, statement_ms: u64) -> Result<(), Error> {
+        let (ms, by_budget) = self.budget.cap(statement_ms);
+        self.budget_timeout = by_budget;
+        self.armed_ms = ms;
+        let values = [
+            ms.to_string(),
+            self.limits.lock_ms.to_string(),
+            self.limits.idle_ms.max(1).to_string(),
+        ];
+        self.client
+            .execute(
+                "SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true),
+                        set_config('idle_in_transaction_session_timeout', $3, true)",
+                &[&values[0], &values[1], &values[2]],
+            )
+            .map_err(|e| db_error("setting migsafe's limits", &e))?;
+        Ok(())
+    }
+
+    /// Checks that the session is still in this transaction, as the expected users, with
+    /// migsafe's limits (a limit the last statement changed is named; [`Tx::arm`] sets it again).
+    pub(crate) fn check(&mut self) -> Result<Seen, Error> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT pg_backend_pid(), transaction_timestamp()::text, session_user::text, current_user::text,
+                        current_setting('transaction_read_only'),
+                        (SELECT array_agg(setting::int8 ORDER BY name) FROM pg_settings
+                         WHERE name IN ('idle_in_transaction_session_timeout', 'lock_timeout', 'statement_timeout'))",
+                &[],
+            )
+            .map_err(|e| {
+                Error::Database {
+                    message: format!(
+                        "the session is no longer in migsafe's transaction ({}); nothing was committed",
+                        error_text(&e)
+                    ),
+                }
+            })?;
+        let get = |i: usize| -> Result<String, Error> {
+            row.try_get::<_, String>(i)
+                .map_err(|e| db_error("checking the transaction", &e))
+        };
+        let pid: i32 = row
+            .try_get(0)
+            .map_err(|e| db_error("checking the transaction", &e))?;
+        if pid != self.pid || get(1)? != self.started {
+            self.open = false;
+            return Err(Error::Database {
+                message: "the session left migsafe's transaction (it ended or was replaced): the run stopped; what ran in it was rolled back".to_string(),
+            });
+        }
+        let (session_user, current_user) = (get(2)?, get(3)?);
+        let expected_session = match &self.run_as {
+            RunAs::Session(r) => r.as_str(),
+            _ => self.session_user.as_str(),
+        };
+        if session_user != expected_session {
+            return Err(Error::Database {
+                message: format!(
+                    "the session user changed to {session_user} (migsafe ran the migration as {expected_session}): the run stopped; nothing was committed"
+                ),
+            });
+        }
+        if let RunAs::Role(r) = &self.run_as {
+            if &current_user != r {
+                return Err(Error::Database {
+                    message: format!(
+                        "the current role changed to {current_user} (migsafe ran the migration as role {r}): the run stopped; nothing was committed"
+                    ),
+                });
+            }
+        }
+        if self.access == Access::ReadOnly && get(4)? != "on" {
+            return Err(Error::Database {
+                message: "migsafe's read-only transaction became read-write: the run stopped; nothing was committed".to_string(),
+            });
+        }
+        // In pg_settings' order: idle_in_transaction_session_timeout, lock_timeout, statement_timeout.
+        let now: Vec<i64> = row
+            .try_get(5)
+            .map_err(|e| db_error("checking the transaction", &e))?;
+        let expected = [
+            (
+                "idle_in_transaction_session_timeout",
+                self.limits.idle_ms.max(1),
+            ),
+            ("lock_timeout", self.limits.lock_ms),
+            ("statement_timeout", self.armed_ms),
+        ];
+        let changed = expected
+            .iter()
+            .zip(&now)
+            .filter(|((_, want), now)| **now != *want as i64)
+            .map(|((name, _), _)| *name)
+            .collect();
+        Ok(Seen {
+            current_user,
+            changed,
+        })
+    }
+
+    /// Runs one statement of the migration (or of its rollback) under a savepoint, with
+    /// `statement_ms` as its `statement_timeout` (capped by the budget): the server's refusal is a
+    /// [`Failure`] and the transaction goes on; a lost connection or a transaction the statement
+    /// ended is an error.
+    pub(crate) fn run(&mut self, sql: &str, statement_ms: u64) -> Result<Ran, Error> {
+        self.arm(statement_ms)?;
+        self.own("SAVEPOINT migsafe_statement")?;
+        let started = Instant::now();
+        let result = self.client.execute_typed(sql, &[]);
+        let duration = started.elapsed();
+        let result = match result {
+            Ok(_) => {
+                self.own("RELEASE SAVEPOINT migsafe_statement")?;
+                Ok(())
+            }
+            Err(e) if self.client.is_closed() || super::is_fatal(&e) => {
+                self.open = false;
+                return Err(db_error("the connection was lost", &e));
+            }
+            Err(e) => {
+                let failure = Failure {
+                    text: error_text(&e),
+                    code: e.code().map(|c| c.code().to_string()).unwrap_or_default(),
+                };
+                self.own("ROLLBACK TO SAVEPOINT migsafe_statement")?;
+                Err(failure)
+            }
+        };
+        Ok(Ran {
+            duration,
+            result,
+            budget_timeout: self.budget_timeout,
+        })
+    }
+
+    /// Runs a statement whose result is one JSON column (`EXPLAIN (FORMAT JSON) …`) under a
+    /// savepoint, as [`Tx::run`] does, and returns the column's text.
+    pub(crate) fn json(
+        &mut self,
+        sql: &str,
+        statement_ms: u64,
+    ) -> Result<Result<String, Failure>, Error> {
+        self.arm(statement_ms)?;
+        self.own("SAVEPOINT migsafe_statement")?;
+        let result = self.client.query_typed(sql, &[]);
+        let text = match result {
+            Ok(rows) => {
+                self.own("RELEASE SAVEPOINT migsafe_statement")?;
+                let mut text = String::new();
+                for r in rows {
+                    let part: JsonText = r
+                        .try_get(0)
+                        .map_err(|e| db_error("reading EXPLAIN output", &e))?;
+                    text.push_str(&part.0);
+                }
+                Ok(text)
+            }
+            Err(e) if self.client.is_closed() || super::is_fatal(&e) => {
+                self.open = false;
+                return Err(db_error("the connection was lost", &e));
+            }
+            Err(e) => {
+                let failure = Failure {
+                    text: error_text(&e),
+                    code: e.code().map(|c| c.code().to_string()).unwrap_or_default(),
+                };
+                self.own("ROLLBACK TO SAVEPOINT migsafe_statement")?;
+                Err(failure)
+            }
+        };
+        Ok(text)
+    }
+
+    /// One of migsafe's own statements; its failure means the transaction is not migsafe's any more.
+    fn own(&mut self, sql: &str) -> Result<(), Error> {
+        self.client.execute_typed(sql, &[]).map(|_| ()).map_err(|e| {
+            if self.client.is_closed() {
+                self.open = false;
+            }
+            Error::Database {
+                message: format!(
+                    "the session is no longer in migsafe's transaction ({}): the run stopped; nothing was committed",
+                    error_text(&e)
+                ),
+            }
+        })
+    }
+
+    /// Runs the rest of the transaction as `role`: with `SET SESSION AUTHORIZATION` when the
+    /// connecting user may (a superuser), else with `SET ROLE`. Both end with the transaction.
+    pub(crate) fn assume(&mut self, role: &str) -> Result<RunAs, Error> {
+        let quoted = crate::ir::quote_ident(role);
+        self.own("SAVEPOINT migsafe_role")?;
+        let session = self
+            .client
+            .execute_typed(&format!("SET LOCAL SESSION AUTHORIZATION {quoted}"), &[]);
+        self.run_as = match session {
+            Ok(_) => {
+                self.own("RELEASE SAVEPOINT migsafe_role")?;
+                RunAs::Session(role.to_string())
+            }
+            Err(_) => {
+                self.own("ROLLBACK TO SAVEPOINT migsafe_role")?;
+                self.client
+                    .execute_typed(&format!("SET LOCAL ROLE {quoted}"), &[])
+                    .map_err(|e| db_error(&format!("SET ROLE {role}"), &e))?;
+                RunAs::Role(role.to_string())
+            }
+        };
+        Ok(self.run_as.clone())
+    }
+
+    /// Back to the connecting user (for migsafe's own reads after the run).
+    pub(crate) fn resume_connecting_user(&mut self) -> Result<(), Error> {
+        match self.run_as {
+            RunAs::Connecting => return Ok(()),
+            RunAs::Session(_) => self.own("SET LOCAL SESSION AUTHORIZATION DEFAULT")?,
+            RunAs::Role(_) => self.own("SET LOCAL ROLE NONE")?,
+        }
+        self.run_as = RunAs::Connecting;
+        Ok(())
+    }
+
+    /// Rolls the transaction back.
+    pub(crate) fn rollback(mut self) -> Result<(), Error> {
+        self.open = false;
+        self.client
+            .execute_typed("ROLLBACK", &[])
+            .map(|_| ())
+            .map_err(|e| db_error("rolling back", &e))
+    }
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client
+    }
+}
+
+impl std::ops::DerefMut for Tx<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if self.open && !self.client.is_closed() {
+            // Nothing may commit: whatever went wrong, the transaction ends in ROLLBACK.
+            let _ = self.client.execute_typed("ROLLBACK", &[]);
+        }
+    }
+}
+
+/// A `json` (or text) column as its text: the binary form of `json` is the text itself.
+struct JsonText(String);
+
+impl<'a> postgres::types::FromSql<'a> for JsonText {
+    fn from_sql(
+        _: &postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(JsonText(std::str::from_utf8(raw)?.to_string()))
+    }
+
+    fn accepts(ty: &postgres::types::Type) -> bool {
+        matches!(
+            *ty,
+            postgres::types::Type::JSON | postgres::types::Type::TEXT
+        )
+    }
+}
+
+/// Makes the session read-only outside migsafe's transactions; gives the previous value back.
+pub(crate) fn read_only_by_default(client: &mut Client) -> Result<String, Error> {
+    let row = client
+        .query_one(
+            "SELECT current_setting('default_transaction_read_only'), set_config('default_transaction_read_only', 'on', false)",
+            &[],
+        )
+        .map_err(|e| db_error("setting default_transaction_read_only", &e))?;
+    row.try_get(0)
+        .map_err(|e| db_error("setting default_transaction_read_only", &e))
+}
+
+/// Puts `default_transaction_read_only` back as it was before [`read_only_by_default`].
+pub(crate) fn restore_read_only_default(client: &mut Client, prior: &str) {
+    let _ = client.execute(
+        "SELECT set_config('default_transaction_read_only', $1, false)",
+        &[&prior],
+    );
+}
+
+/// Other client sessions of this database that are running queries (or ran one within the last
+/// second, or are inside a transaction); sessions of other users whose state the connecting user
+/// may not see count too. Returns (sessions, of which state unknown).
+pub(crate) fn other_active_sessions(client: &mut Client) -> Result<(i64, i64), Error> {
+    let row = client
+        .query_one(
+            "SELECT count(*), count(*) FILTER (WHERE state IS NULL) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+               AND (state IS NULL OR state <> 'idle' OR state_change > clock_timestamp() - interval '1 second')",
+            &[],
+        )
+        .map_err(|e| db_error("reading pg_stat_activity", &e))?;
+    let all: i64 = row
+        .try_get(0)
+        .map_err(|e| db_error("reading pg_stat_activity", &e))?;
+    let unknown: i64 = row
+        .try_get(1)
+        .map_err(|e| db_error("reading pg_stat_activity", &e))?;
+    Ok((all, unknown))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_caps_a_statement_limit() {
+        let b = Budget::new(60_000);
+        assert_eq!(b.cap(1_000), (1_000, false));
+        let (ms, by_budget) = b.cap(600_000);
+        assert!(by_budget && ms <= 60_000 && ms > 59_000, "{ms}");
+        let spent = Budget {
+            started: Instant::now() - Duration::from_secs(5),
+            total: Duration::from_secs(1),
+        };
+        assert_eq!(spent.remaining_ms(), 0);
+        assert_eq!(spent.cap(10), (1, true));
+    }
+}
