@@ -25,6 +25,9 @@ pub(crate) struct Before {
     pub slots: BTreeSet<String>,
     pub prepared_xacts: BTreeSet<String>,
     pub prepared_statements: BTreeSet<String>,
+    /// Rows each table got as counted before the run: the session's statistics not yet sent
+    /// count earlier transactions too, so what the run wrote is the difference.
+    pub written: BTreeMap<i64, i64>,
 }
 
 /// Records what the run could change outside its transaction. Every sequence must be readable
@@ -95,6 +98,7 @@ pub(crate) fn record(client: &mut Client) -> Result<Before, Error> {
             client,
             "SELECT name FROM pg_prepared_statements WHERE from_sql",
         )?,
+        written: written(client)?,
     })
 }
 
@@ -154,7 +158,17 @@ pub(crate) fn at_end(client: &mut Client, before: &Before) -> Result<AtEnd, Erro
         .map(|(oid, (name, _))| (*oid, name.clone()))
         .collect();
     let sequences = sequence_values(client, &names)?;
-    let mut written = BTreeMap::new();
+    let mut written = written(client)?;
+    for (oid, n) in written.iter_mut() {
+        *n -= before.written.get(oid).copied().unwrap_or(0);
+    }
+    written.retain(|_, n| *n > 0);
+    Ok(AtEnd { sequences, written })
+}
+
+/// Rows inserted or updated per table, as the session's statistics count them.
+fn written(client: &mut Client) -> Result<BTreeMap<i64, i64>, Error> {
+    let mut out = BTreeMap::new();
     for r in client
         .query(
             "SELECT relid::int8, n_tup_ins + n_tup_upd FROM pg_stat_xact_user_tables WHERE n_tup_ins + n_tup_upd > 0",
@@ -164,9 +178,9 @@ pub(crate) fn at_end(client: &mut Client, before: &Before) -> Result<AtEnd, Erro
     {
         let oid: i64 = r.try_get(0).map_err(|e| db_error("pg_stat_xact_user_tables", &e))?;
         let n: i64 = r.try_get(1).map_err(|e| db_error("pg_stat_xact_user_tables", &e))?;
-        written.insert(oid, n);
+        out.insert(oid, n);
     }
-    Ok(AtEnd { sequences, written })
+    Ok(out)
 }
 
 /// After the rollback: puts back the sequences the run advanced, drops the replication slots it

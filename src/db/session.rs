@@ -42,8 +42,14 @@ impl Budget {
         }
     }
 
-    pub(crate) fn total_ms(&self) -> u64 {
-        self.total.as_millis() as u64
+    /// "1500 ms", "30 min"
+    pub(crate) fn describe(&self) -> String {
+        let ms = self.total.as_millis();
+        match ms {
+            0..10_000 => format!("{ms} ms"),
+            _ if ms % 60_000 == 0 => format!("{} min", ms / 60_000),
+            _ => format!("{} s", ms / 1000),
+        }
     }
 
     pub(crate) fn remaining_ms(&self) -> u64 {
@@ -172,11 +178,9 @@ impl<'c> Tx<'c> {
         &self.run_as
     }
 
-    /// Sets migsafe's limits for the next statement: its `statement_timeout` is `statement_ms`, or
-    /// what remains of the budget.
+    /// Sets migsafe's limits for what comes next, with `statement_ms` as `statement_timeout`.
     pub(crate) fn arm(&mut self, statement_ms: u64) -> Result<(), Error> {
-        let (ms, by_budget) = self.budget.cap(statement_ms);
-        self.budget_timeout = by_budget;
+        let ms = statement_ms.max(1);
         self.armed_ms = ms;
         let values = [
             ms.to_string(),
@@ -191,6 +195,15 @@ impl<'c> Tx<'c> {
             )
             .map_err(|e| db_error("setting migsafe's limits", &e))?;
         Ok(())
+    }
+
+    /// [`Tx::arm`] for a statement of the migration (or an EXPLAIN of one): its `statement_timeout`
+    /// is at most what remains of the budget. migsafe's own reads are not held to the budget, so
+    /// that the run can always be observed, rolled back and cleaned up.
+    fn arm_capped(&mut self, statement_ms: u64) -> Result<(), Error> {
+        let (ms, by_budget) = self.budget.cap(statement_ms);
+        self.budget_timeout = by_budget;
+        self.arm(ms)
     }
 
     /// Checks that the session is still in this transaction, as the expected users, with
@@ -281,7 +294,7 @@ impl<'c> Tx<'c> {
     /// [`Failure`] and the transaction goes on; a lost connection or a transaction the statement
     /// ended is an error.
     pub(crate) fn run(&mut self, sql: &str, statement_ms: u64) -> Result<Ran, Error> {
-        self.arm(statement_ms)?;
+        self.arm_capped(statement_ms)?;
         self.own("SAVEPOINT migsafe_statement")?;
         let started = Instant::now();
         let result = self.client.execute_typed(sql, &[]);
@@ -318,7 +331,7 @@ impl<'c> Tx<'c> {
         sql: &str,
         statement_ms: u64,
     ) -> Result<Result<String, Failure>, Error> {
-        self.arm(statement_ms)?;
+        self.arm_capped(statement_ms)?;
         self.own("SAVEPOINT migsafe_statement")?;
         let result = self.client.query_typed(sql, &[]);
         let text = match result {
@@ -470,25 +483,36 @@ pub(crate) fn restore_read_only_default(client: &mut Client, prior: &str) {
     );
 }
 
-/// Other client sessions of this database that are running queries (or ran one within the last
-/// second, or are inside a transaction); sessions of other users whose state the connecting user
-/// may not see count too. Returns (sessions, of which state unknown).
-pub(crate) fn other_active_sessions(client: &mut Client) -> Result<(i64, i64), Error> {
-    let row = client
-        .query_one(
-            "SELECT count(*), count(*) FILTER (WHERE state IS NULL) FROM pg_stat_activity
-             WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-               AND (state IS NULL OR state <> 'idle' OR state_change > clock_timestamp() - interval '1 second')",
-            &[],
-        )
-        .map_err(|e| db_error("reading pg_stat_activity", &e))?;
-    let all: i64 = row
-        .try_get(0)
-        .map_err(|e| db_error("reading pg_stat_activity", &e))?;
-    let unknown: i64 = row
-        .try_get(1)
-        .map_err(|e| db_error("reading pg_stat_activity", &e))?;
-    Ok((all, unknown))
+/// Other client sessions of this database that are running queries or are inside a
+/// transaction, seen in any of five looks 20 ms apart (a busy application's sessions are idle
+/// only between its queries). Sessions of other users whose state the connecting user may not see
+/// count too. Returns (sessions, of which state unknown).
+pub(crate) fn other_active_sessions(client: &mut Client) -> Result<(usize, usize), Error> {
+    let mut seen = std::collections::BTreeMap::new();
+    for look in 0..5 {
+        if look > 0 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let rows = client
+            .query(
+                "SELECT pid, state IS NULL FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()
+                   AND backend_type = 'client backend' AND (state IS NULL OR state <> 'idle')",
+                &[],
+            )
+            .map_err(|e| db_error("reading pg_stat_activity", &e))?;
+        for r in rows {
+            let pid: i32 = r
+                .try_get(0)
+                .map_err(|e| db_error("reading pg_stat_activity", &e))?;
+            let unknown: bool = r
+                .try_get(1)
+                .map_err(|e| db_error("reading pg_stat_activity", &e))?;
+            seen.insert(pid, unknown);
+        }
+    }
+    let unknown = seen.values().filter(|u| **u).count();
+    Ok((seen.len(), unknown))
 }
 
 #[cfg(test)]

@@ -64,6 +64,9 @@ struct Relation {
     name: String,
     kind: char,
     file: Option<i64>,
+    /// Sequential scans the session's statistics count before the run (those not yet sent include
+    /// earlier transactions of the session).
+    scans: i64,
 }
 
 /// What the run knows about the copy before the first statement.
@@ -199,7 +202,11 @@ fn run_in(
             .iter()
             .map(|(oid, r)| (*oid, r.file))
             .collect(),
-        scans: BTreeMap::new(),
+        scans: copy
+            .relations
+            .iter()
+            .map(|(oid, r)| (*oid, r.scans))
+            .collect(),
         current_user: tx.check()?.current_user,
     };
     let text = input.text;
@@ -227,11 +234,11 @@ fn run_in(
             decide(st, &op, &sql, s.parsed, input, copy, &tainted, tx.run_as())
         };
         if let (Op::CreateFunction { name, .. }, Decision::Run { .. }) = (&op, &decision) {
-            if let Some(called) = outside::calls_outside(&sql) {
+            if let Some(why) = outside::acts_outside(&sql, &tainted) {
                 tainted.push(Tainted {
                     name: name.name.to_ascii_lowercase(),
                     why: format!(
-                        "it calls {}(), which the migration creates and which calls {called}",
+                        "it calls {}(), which the migration creates: {why}",
                         name.name
                     ),
                 });
@@ -282,8 +289,8 @@ fn at_line(e: Error, line: u32) -> Error {
 
 fn budget_note(budget: Budget) -> String {
     format!(
-        "not run: the time budget of {} s (--time-budget) ran out",
-        budget.total_ms() / 1000
+        "not run: the time budget of {} (--time-budget) ran out",
+        budget.describe()
     )
 }
 
@@ -310,12 +317,24 @@ fn decide(
     run_as: &RunAs,
 ) -> Decision {
     let skip = |why: String| Decision::Skip(why);
+    if st.kind == RawKind::Empty || matches!(op, Op::Empty) {
+        return Decision::Quiet;
+    }
+    if st.kind == RawKind::Text {
+        return skip("not SQL: only statements migsafe read run on the copy".to_string());
+    }
+    // A function's body does not run when it is created: calls to it are what is refused.
+    let outside = match op {
+        Op::CreateFunction { .. } => None,
+        _ => outside::acts_outside(sql, tainted),
+    };
+    if let Some(why) = outside {
+        return skip(format!(
+            "it acts outside the verification's transaction: {why}"
+        ));
+    }
     match op {
-        _ if st.kind == RawKind::Empty => return Decision::Quiet,
-        Op::Empty | Op::Transaction(_) => return Decision::Quiet,
-        _ if st.kind == RawKind::Text => {
-            return skip("not SQL: only statements migsafe read run on the copy".to_string());
-        }
+        Op::Transaction(_) => return Decision::Quiet,
         _ if !parsed => {
             return skip(
                 "migsafe could not read this statement, and runs only statements it read on the copy"
@@ -324,11 +343,6 @@ fn decide(
         }
         _ if op.is_bookkeeping() => return skip("migration bookkeeping: not run".to_string()),
         _ => {}
-    }
-    if let Some(why) = outside::acts_outside(sql, tainted) {
-        return skip(format!(
-            "it acts outside the verification's transaction: {why}"
-        ));
     }
     if let Some(why) = outside::lifts_limits(sql, !matches!(run_as, RunAs::Role(_))) {
         return skip(why);
@@ -429,8 +443,8 @@ impl Tally {
         }
         if self.budget_spent {
             notes.push(format!(
-                "the time budget of {} s (--time-budget) ran out: the statements after the cancelled one did not run",
-                budget.total_ms() / 1000
+                "the time budget of {} (--time-budget) ran out: the statements after the cancelled one did not run",
+                budget.describe()
             ));
         }
         if !self.complete() {
@@ -519,8 +533,8 @@ fn record_failure(
     let text = failure.text.clone();
     observed.cancelled = match failure.code.as_str() {
         "57014" if ran.budget_timeout && text.contains("statement timeout") => Some(format!(
-            "the time budget of {} s (--time-budget) ran out while it ran",
-            input.budget.total_ms() / 1000
+            "the time budget of {} (--time-budget) ran out while it ran",
+            input.budget.describe()
         )),
         "57014" if text.contains("statement timeout") => Some(format!(
             "statement timeout: it ran longer than migsafe's limit of {} ms per statement (--verify-timeout)",
@@ -752,7 +766,8 @@ fn describe_plain(tx: &mut Tx<'_>) -> Result<Vec<String>, Error> {
 fn relations(tx: &mut Tx<'_>) -> Result<BTreeMap<i64, Relation>, Error> {
     let rows = tx
         .query(
-            "SELECT c.oid::int8, n.nspname::text || '.' || c.relname::text, c.relkind::text, c.relfilenode::int8
+            "SELECT c.oid::int8, n.nspname::text || '.' || c.relname::text, c.relkind::text, c.relfilenode::int8,
+                    pg_stat_get_xact_numscans(c.oid)
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
                AND c.relkind IN ('r','p','v','m','f')",
@@ -765,12 +780,14 @@ fn relations(tx: &mut Tx<'_>) -> Result<BTreeMap<i64, Relation>, Error> {
         let name: String = r.try_get(1).map_err(|e| db_error("relations", &e))?;
         let kind: String = r.try_get(2).map_err(|e| db_error("relations", &e))?;
         let file: i64 = r.try_get(3).map_err(|e| db_error("relations", &e))?;
+        let scans: i64 = r.try_get(4).map_err(|e| db_error("relations", &e))?;
         out.insert(
             oid,
             Relation {
                 name,
                 kind: kind.chars().next().unwrap_or('r'),
                 file: (file != 0).then_some(file),
+                scans,
             },
         );
     }

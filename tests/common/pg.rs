@@ -85,7 +85,6 @@ pub fn fingerprint(c: &mut Client) -> Vec<String> {
         "SELECT 'index ' || indexrelid::regclass::text || ' ' || indisvalid::text FROM pg_index WHERE indrelid::regclass::text NOT LIKE 'pg_%'",
         "SELECT 'slot ' || slot_name FROM pg_replication_slots",
         "SELECT 'prepared ' || gid FROM pg_prepared_xacts",
-        "SELECT 'role ' || rolname FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%'",
     ] {
         for row in c.query(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}")) {
             out.push(row.get::<_, Option<String>>(0).unwrap_or_default());
