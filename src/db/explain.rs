@@ -58,21 +58,19 @@ pub(crate) fn explain_all(
     } else {
         Access::ReadOnly
     };
-    let (result, before) = {
+    let before = match settings.analyze {
+        true => Some(leftovers::record(client, settings.limits, settings.budget)?),
+        false => None,
+    };
+    let result = {
         let mut tx = Tx::begin(client, access, settings.limits, settings.budget)?;
         let tainted = outside::of_the_copy(&mut tx)?;
-        let before = match settings.analyze {
-            true => Some(leftovers::record(&mut tx)?),
-            false => None,
-        };
-        let result = explain_in(&mut tx, &candidates, settings, &tainted, progress.as_mut());
-        (result, before)
+        explain_in(&mut tx, &candidates, settings, &tainted, progress.as_mut())
     };
     if let Some(before) = before {
         let notes = leftovers::restore(
             client,
             &before,
-            None,
             settings.allow_live,
             settings.limits,
             settings.budget,

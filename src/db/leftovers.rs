@@ -30,10 +30,18 @@ pub(crate) struct Before {
     pub written: BTreeMap<i64, i64>,
 }
 
-/// Records what the run could change outside its transaction. Every sequence must be readable
-/// and settable by the connecting user, or the run would not be able to put it back: then this is
-/// an error naming them.
-pub(crate) fn record(client: &mut Client) -> Result<Before, Error> {
+/// Records what the run could change outside its transaction, in a transaction of its own (reading
+/// a sequence locks it; those locks go with this transaction, not into the run). Every sequence
+/// must be readable and settable by the connecting user, or the run could not put it back: then
+/// this is an error naming them.
+pub(crate) fn record(client: &mut Client, limits: Limits, budget: Budget) -> Result<Before, Error> {
+    let mut tx = Tx::begin(client, Access::ReadOnly, limits, budget)?;
+    let before = read_before(&mut tx)?;
+    tx.rollback()?;
+    Ok(before)
+}
+
+fn read_before(client: &mut Client) -> Result<Before, Error> {
     let rows = client
         .query(
             "SELECT c.oid::int8, quote_ident(n.nspname) || '.' || quote_ident(c.relname),
@@ -114,60 +122,54 @@ fn strings(client: &mut Client, sql: &str) -> Result<BTreeSet<String>, Error> {
         .collect()
 }
 
-/// The values of the given sequences, read in a few queries (one `SELECT` per sequence, joined
-/// by `UNION ALL`, 500 at a time).
+/// The values of the given sequences, in one query: `pg_sequence_last_value` for the sequences
+/// that were called, and the stored `last_value` (read through `query_to_xml`, which runs one
+/// small query per sequence) for those that were not.
 pub(crate) fn sequence_values(
     client: &mut Client,
     sequences: &[(i64, String)],
 ) -> Result<BTreeMap<i64, SeqValue>, Error> {
+    let oids: Vec<i64> = sequences.iter().map(|(oid, _)| *oid).collect();
+    let rows = client
+        .query(
+            "SELECT c.oid::int8, v.called IS NOT NULL,
+                    coalesce(v.called, (xpath('/row/last_value/text()',
+                        query_to_xml(format('SELECT last_value FROM %s', c.oid::regclass), false, true, '')))[1]::text::int8)
+             FROM pg_class c, LATERAL (SELECT pg_sequence_last_value(c.oid) AS called) v
+             WHERE c.oid::int8 = ANY($1)",
+            &[&oids],
+        )
+        .map_err(|e| db_error("reading sequence values", &e))?;
     let mut out = BTreeMap::new();
-    for chunk in sequences.chunks(500) {
-        // The names are the server's own quote_ident() output.
-        let sql = chunk
-            .iter()
-            .map(|(oid, name)| format!("SELECT {oid}::int8, last_value, is_called FROM {name}"))
-            .collect::<Vec<_>>()
-            .join(" UNION ALL ");
-        for r in client
-            .query(sql.as_str(), &[])
-            .map_err(|e| db_error("reading sequence values", &e))?
-        {
-            let oid: i64 = r.try_get(0).map_err(|e| db_error("sequence values", &e))?;
-            let last: i64 = r.try_get(1).map_err(|e| db_error("sequence values", &e))?;
-            let called: bool = r.try_get(2).map_err(|e| db_error("sequence values", &e))?;
-            out.insert(oid, SeqValue { last, called });
-        }
+    for r in rows {
+        let oid: i64 = r.try_get(0).map_err(|e| db_error("sequence values", &e))?;
+        let called: bool = r.try_get(1).map_err(|e| db_error("sequence values", &e))?;
+        let last: i64 = r.try_get(2).map_err(|e| db_error("sequence values", &e))?;
+        out.insert(oid, SeqValue { last, called });
     }
     Ok(out)
 }
 
-/// What the run left, read inside its transaction just before the rollback (as the connecting
-/// user): sequence values, and the rows each pre-existing table got (inserted, or new versions of
-/// updated rows), which the rollback turns into dead rows.
+/// The rows each pre-existing table got from the run (inserted, or new versions of updated rows),
+/// which the rollback turns into dead rows: read inside the run's transaction just before the
+/// rollback, less what was counted when it started (`before.written`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AtEnd {
-    pub sequences: BTreeMap<i64, SeqValue>,
     /// Table oid → rows written by the run.
     pub written: BTreeMap<i64, i64>,
 }
 
 pub(crate) fn at_end(client: &mut Client, before: &Before) -> Result<AtEnd, Error> {
-    let names: Vec<(i64, String)> = before
-        .sequences
-        .iter()
-        .map(|(oid, (name, _))| (*oid, name.clone()))
-        .collect();
-    let sequences = sequence_values(client, &names)?;
     let mut written = written(client)?;
     for (oid, n) in written.iter_mut() {
         *n -= before.written.get(oid).copied().unwrap_or(0);
     }
     written.retain(|_, n| *n > 0);
-    Ok(AtEnd { sequences, written })
+    Ok(AtEnd { written })
 }
 
 /// Rows inserted or updated per table, as the session's statistics count them.
-fn written(client: &mut Client) -> Result<BTreeMap<i64, i64>, Error> {
+pub(crate) fn written(client: &mut Client) -> Result<BTreeMap<i64, i64>, Error> {
     let mut out = BTreeMap::new();
     for r in client
         .query(
@@ -183,15 +185,14 @@ fn written(client: &mut Client) -> Result<BTreeMap<i64, i64>, Error> {
     Ok(out)
 }
 
-/// After the rollback: puts back the sequences the run advanced, drops the replication slots it
-/// created, releases session-level advisory locks and deallocates the statements it prepared.
-/// Returns the report's notes. A sequence that changed again after the run's end (another
-/// session) is left as it is and named; with `allow_live` nothing is put back or dropped that
-/// another session may have made.
+/// After the rollback: puts back the sequences whose values changed during the run, drops the
+/// replication slots it created, releases session-level advisory locks and deallocates the
+/// statements it prepared. Returns the report's notes. With `allow_live` other sessions may have
+/// used the sequences and made the slots meanwhile: then nothing is put back or dropped, and the
+/// changes are named.
 pub(crate) fn restore(
     client: &mut Client,
     before: &Before,
-    end: Option<&AtEnd>,
     allow_live: bool,
     limits: Limits,
     budget: Budget,
@@ -202,54 +203,46 @@ pub(crate) fn restore(
         .iter()
         .map(|(oid, (name, _))| (*oid, name.clone()))
         .collect();
-    let mut put_back = Vec::new();
-    let mut others = Vec::new();
+    let mut changed = Vec::new();
     {
         // setval is not undone by a rollback: it takes effect in a transaction that is rolled back.
         let mut tx = Tx::begin(client, Access::ReadWrite, limits, budget)?;
         let now = sequence_values(&mut tx, &names)?;
         for (oid, (name, was)) in &before.sequences {
-            let Some(is) = now.get(oid) else { continue };
-            if is == was {
+            let Some(is) = now.get(oid).filter(|is| *is != was) else {
                 continue;
-            }
-            let ours = match end.and_then(|e| e.sequences.get(oid)) {
-                Some(at_end) => at_end == is,
-                None => !allow_live,
             };
-            if !ours {
-                others.push(name.clone());
+            if allow_live {
+                changed.push(format!("{name} ({} → {})", was.last, is.last));
                 continue;
             }
+            changed.push(format!(
+                "{name} ({} → {}, back to {})",
+                was.last, is.last, was.last
+            ));
             tx.execute(
                 "SELECT setval($1::int8::oid::regclass, $2, $3)",
                 &[oid, &was.last, &was.called],
             )
             .map_err(|e| db_error(&format!("putting back the value of sequence {name}"), &e))?;
-            put_back.push(format!(
-                "{name} ({} → {}, back to {})",
-                was.last, is.last, was.last
-            ));
         }
         notes.extend(session_state(&mut tx, before)?);
         tx.rollback()?;
     }
-    notes.push(match put_back.len() {
-        0 => format!(
-            "sequence values were recorded before the run ({} sequences) and checked after it: the run left them as they were",
+    notes.insert(0, match (changed.is_empty(), allow_live) {
+        (true, _) => format!(
+            "sequence values were recorded before the run ({} sequences) and compared after it: none had changed",
             before.sequences.len()
         ),
-        _ => format!(
+        (false, false) => format!(
             "sequence values were recorded before the run and put back after it (nextval/setval are not undone by a rollback): {}",
-            put_back.join(", ")
+            changed.join(", ")
+        ),
+        (false, true) => format!(
+            "sequence values changed during the run and were NOT put back, because with --allow-live other sessions may have used them: {}",
+            changed.join(", ")
         ),
     });
-    if !others.is_empty() {
-        notes.push(format!(
-            "not put back, because they changed after the run ended (another session uses them): {}",
-            others.join(", ")
-        ));
-    }
     notes.extend(slots_and_transactions(client, before, allow_live)?);
     Ok(notes)
 }

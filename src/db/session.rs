@@ -16,6 +16,7 @@
 use super::{db_error, error_text};
 use crate::error::Error;
 use postgres::Client;
+use postgres::types::Type;
 use std::time::{Duration, Instant};
 
 /// migsafe's limits in each of its transactions.
@@ -206,26 +207,43 @@ impl<'c> Tx<'c> {
         self.arm(ms)
     }
 
-    /// Checks that the session is still in this transaction, as the expected users, with
-    /// migsafe's limits (a limit the last statement changed is named; [`Tx::arm`] sets it again).
+    /// Checks that the session is still in this transaction, as the expected users, and sets
+    /// migsafe's limits again (for its own reads: `statement_timeout` is `--statement-timeout`);
+    /// names the limits the last statement had changed.
     pub(crate) fn check(&mut self) -> Result<Seen, Error> {
-        let row = self
+        let values = [
+            self.limits.statement_ms.max(1).to_string(),
+            self.limits.lock_ms.to_string(),
+            self.limits.idle_ms.max(1).to_string(),
+        ];
+        // The CTE is read before the outer row sets the limits again.
+        let rows = self
             .client
-            .query_one(
-                "SELECT pg_backend_pid(), transaction_timestamp()::text, session_user::text, current_user::text,
-                        current_setting('transaction_read_only'),
-                        (SELECT array_agg(setting::int8 ORDER BY name) FROM pg_settings
-                         WHERE name IN ('idle_in_transaction_session_timeout', 'lock_timeout', 'statement_timeout'))",
-                &[],
+            .query_typed(
+                "WITH seen AS MATERIALIZED (
+                     SELECT pg_backend_pid() AS pid, transaction_timestamp()::text AS started,
+                            session_user::text AS session_user, current_user::text AS current_user,
+                            current_setting('transaction_read_only') AS read_only,
+                            current_setting('idle_in_transaction_session_timeout') AS idle,
+                            current_setting('lock_timeout') AS lock, current_setting('statement_timeout') AS statement)
+                 SELECT seen.*, set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true),
+                        set_config('idle_in_transaction_session_timeout', $3, true)
+                 FROM seen",
+                &[
+                    (&values[0], Type::TEXT),
+                    (&values[1], Type::TEXT),
+                    (&values[2], Type::TEXT),
+                ],
             )
-            .map_err(|e| {
-                Error::Database {
-                    message: format!(
-                        "the session is no longer in migsafe's transaction ({}); nothing was committed",
-                        error_text(&e)
-                    ),
-                }
+            .map_err(|e| Error::Database {
+                message: format!(
+                    "the session is no longer in migsafe's transaction ({}); nothing was committed",
+                    error_text(&e)
+                ),
             })?;
+        let row = rows.first().ok_or_else(|| Error::Database {
+            message: "checking the transaction: no row".to_string(),
+        })?;
         let get = |i: usize| -> Result<String, Error> {
             row.try_get::<_, String>(i)
                 .map_err(|e| db_error("checking the transaction", &e))
@@ -265,10 +283,6 @@ impl<'c> Tx<'c> {
                 message: "migsafe's read-only transaction became read-write: the run stopped; nothing was committed".to_string(),
             });
         }
-        // In pg_settings' order: idle_in_transaction_session_timeout, lock_timeout, statement_timeout.
-        let now: Vec<i64> = row
-            .try_get(5)
-            .map_err(|e| db_error("checking the transaction", &e))?;
         let expected = [
             (
                 "idle_in_transaction_session_timeout",
@@ -277,12 +291,13 @@ impl<'c> Tx<'c> {
             ("lock_timeout", self.limits.lock_ms),
             ("statement_timeout", self.armed_ms),
         ];
-        let changed = expected
-            .iter()
-            .zip(&now)
-            .filter(|((_, want), now)| **now != *want as i64)
-            .map(|((name, _), _)| *name)
-            .collect();
+        let mut changed = Vec::new();
+        for (i, (name, want)) in expected.iter().enumerate() {
+            if setting_ms(&get(5 + i)?) != Some(*want) {
+                changed.push(*name);
+            }
+        }
+        self.armed_ms = self.limits.statement_ms.max(1);
         Ok(Seen {
             current_user,
             changed,
@@ -444,6 +459,24 @@ impl Drop for Tx<'_> {
     }
 }
 
+/// A time setting as `current_setting` shows it (`0`, `300ms`, `5s`, `10min`, `1h`, `1d`), in
+/// milliseconds.
+fn setting_ms(text: &str) -> Option<u64> {
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let n: u64 = text[..digits].parse().ok()?;
+    let unit = match &text[digits..] {
+        "" | "ms" => 1,
+        "s" => 1_000,
+        "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    Some(n * unit)
+}
+
 /// A `json` (or text) column as its text: the binary form of `json` is the text itself.
 struct JsonText(String);
 
@@ -518,6 +551,17 @@ pub(crate) fn other_active_sessions(client: &mut Client) -> Result<(usize, usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_settings_read_in_milliseconds() {
+        assert_eq!(setting_ms("0"), Some(0));
+        assert_eq!(setting_ms("300ms"), Some(300));
+        assert_eq!(setting_ms("5s"), Some(5_000));
+        assert_eq!(setting_ms("10min"), Some(600_000));
+        assert_eq!(setting_ms("2h"), Some(7_200_000));
+        assert_eq!(setting_ms("1d"), Some(86_400_000));
+        assert_eq!(setting_ms("5 s"), None);
+    }
 
     #[test]
     fn the_budget_caps_a_statement_limit() {

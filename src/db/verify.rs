@@ -95,9 +95,10 @@ pub(crate) fn verify(
 ) -> Result<VerifyRun, Error> {
     let mut run = VerifyRun::default();
     let (result, before, end, tables) = {
+        let mut before = leftovers::record(client, input.limits, input.budget)?;
         let mut tx = Tx::begin(client, Access::ReadWrite, input.limits, input.budget)?;
         let copy = read_copy(&mut tx)?;
-        let before = leftovers::record(&mut tx)?;
+        before.written = leftovers::written(&mut tx)?;
         let tables: BTreeMap<i64, String> = copy
             .relations
             .iter()
@@ -115,7 +116,6 @@ pub(crate) fn verify(
     let restored = leftovers::restore(
         client,
         &before,
-        end.as_ref(),
         input.options.allow_live,
         input.limits,
         input.budget,
@@ -493,7 +493,6 @@ fn run_one(
     }
     let ran = tx.run(to_run, input.options.verify_timeout_ms)?;
     let seen = tx.check()?;
-    tx.arm(input.limits.statement_ms)?;
     observed.duration_ms = ran.duration.as_secs_f64() * 1000.0;
     if !seen.changed.is_empty() {
         run.notes.push(format!(
@@ -663,7 +662,6 @@ fn run_rollback(
             .run(&to_run, input.options.verify_timeout_ms)
             .map_err(|e| at_line(e, line))?;
         tx.check().map_err(|e| at_line(e, line))?;
-        tx.arm(input.limits.statement_ms)?;
         if let Err(f) = ran.result {
             run.rollback_differences.push(format!(
                 "rollback statement at line {line} failed: {}: {}",
