@@ -223,7 +223,10 @@ fn other_sessions_survive() {
          CREATE TABLE victims (id int);
          CREATE FUNCTION on_victim() RETURNS trigger LANGUAGE plpgsql AS $$
              BEGIN PERFORM pg_terminate_backend({pid}); RETURN NEW; END $$;
-         CREATE TRIGGER on_victim BEFORE INSERT ON victims FOR EACH ROW EXECUTE FUNCTION on_victim();"
+         CREATE TRIGGER on_victim BEFORE INSERT ON victims FOR EACH ROW EXECUTE FUNCTION on_victim();
+         CREATE FUNCTION wrapper() RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN RETURN kill({pid}); END $$;
+         CREATE VIEW killing AS SELECT kill({pid}) AS k;
+         CREATE TABLE defaults (id int, k boolean DEFAULT kill({pid}));"
     ))
     .expect("functions");
     let before = fingerprint(&mut c);
@@ -235,6 +238,9 @@ SELECT kill({pid});
 INSERT INTO victims VALUES (1);
 CREATE FUNCTION kill2(p int) RETURNS boolean LANGUAGE sql AS 'SELECT pg_terminate_backend(p)';
 SELECT kill2({pid});
+SELECT wrapper();
+SELECT * FROM killing;
+INSERT INTO defaults (id) VALUES (1);
 "
     );
     let r = analyze(
@@ -250,16 +256,52 @@ SELECT kill2({pid});
         "SELECT kill(",
         "INSERT INTO victims",
         "SELECT kill2(",
+        "SELECT wrapper()",
+        "FROM killing",
+        "INSERT INTO defaults",
     ] {
         let why = skipped(statement(&r, needle));
         assert!(why.contains("acts outside"), "{needle}: {why}");
     }
     assert!(skipped(statement(&r, "INSERT INTO victims")).contains("on_victim"));
+    assert!(
+        statement(&r, "CREATE FUNCTION kill2")
+            .observed
+            .as_ref()
+            .is_some_and(|o| o.skipped.is_none())
+    );
     let alive: i32 = victim
         .query_one("SELECT 1", &[])
         .expect("the other session is still there")
         .get(0);
     assert_eq!(alive, 1);
+    assert_eq!(fingerprint(&mut c), before);
+}
+
+#[test]
+fn an_event_trigger_that_acts_outside_stops_the_verification() {
+    let Some(mut admin) = pg::admin() else { return };
+    let scratch = Scratch::new(&mut admin, "evt", None);
+    let mut c = scratch.connect();
+    copy_with_events(&mut c);
+    c.batch_execute(
+        "CREATE FUNCTION audit_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+             BEGIN PERFORM pg_reload_conf(); END $$;
+         CREATE EVENT TRIGGER audit ON ddl_command_end EXECUTE FUNCTION audit_ddl();",
+    )
+    .expect("event trigger");
+    let before = fingerprint(&mut c);
+    let err = analyze(
+        &mut c,
+        DbOptions::default().verify(true),
+        "ALTER TABLE events ADD COLUMN note text;\n",
+    )
+    .expect_err("refused");
+    assert!(
+        err.to_string()
+            .contains("event trigger(s) audit (calls audit_ddl())"),
+        "{err}"
+    );
     assert_eq!(fingerprint(&mut c), before);
 }
 

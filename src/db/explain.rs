@@ -64,7 +64,7 @@ pub(crate) fn explain_all(
     };
     let result = {
         let mut tx = Tx::begin(client, access, settings.limits, settings.budget)?;
-        let tainted = outside::of_the_copy(&mut tx)?;
+        let tainted = super::tainted::of_the_copy(&mut tx)?;
         explain_in(&mut tx, &candidates, settings, &tainted, progress.as_mut())
     };
     if let Some(before) = before {

@@ -24,6 +24,7 @@ pub mod introspect;
 mod leftovers;
 mod outside;
 mod session;
+mod tainted;
 pub mod verify;
 
 use crate::analyze::{Analyzer, Facts};

@@ -13,10 +13,6 @@
 //! of them (on the copy or created by the migration), and what mentions those functions.
 //! Sequence changes are not refused: their values are put back after the run.
 
-use super::db_error;
-use crate::error::Error;
-use postgres::Client;
-
 /// Functions whose effect outlives the transaction, or reaches outside the database.
 const FUNCTIONS: &[(&str, &str)] = &[
     ("pg_terminate_backend", "ends another session"),
@@ -213,43 +209,6 @@ pub(crate) fn server_pattern() -> String {
         .map(|(p, _)| format!("{p}(_[a-z_]*)?"))
         .collect();
     format!("\\m({}|{})\\M", names.join("|"), prefixes.join("|"))
-}
-
-/// Functions of the copy whose source calls what acts outside a transaction, and the tables
-/// whose triggers call them: a statement that mentions one is not run.
-pub(crate) fn of_the_copy(client: &mut Client) -> Result<Vec<Tainted>, Error> {
-    let rows = client
-        .query(
-            "WITH f AS (
-                 SELECT p.oid, p.proname::text AS name, (regexp_match(p.prosrc, $1, 'i'))[1] AS called
-                 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.prosrc ~* $1
-                 UNION ALL
-                 SELECT p.oid, p.proname::text, l.lanname::text
-                 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
-                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND NOT l.lanpltrusted
-                   AND l.lanname NOT IN ('c', 'internal'))
-             SELECT lower(name), name || '()', lower(called) FROM f
-             UNION ALL
-             SELECT lower(c.relname::text), 'the table ' || c.relname::text || ', whose trigger ' || t.tgname::text || ' calls ' || f.name || '()', lower(f.called)
-             FROM pg_trigger t JOIN f ON f.oid = t.tgfoid JOIN pg_class c ON c.oid = t.tgrelid",
-            &[&server_pattern()],
-        )
-        .map_err(|e| db_error("reading the copy's functions", &e))?;
-    let mut out = Vec::new();
-    for r in rows {
-        let name: String = r.try_get(0).map_err(|e| db_error("functions", &e))?;
-        let what: String = r.try_get(1).map_err(|e| db_error("functions", &e))?;
-        let called: Option<String> = r.try_get(2).map_err(|e| db_error("functions", &e))?;
-        out.push(Tainted {
-            name,
-            why: format!(
-                "it uses {what}, which calls {} (the copy's own code)",
-                called.unwrap_or_else(|| "a function that acts outside a transaction".to_string())
-            ),
-        });
-    }
-    Ok(out)
 }
 
 /// COPY never runs in the verification: it reads or writes outside the database, or needs data

@@ -22,6 +22,7 @@ use super::introspect::describe;
 use super::leftovers::{self, AtEnd, Before};
 use super::outside::{self, Tainted};
 use super::session::{Access, Budget, Failure, Limits, Ran, RunAs, Tx};
+use super::tainted;
 use super::{DbOptions, db_error};
 use crate::catalog::Catalog;
 use crate::error::Error;
@@ -195,6 +196,9 @@ fn run_in(
             "the migration and its rollback ran as role {role} ({how})"
         ));
     }
+    if superuser(tx)? {
+        run.notes.push("the run's statements ran as a superuser, for whom the server checks no privilege: migsafe refused by name what acts outside the transaction, and code that builds such a call at run time would get past it; pass --role with the deploy role to have the server refuse it".to_string());
+    }
     let mut watch = Watch {
         held: locks(tx, &copy.relations)?,
         files: copy
@@ -276,6 +280,13 @@ fn run_in(
     run_rollback(tx, input, copy, &tainted, run, progress)?;
     run.rollback_verified = Some(true);
     Ok(())
+}
+
+/// Whether the statements run as a superuser.
+fn superuser(tx: &mut Tx<'_>) -> Result<bool, Error> {
+    tx.query_one("SELECT current_setting('is_superuser') = 'on'", &[])
+        .and_then(|r| r.try_get(0))
+        .map_err(|e| db_error("reading is_superuser", &e))
 }
 
 fn at_line(e: Error, line: u32) -> Error {
@@ -736,7 +747,16 @@ fn read_copy(tx: &mut Tx<'_>) -> Result<Restored, Error> {
         .iter()
         .map(|(oid, r)| (r.name.clone(), *oid))
         .collect();
-    let tainted = outside::of_the_copy(tx)?;
+    let tainted = tainted::of_the_copy(tx)?;
+    let triggers = tainted::event_triggers(tx, &tainted)?;
+    if !triggers.is_empty() {
+        return Err(Error::Database {
+            message: format!(
+                "refusing to verify: the copy's event trigger(s) {} act outside a transaction, and every DDL statement of the run would set them off (disable them on the copy first: ALTER EVENT TRIGGER … DISABLE)",
+                triggers.join(", ")
+            ),
+        });
+    }
     let schema = describe_plain(tx)?;
     Ok(Restored {
         relations,
