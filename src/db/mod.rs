@@ -2,10 +2,14 @@
 //! ([`introspect`]), EXPLAIN plans of the migration's DML ([`explain`]), and a verification run
 //! of the migration and its rollback in a transaction that is always rolled back ([`verify`]).
 //!
-//! Safety: introspection and EXPLAIN run in `READ ONLY` transactions; every transaction sets
-//! `statement_timeout` and `lock_timeout`; nothing ever commits (every transaction ends in
-//! ROLLBACK, and a dropped connection rolls back too); connection strings never appear in
-//! messages (passwords are redacted).
+//! Safety (docs/database.md says it in full): every statement is one extended-protocol message,
+//! which the server refuses to treat as a batch; introspection and EXPLAIN run in `READ ONLY`
+//! transactions and the session is read-only between them; every transaction ends in ROLLBACK and
+//! is checked to still be migsafe's after each statement (`session`); what would act outside a
+//! transaction is not run (`outside`, `tainted`), and sequence values and session state are
+//! put back (`leftovers`); the limits are set again after every statement, within a time budget;
+//! `--verify` refuses a database other sessions are using; passwords never appear in messages, and
+//! a connection string migsafe cannot read is not repeated at all (`conninfo`).
 //!
 //! ```no_run
 //! use migsafe::{Analyzer, Settings, Source};

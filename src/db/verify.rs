@@ -10,9 +10,9 @@
 //! the statement could have touched (those it locked, and those migsafe predicted) are read, so the
 //! cost does not grow with the size of the catalog.
 //!
-//! Only statements migsafe read run, one per message ([`super::session`]); statements that would
-//! act outside the transaction or lift migsafe's limits are not run ([`super::outside`]);
-//! sequence values are put back afterwards ([`super::leftovers`]). What cannot run in one
+//! Only statements migsafe read run, one per message (`session`); statements that would
+//! act outside the transaction or lift migsafe's limits are not run (`outside`);
+//! sequence values are put back afterwards (`leftovers`). What cannot run in one
 //! transaction: the migration's own BEGIN/COMMIT (the whole run is one transaction), CONCURRENTLY
 //! forms (run in their plain form, which takes stronger locks: the report says so), VACUUM. Migration
 //! bookkeeping (`alembic_version`, `django_migrations`) is left out of both directions.
@@ -39,7 +39,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// What the verification run found.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyRun {
+    /// EXPLAIN plans of the DML, made in place, by statement index.
     pub plans: BTreeMap<usize, Plan>,
+    /// What each statement did (or why it did not run), by statement index.
     pub observed: BTreeMap<usize, Observed>,
     /// The rollback ran without error and the schema after it equals the schema before (`None`:
     /// not verified, because the migration itself fails).
