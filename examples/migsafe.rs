@@ -26,47 +26,12 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use migsafe::db::{self, DbOptions};
-use migsafe::report::Reversibility;
-use migsafe::report::render::json;
 use migsafe::{
     Analyzer, Catalog, Format, RenderOptions, Report, Risk, Settings, SizeSettings, Source,
 };
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
-
-// The analysis allocates many small strings and vectors per statement. With mimalloc, and the purge
-// delay below, the CLI is both faster and smaller than with the system allocator: at 5,000 / 20,000 /
-// 40,000 statements 79 / 299 / 611 ms and 20 / 46 / 80 MB peak RSS, against 89 / 349 / 676 ms and
-// 22 / 53 / 95 MB (medians of 7-9 runs; without `no_thp`, transparent huge pages cost up to 70%
-// more RSS). The library leaves the choice of allocator to the program that embeds it.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// `mi_option_purge_delay` in mimalloc.h's `mi_option_e` (v2 and v3 alike; src/options.c's table);
-/// libmimalloc-sys names no constant for it.
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// mimalloc v3 (which the mimalloc crate builds) gives freed pages back to the system a second after
-/// they empty by default (src/options.c; mimalloc.h still says 10 ms, v2's default). Parsing frees
-/// sqlparser's syntax trees on both cores as it goes, and a run of 20,000 statements kept about
-/// 12 MB of such pages resident: with a 1 ms delay peak RSS is a third lower at 5,000 statements
-/// and a fifth lower at 20,000 and 40,000, for up to 6% more time (medians of 9 runs, the same
-/// binary with and without; README, performance). `MIMALLOC_PURGE_DELAY` in the environment
-/// still wins.
-fn tune_allocator() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: `mi_option_get` / `mi_option_set` are not thread-safe; this runs first in
-        // `main`, before any other thread exists.
-        unsafe {
-            // v3's default for the option: catches a renumbered enum in a mimalloc update (the CLI
-            // tests run a debug build).
-            debug_assert_eq!(libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY), 1000);
-            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1);
-        }
-    }
-}
 
 #[derive(Parser)]
 #[command(
@@ -239,7 +204,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tune_allocator();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -384,9 +348,6 @@ fn check(
     args: &AnalyzeArgs,
 ) -> Result<ExitCode> {
     let mut ctx = analyzer(args)?;
-    if let ([file], Format::Json, None) = (files, format, ctx.db.as_ref()) {
-        return check_streaming(&ctx, file, fail_on, rollback_out);
-    }
     let mut reports = Vec::new();
     let mut io_error = false;
     for file in files {
@@ -401,7 +362,8 @@ fn check(
     }
     let color = format == Format::Text
         && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
-    let options = RenderOptions::default().color(color);
+    let rules = migsafe::rules();
+    let options = RenderOptions::default().color(color).rules(&rules);
     // Several files as JSON are an array even when only one could be read, so tools see one shape.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = if format == Format::Json && files.len() > 1 {
@@ -414,67 +376,9 @@ fn check(
         write_rollback(path, &reports)?;
     }
     let failed = reports.iter().any(|r| r.fails_at(fail_on));
-    // The process ends right after this: freeing every string of a large report one by one would
-    // only add time (a tenth of the run at 20,000 statements) before the OS reclaims it all.
-    std::mem::forget(reports);
-    std::mem::forget(ctx);
     Ok(if io_error {
         ExitCode::from(2)
     } else if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-/// `check` of one file as JSON: each statement is written as the analysis leaves it, so memory
-/// holds the migration's IR and not its report (a third of the peak at 20,000 statements).
-fn check_streaming(
-    ctx: &Ctx,
-    file: &str,
-    fail_on: Risk,
-    rollback_out: Option<&str>,
-) -> Result<ExitCode> {
-    let (name, text) = match read_input(file) {
-        Ok(input) => input,
-        Err(e) => {
-            // As for several files: the other formats print nothing, JSON an empty list.
-            eprintln!("migsafe: {e:#}");
-            std::io::stdout().write_all(b"[]\n").context(STDOUT)?;
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let pg_version = ctx.analyzer.settings().pg_version;
-    let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let mut stream = json::Stream::begin(out, &name, pg_version).context(STDOUT)?;
-    let mut written = Ok(());
-    // The lines of statements the rollback cannot undo, for the warnings of --rollback-out.
-    let mut lines = BTreeMap::new();
-    // Written on this thread as the pass leaves each statement: a writer thread fed through a
-    // channel was measured no faster (0.41 s against 0.42 s at 20,000 statements, medians of 15).
-    let report = ctx
-        .analyzer
-        .analyze_each(Source::new(name.as_str(), &text), &mut |s| {
-            if s.reversible == Reversibility::Impossible {
-                lines.insert(s.index, s.span.start_line);
-            }
-            if written.is_ok() {
-                written = stream.statement(&s);
-            }
-        })?;
-    written.context(STDOUT)?;
-    stream
-        .finish(&report)
-        .and_then(|mut out| out.flush())
-        .context(STDOUT)?;
-    if let Some(path) = rollback_out {
-        warn_incomplete(&report, |i| lines.get(&i).copied());
-        std::fs::write(path, report.rollback_script())
-            .with_context(|| format!("cannot write {path}"))?;
-    }
-    let failed = report.fails_at(fail_on);
-    std::mem::forget(report);
-    Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

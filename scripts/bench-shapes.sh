@@ -8,7 +8,8 @@
 #        N: statements of the generated files (default 20000); RUNS: runs per cell (default 5)
 #
 # Prints a Markdown table: median wall time, median peak RSS (/usr/bin/time -v) and the size of the
-# JSON report, for `check --format json`. $MIGSAFE names the binary (default: build the release CLI).
+# report, for `check --format json` (the text report for the 50 MB and 100 MB files). $MIGSAFE
+# names the binary (default: build the release CLI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,7 +59,7 @@ row() {
 
 echo "migsafe: $MIGSAFE ($("$MIGSAFE" --version)); runs per cell: $RUNS; $(nproc) CPUs"
 echo
-echo "| shape | time | peak RSS | JSON report |"
+echo "| shape | time | peak RSS | report |"
 echo "|---|---:|---:|---:|"
 row "$N statements, a transaction per revision" "$MIGSAFE" check --format json "$WORK/per_revision.sql"
 row "the same in one transaction block" "$MIGSAFE" check --format json "$WORK/one_transaction.sql"
@@ -66,3 +67,7 @@ row "the same without BEGIN/COMMIT (autocommit units)" "$MIGSAFE" check --format
 row "the same without revision markers (plain SQL)" "$MIGSAFE" check --format json "$WORK/plain.sql"
 row "2,000 revisions, --downgrade, --schema of 2,000 tables" "$MIGSAFE" check --format json \
   --schema "$WORK/schema.sql" --downgrade "$WORK/history_down.sql" "$WORK/history.sql"
+row "$((4 * N)) ADD COLUMN on one table" "$MIGSAFE" check --format json "$WORK/add_columns.sql"
+row "the same in one transaction block" "$MIGSAFE" check --format json "$WORK/add_columns_block.sql"
+row "50 MB of mixed plain SQL (text report)" env NO_COLOR=1 "$MIGSAFE" check --format text "$WORK/mixed_50mb.sql"
+row "one 100 MB string literal (text report)" env NO_COLOR=1 "$MIGSAFE" check --format text "$WORK/literal_100mb.sql"

@@ -54,7 +54,7 @@ COMMIT;
 SQL
 cargo build -q --release --example migsafe
 set +e
-./target/release/examples/migsafe check /tmp/migsafe-demo-migration.sql --database "$COPY_URL" --verify "$@"
+"${CARGO_TARGET_DIR:-target}/release/examples/migsafe" check /tmp/migsafe-demo-migration.sql --database "$COPY_URL" --verify "$@"
 code=$?
 set -e
 echo "(exit code $code)"

@@ -15,7 +15,11 @@ N (default 20000) is the statement count of the first four files:
 and a history for the downgrade comparison:
 - schema.sql: 2,000 tables, each with an index;
 - history.sql / history_down.sql: 2,000 Alembic revisions, one ALTER TABLE each, and the author's
-  downgrade, which forgets every other column.
+  downgrade, which forgets every other column;
+- add_columns.sql / add_columns_block.sql: 4 * N `ALTER TABLE t ADD COLUMN cK int` on one table,
+  without and inside one transaction block (a table that grows with the file);
+- mixed_50mb.sql: about 50 MB of mixed plain SQL (DDL, DML, DO blocks, seed INSERTs), no markers;
+- literal_100mb.sql: one INSERT whose string literal is 100 MB long.
 """
 import os
 import subprocess
@@ -72,6 +76,31 @@ def main():
         f.write("".join(up))
     with open(os.path.join(out, "history_down.sql"), "w") as f:
         f.write("".join(reversed(down)))
+
+    columns = 4 * n
+    adds = "".join(f"ALTER TABLE t ADD COLUMN c{i} int;\n" for i in range(columns))
+    with open(os.path.join(out, "add_columns.sql"), "w") as f:
+        f.write(adds)
+    with open(os.path.join(out, "add_columns_block.sql"), "w") as f:
+        f.write("BEGIN;\n" + adds + "COMMIT;\n")
+
+    with open(os.path.join(out, "mixed_50mb.sql"), "w") as f:
+        written, i = 0, 0
+        values = ", ".join(f"({k}, 'name {k}', now())" for k in range(50))
+        while written < 50 * 1024 * 1024:
+            chunk = "".join(l for l in no_tx if not l.startswith("-- Running upgrade"))
+            chunk = chunk.replace("table_", f"t{i}_").replace("new_", f"n{i}_")
+            chunk += f"INSERT INTO seed_{i} (id, name, created) VALUES {values};\n\n"
+            f.write(chunk)
+            written += len(chunk)
+            i += 1
+
+    with open(os.path.join(out, "literal_100mb.sql"), "w") as f:
+        f.write("INSERT INTO blobs (body) VALUES ('")
+        line = "x" * 1023 + "\n"
+        for _ in range(100 * 1024):
+            f.write(line)
+        f.write("');\n")
 
 
 if __name__ == "__main__":

@@ -25,9 +25,7 @@ pub mod catalog;
 #[cfg(feature = "postgres")]
 pub mod db;
 mod error;
-pub mod failure;
 pub mod ir;
-mod par;
 mod parse;
 pub mod pg;
 pub mod report;
@@ -43,7 +41,7 @@ mod vocab;
 pub use analyze::{Analyzer, Facts, RuleSettings, Settings, SizeSettings, check_text};
 pub use catalog::Catalog;
 pub use error::Error;
-pub use report::{Format, RenderOptions, Report, Risk, Severity};
+pub use report::{Format, RenderOptions, Report, Risk, RuleInfo, Severity};
 pub use source::Source;
 
 /// Analyses `sql` with default settings (PostgreSQL 15, no schema). Never fails: statements that
@@ -52,9 +50,28 @@ pub fn analyze(sql: &str) -> Report {
     Analyzer::default().analyze_text("-", sql)
 }
 
-/// For the fuzz target `parse`: whether migsafe's own tokenizer, where it answers for `sql`, gives
-/// the tokens and spans sqlparser's tokenizer gives.
-#[doc(hidden)]
-pub fn tokenizers_agree(sql: &str) -> bool {
-    parse::tokenizers_agree(sql)
+/// Every rule migsafe has, in alphabetical order of id, with its documentation.
+pub fn rules() -> Vec<RuleInfo> {
+    rules::RULES
+        .iter()
+        .map(|entry| RuleInfo {
+            id: entry.rule.id,
+            severity: entry.rule.severity,
+            summary: entry.rule.summary,
+            docs: entry.docs(),
+        })
+        .collect()
+}
+
+impl Report {
+    /// Renders the report in `format`, without colour; a SARIF log lists every rule.
+    pub fn render(&self, format: Format) -> String {
+        let rules = rules();
+        self.render_with(format, RenderOptions::default().rules(&rules))
+    }
+
+    /// Renders the report in `format` with `options`.
+    pub fn render_with(&self, format: Format, options: RenderOptions) -> String {
+        report::render::render_many(std::slice::from_ref(self), format, options)
+    }
 }

@@ -3,6 +3,7 @@
 use super::Catalog;
 use crate::error::Error;
 use crate::ir::Op;
+use rayon::prelude::*;
 
 /// A statement of a schema file that could not be read (and so is not in the catalog).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +24,10 @@ impl Catalog {
         // every core, a bounded batch at a time (so their IR is never all in memory), and applied
         // in order.
         let batches = read.statements.chunks(8192).flat_map(|batch| {
-            let ops = crate::par::map(batch, |st| crate::ir::lower_statement(sql, st));
+            let ops: Vec<Op> = batch
+                .par_iter()
+                .map(|st| crate::ir::lower_statement(sql, st))
+                .collect();
             batch.iter().zip(ops)
         });
         for (st, op) in batches {

@@ -231,8 +231,9 @@ pub(crate) fn restore(
     }
     notes.insert(0, match (changed.is_empty(), allow_live) {
         (true, _) => format!(
-            "sequence values were recorded before the run ({} sequences) and compared after it: none had changed",
-            before.sequences.len()
+            "sequence values were recorded before the run ({} sequence{}) and compared after it: none had changed",
+            before.sequences.len(),
+            if before.sequences.len() == 1 { "" } else { "s" }
         ),
         (false, false) => format!(
             "sequence values were recorded before the run and put back after it (nextval/setval are not undone by a rollback): {}",

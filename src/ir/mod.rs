@@ -833,60 +833,6 @@ impl Op {
     pub fn is_parsed(&self) -> bool {
         !matches!(self, Op::Unparsed { .. } | Op::Text)
     }
-
-    /// Frees what only the statement's own analysis reads, once the pass has left it: the columns
-    /// and constraints of a CREATE TABLE, an index's keys and predicate, a DML statement's
-    /// filter, assignments, values and the tables it reads, a DO block's statements. What later
-    /// statements and the end of the pass read of an earlier one stays: its variant (`kind`),
-    /// `target_table`, names and flags (what `rerun_failure`, the failure modes' leftovers, the
-    /// rules that look back and the lock descriptions read). ALTER TABLE is kept whole: the rules
-    /// about the open transaction read its actions. Every statement's `Op` lives until the end of
-    /// the pass (issue 7: memory); at 20,000 generated statements this is about 3 MB of the heap.
-    pub(crate) fn slim(&mut self) {
-        match self {
-            Op::CreateTable {
-                columns,
-                constraints,
-                ..
-            } => {
-                *columns = Vec::new();
-                *constraints = Vec::new();
-            }
-            Op::CreateIndex(ix) => {
-                ix.keys = Vec::new();
-                ix.columns = Vec::new();
-                ix.include = Vec::new();
-                ix.predicate = None;
-            }
-            Op::Insert {
-                columns,
-                reads,
-                filter,
-                values,
-                ..
-            } => {
-                *columns = Vec::new();
-                *reads = Vec::new();
-                *filter = None;
-                *values = Vec::new();
-            }
-            Op::Update {
-                filter,
-                assignments,
-                ..
-            } => {
-                *filter = None;
-                *assignments = Vec::new();
-            }
-            Op::Delete { filter, .. } => *filter = None,
-            Op::Select { reads, filter } => {
-                *reads = Vec::new();
-                *filter = None;
-            }
-            Op::Do { statements, .. } => *statements = Vec::new(),
-            _ => {}
-        }
-    }
 }
 
 /// Reads every statement of `text` into an [`Op`] (split, sqlparser, lowering, keyword fallback)

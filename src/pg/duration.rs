@@ -21,6 +21,83 @@ use crate::pg::effect::Effect;
 use crate::report::Observed;
 use crate::vocab::Risk;
 
+/// How table sizes (from a database) turn into risk. The risk of work that grows with a table — a
+/// scan or rewrite, which the rules with `Rule::scales_with_size` describe
+/// — follows its estimated duration (this module):
+///
+/// | estimated work              | risk     |
+/// |-----------------------------|----------|
+/// | under `brief_ms` (1 s)      | low      |
+/// | under `long_ms` (5 s)       | medium   |
+/// | under `outage_ms` (60 s)    | high     |
+/// | from `outage_ms`            | critical |
+///
+/// Without sizes, such work is high risk, as if the table were large.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SizeSettings {
+    /// Work estimated under this many milliseconds is low risk.
+    pub brief_ms: u64,
+    /// Under this, medium.
+    pub long_ms: u64,
+    /// Under this, high; from it on, critical.
+    pub outage_ms: u64,
+    /// A sequential scan with a filter (EXPLAIN) or an unindexed foreign key matters from this
+    /// many rows on (default 100,000).
+    pub large_rows: u64,
+    /// Bytes per second of scans, rewrites and index builds, for the duration estimates.
+    pub rates: Rates,
+}
+
+impl Default for SizeSettings {
+    fn default() -> Self {
+        SizeSettings {
+            brief_ms: 1_000,
+            long_ms: 5_000,
+            outage_ms: 60_000,
+            large_rows: 100_000,
+            rates: Rates::default(),
+        }
+    }
+}
+
+impl SizeSettings {
+    /// The risk of table-sized work estimated at `seconds`.
+    pub fn risk(&self, seconds: f64) -> Risk {
+        let ms = seconds * 1000.0;
+        if ms < self.brief_ms as f64 {
+            Risk::Low
+        } else if ms < self.long_ms as f64 {
+            Risk::Medium
+        } else if ms < self.outage_ms as f64 {
+            Risk::High
+        } else {
+            Risk::Critical
+        }
+    }
+
+    /// Sets the row count from which a filtered sequential scan or an unindexed foreign key
+    /// matters.
+    pub fn large_rows(mut self, rows: u64) -> Self {
+        self.large_rows = rows;
+        self
+    }
+
+    /// Sets the risk thresholds (milliseconds of estimated work).
+    pub fn thresholds(mut self, brief_ms: u64, long_ms: u64, outage_ms: u64) -> Self {
+        self.brief_ms = brief_ms;
+        self.long_ms = long_ms;
+        self.outage_ms = outage_ms;
+        self
+    }
+
+    /// Sets the rates the duration estimates use (`scripts/calibrate-durations.sh` measures them).
+    pub fn rates(mut self, rates: Rates) -> Self {
+        self.rates = rates;
+        self
+    }
+}
+
 /// Bytes per second of each kind of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rates {
@@ -53,6 +130,7 @@ impl Default for Rates {
 /// The table-sized work of one statement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimate {
+    /// The estimated duration.
     pub seconds: f64,
     /// The pre-existing tables the work is on, with their sizes.
     pub tables: Vec<(QualName, TableSize)>,
@@ -132,15 +210,14 @@ fn work_of(op: &Op, catalog: &Catalog) -> Work {
 
 /// The risk of a statement as its verification run (`--verify`) measured it, which replaces the
 /// estimate from table sizes: how long it held a lock that blocks writes (one it took, or `held`,
-/// the strongest its transaction held already), on the `risk_of` scale of seconds (the analysis'
-/// size settings). `Risk::None` when it blocked no writes. `None` when the run says nothing about
-/// the statement's duration: not run, run in another form (CONCURRENTLY removed), or failed before
-/// it finished for a reason other than a cancellation (a cancelled statement ran at least that
-/// long, which is what counts).
+/// the strongest its transaction held already), on the scale of `sizes`. `Risk::None` when it
+/// blocked no writes. `None` when the run says nothing about the statement's duration: not run, run
+/// in another form (CONCURRENTLY removed), or failed before it finished for a reason other than a
+/// cancellation (a cancelled statement ran at least that long, which is what counts).
 pub fn observed_risk(
     observed: &Observed,
     held: Option<LockMode>,
-    risk_of: impl Fn(f64) -> Risk,
+    sizes: &SizeSettings,
 ) -> Option<Risk> {
     if observed.skipped.is_some()
         || observed.ran_as.is_some()
@@ -152,7 +229,7 @@ pub fn observed_risk(
     if !strongest.is_some_and(LockMode::blocks_writes) {
         return Some(Risk::None);
     }
-    Some(risk_of(observed.duration_ms / 1000.0))
+    Some(sizes.risk(observed.duration_ms / 1000.0))
 }
 
 /// "2.3 M rows, 350 MB"
@@ -265,15 +342,8 @@ mod tests {
     #[test]
     fn observed_durations_under_a_blocking_lock_decide_the_risk() {
         use crate::report::LockReport;
-        let scale = |s: f64| {
-            if s < 1.0 {
-                Risk::Low
-            } else if s < 60.0 {
-                Risk::High
-            } else {
-                Risk::Critical
-            }
-        };
+        // Low under 1 s, high under 60 s, critical from there.
+        let scale = &SizeSettings::default().thresholds(1_000, 1_000, 60_000);
         let update = Observed {
             locks: vec![LockReport {
                 table: "public.runs".to_string(),

@@ -9,17 +9,26 @@ use serde::Serialize;
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
 pub enum LockMode {
+    /// ACCESS SHARE: reads (`SELECT`); conflicts only with ACCESS EXCLUSIVE.
     AccessShareLock,
+    /// ROW SHARE: `SELECT … FOR UPDATE/SHARE`.
     RowShareLock,
+    /// ROW EXCLUSIVE: writes (`INSERT`, `UPDATE`, `DELETE`).
     RowExclusiveLock,
+    /// SHARE UPDATE EXCLUSIVE: `VACUUM`, `CREATE INDEX CONCURRENTLY`, `VALIDATE CONSTRAINT`.
     ShareUpdateExclusiveLock,
+    /// SHARE: `CREATE INDEX`; blocks writes.
     ShareLock,
+    /// SHARE ROW EXCLUSIVE: `CREATE TRIGGER`, adding a foreign key; blocks writes.
     ShareRowExclusiveLock,
+    /// EXCLUSIVE: `REFRESH MATERIALIZED VIEW CONCURRENTLY`; blocks writes.
     ExclusiveLock,
+    /// ACCESS EXCLUSIVE: most `ALTER TABLE`, `DROP`, `TRUNCATE`; blocks reads and writes.
     AccessExclusiveLock,
 }
 
 impl LockMode {
+    /// Every mode, weakest first.
     pub const ALL: [LockMode; 8] = [
         LockMode::AccessShareLock,
         LockMode::RowShareLock,

@@ -7,6 +7,7 @@ mod lock;
 pub mod plan;
 pub mod rerun;
 pub mod types;
+pub mod units;
 pub mod volatility;
 
 pub use lock::LockMode;

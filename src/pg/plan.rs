@@ -11,6 +11,7 @@ use serde_json::Value;
 /// A sequential scan in a plan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeqScan {
+    /// The table read.
     pub table: QualName,
     /// The filter applied to every row read (`"Filter"`), as PostgreSQL prints it.
     pub filter: Option<String>,
@@ -21,6 +22,7 @@ pub struct SeqScan {
 /// The facts of one statement's plan.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
+    /// Every sequential scan in the plan.
     pub seq_scans: Vec<SeqScan>,
     /// The planner's total cost of the statement.
     pub total_cost: f64,

@@ -1,5 +1,5 @@
-//! The report: plain serde data, the JSON contract of DESIGN.md (schema_version 1). Renderers see only
-//! this module's types.
+//! The report: plain serde data, the JSON contract (schema_version 1, `schema/report.schema.json`).
+//! Tools read it back with serde; renderers see only this module's types.
 
 pub mod render;
 pub mod schema;
@@ -7,32 +7,31 @@ pub mod schema;
 use crate::source::{Direction, Span};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
+/// The version of the JSON layout ([`Report::schema_version`]): it changes only when a field changes
+/// meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
 
 pub use crate::pg::LockMode;
-pub use crate::vocab::{Risk, Severity};
+pub use crate::vocab::{Risk, Severity, Transaction};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+/// How far the generated rollback undoes a statement (or a revision: its worst statement).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Reversibility {
+    /// The generated rollback gives everything back.
     Exact,
+    /// The rollback restores the schema, but some data cannot come back (a dropped column's values).
     Lossy,
+    /// Nothing migsafe can generate undoes it: restore from a backup.
     Impossible,
 }
 
-/// Where a statement runs: inside an explicit transaction block, on its own (autocommit), or as
-/// migration-tool bookkeeping (`alembic_version`, `django_migrations`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Transaction {
-    InTransaction,
-    Autocommit,
-    Bookkeeping,
-}
-
 /// The program that wrote the report.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Tool {
     /// Always `migsafe`.
     pub name: String,
@@ -41,16 +40,19 @@ pub struct Tool {
 }
 
 /// One Alembic revision (or Django migration) found in the file.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct RevisionReport {
     /// The revision id, e.g. `7ac759974ad8`.
     pub id: String,
     /// The revisions it follows (several for a merge, none for the first).
     pub parents: Vec<String>,
+    /// Whether the step upgrades or downgrades.
     #[schemars(with = "schema::DirectionSchema")]
     pub direction: Direction,
     /// Indexes into `statements`.
     pub statements: Vec<usize>,
+    /// How far the generated rollback undoes the revision: its worst statement.
     pub reversible: Reversibility,
     /// What a failure of each of the revision's commit units leaves behind, in order.
     pub failure_modes: Vec<FailureMode>,
@@ -59,7 +61,8 @@ pub struct RevisionReport {
 /// One commit unit (a transaction block, or one statement outside any block) and what its failure
 /// leaves behind: the earlier units of the same revision stay committed, and some statements leave
 /// objects behind even though they failed.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct FailureMode {
     /// The unit's number in the file, from 1 (units without work are not counted).
     pub unit: usize,
@@ -69,12 +72,14 @@ pub struct FailureMode {
     pub in_transaction: bool,
     /// Statements of the same revision (of the file, outside revisions) that earlier units have
     /// committed when this unit fails: the first 20 of them (`committed_count` counts all).
-    pub committed: Vec<usize>,
+    // Shared: the lists of a revision's units stop growing at 20, and a file of many autocommit
+    // statements has a unit per statement.
+    pub committed: Arc<[usize]>,
     /// How many statements earlier units have committed.
     pub committed_count: usize,
     /// Committed statements that fail (or do their work twice) when the revision runs again: the
     /// first 20 (`rerun_fail_count` counts all).
-    pub rerun_fails: Vec<RerunFailure>,
+    pub rerun_fails: Arc<[RerunFailure]>,
     /// How many committed statements fail (or do their work twice) when the revision runs again.
     pub rerun_fail_count: usize,
     /// What a failure of the unit itself leaves behind.
@@ -84,16 +89,20 @@ pub struct FailureMode {
 }
 
 /// A committed statement that a retry of its revision runs again, and why that fails.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct RerunFailure {
     /// Index into `statements`.
     pub statement: usize,
+    /// Why running it again fails (or does its work twice).
     pub reason: String,
 }
 
 /// An object a failed statement leaves behind.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Leftover {
+    /// What state the object is left in.
     pub kind: LeftoverKind,
     /// The object (schema-qualified when the statement qualified it).
     pub object: String,
@@ -102,8 +111,9 @@ pub struct Leftover {
 }
 
 /// Kinds of [`Leftover`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum LeftoverKind {
     /// An index marked INVALID: ignored by queries, still updated by every write.
     InvalidIndex,
@@ -113,39 +123,49 @@ pub enum LeftoverKind {
 
 /// A relation lock a statement requests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct LockReport {
     /// Schema-qualified name of a table, view or matview that existed before the migration.
     pub table: String,
+    /// The lock mode, as `pg_locks.mode` names it.
     #[schemars(with = "schema::LockModeSchema")]
     pub mode: LockMode,
 }
 
 /// A table a statement touches.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct TableReport {
+    /// Its schema-qualified name.
     pub name: String,
     /// Estimated rows, when a database or schema dump says so.
     pub rows: Option<u64>,
     /// Size on disk in bytes, when a database says so.
     pub bytes: Option<u64>,
+    /// An earlier statement of the migration created it: it holds no production data yet.
     pub created_in_migration: bool,
 }
 
 /// One rule's finding on one statement.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Finding {
     /// The rule id (`migsafe rules` lists them).
     pub rule: String,
+    /// How serious it is (the rule's default unless the settings change it).
     pub severity: Severity,
+    /// What the statement does and why it matters.
     pub message: String,
     /// What to do instead.
     pub help: String,
+    /// Where in the file (the statement's span).
     #[schemars(with = "schema::SpanSchema")]
     pub span: Span,
 }
 
 /// Everything known about one statement of the migration.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct StatementReport {
     /// Position in `statements`, from 0.
     pub index: usize,
@@ -153,12 +173,14 @@ pub struct StatementReport {
     pub revision: Option<String>,
     /// The statement exactly as written (cut from the file by byte range).
     pub sql: String,
+    /// Where the statement is in the file.
     #[schemars(with = "schema::SpanSchema")]
     pub span: Span,
     /// What the statement is, e.g. `alter_table`, `create_index`, `unparsed`.
     pub kind: String,
     /// Whether the SQL parser read it (otherwise a keyword fallback or nothing did).
     pub parsed: bool,
+    /// Where it runs: in a transaction block, on its own, or as the migration tool's bookkeeping.
     pub transaction: Transaction,
     /// The relation locks the statement itself requests on tables that existed before the migration.
     pub locks: Vec<LockReport>,
@@ -176,9 +198,13 @@ pub struct StatementReport {
     pub destroys_data: bool,
     /// Blocks reads or writes for work that grows with the table's size.
     pub lock_heavy: bool,
+    /// How far the generated rollback undoes it.
     pub reversible: Reversibility,
+    /// How risky it is to run against a live database: the worst of its findings and effects.
     pub risk: Risk,
+    /// The tables it touches.
     pub tables: Vec<TableReport>,
+    /// What the rules found.
     pub findings: Vec<Finding>,
     /// The statements that undo this one, in the order to run them.
     pub rollback: Vec<String>,
@@ -191,6 +217,7 @@ pub struct StatementReport {
 /// that is always rolled back.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Observed {
     /// Not run, and why (e.g. VACUUM cannot run in a transaction block; the migration's own
     /// BEGIN/COMMIT).
@@ -221,7 +248,8 @@ pub struct Observed {
 }
 
 /// The restored copy a report was checked against.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct DatabaseReport {
     /// `server_version` of the copy.
     pub server_version: String,
@@ -241,61 +269,74 @@ pub struct DatabaseReport {
 }
 
 /// A statement the rollback script cannot undo.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Irreversible {
     /// Index into `statements`.
     pub statement: usize,
+    /// Why it cannot be undone.
     pub reason: String,
 }
 
 /// The generated rollback of the whole file.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct RollbackReport {
     /// Every statement is undone (exactly or lossily) by `script`.
     pub complete: bool,
     /// The rollback SQL: per revision, in reverse order, with migration bookkeeping.
     pub script: String,
+    /// The statements it cannot undo.
     pub irreversible: Vec<Irreversible>,
 }
 
 /// Findings by severity.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct FindingCounts {
+    /// Findings of severity `error`.
     pub error: usize,
+    /// Findings of severity `warning`.
     pub warning: usize,
+    /// Findings of severity `info`.
     pub info: usize,
 }
 
 /// The file at a glance.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Summary {
+    /// How many statements the file holds.
     pub statements: usize,
     /// Statements nothing could read.
     pub unparsed: usize,
+    /// Findings by severity.
     pub findings: FindingCounts,
     /// The highest statement risk.
     pub risk: Risk,
 }
 
 /// Everything migsafe found about one migration file: the JSON report of DESIGN.md (schema_version 1).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Report {
     /// Version of this JSON layout; changes only when a field changes meaning or disappears.
     pub schema_version: u32,
+    /// The program that wrote it.
     pub tool: Tool,
     /// The PostgreSQL major version the analysis assumed.
     pub pg_version: u32,
     /// The file name as given (relative paths stay relative), or `<stdin>`.
     pub source: String,
-    // Before `revisions` in the document: a report can be written while the analysis runs
-    // (`Analyzer::analyze_each`, `render::json::Stream`), and the revisions are complete only at
-    // its end.
     /// Every statement of the file, in order.
     pub statements: Vec<StatementReport>,
+    /// The Alembic revisions (or Django migrations) the file holds, in order.
     pub revisions: Vec<RevisionReport>,
     /// Failure modes of the commit units outside any revision (files without revision markers).
     pub failure_modes: Vec<FailureMode>,
+    /// The generated rollback.
     pub rollback: RollbackReport,
+    /// The file at a glance.
     pub summary: Summary,
     /// The restored copy the migration was checked against (`--database`); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -346,30 +387,44 @@ impl Format {
 
 /// How to render: options that do not change what a report says, only how it looks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RenderOptions {
+pub struct RenderOptions<'a> {
     /// ANSI colours (text format only). The library never guesses: the caller knows whether its
     /// output is a terminal and whether `NO_COLOR` is set.
     pub color: bool,
+    /// The rules a SARIF log describes in its rule table (see [`crate::rules`]); none by default.
+    pub rules: &'a [RuleInfo],
 }
 
-impl RenderOptions {
+impl<'a> RenderOptions<'a> {
+    /// With or without ANSI colours.
     pub fn color(mut self, on: bool) -> Self {
         self.color = on;
         self
     }
+
+    /// The rules a SARIF log lists.
+    pub fn rules(mut self, rules: &'a [RuleInfo]) -> Self {
+        self.rules = rules;
+        self
+    }
+}
+
+/// A rule as a reader of reports sees it: its id, default severity, summary and documentation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuleInfo {
+    /// The rule's id, e.g. `drop-column`.
+    pub id: &'static str,
+    /// The severity of its findings unless the settings change it.
+    pub severity: Severity,
+    /// One line: what it flags.
+    pub summary: &'static str,
+    /// Its documentation in Markdown (What it does / Why is this bad? / Example / Use instead /
+    /// References).
+    pub docs: String,
 }
 
 impl Report {
-    /// Renders the report in `format`, without colour.
-    pub fn render(&self, format: Format) -> String {
-        self.render_with(format, RenderOptions::default())
-    }
-
-    /// Renders the report in `format` with `options`.
-    pub fn render_with(&self, format: Format, options: RenderOptions) -> String {
-        render::render_many(std::slice::from_ref(self), format, options)
-    }
-
     /// The generated rollback script.
     pub fn rollback_script(&self) -> &str {
         &self.rollback.script

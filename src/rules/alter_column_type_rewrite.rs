@@ -60,7 +60,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "ALTER COLUMN … TYPE rewrites the table or rebuilds its indexes under an ACCESS EXCLUSIVE lock.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 const TIMESTAMP_NOTE: &str = "`timestamp` ↔ `timestamptz` is catalog-only on PostgreSQL ≥ 12 when the migration runs `SET timezone = 'UTC'` first (indexes on the column are still rebuilt)";

@@ -44,7 +44,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "ATTACH PARTITION scans the new partition under ACCESS EXCLUSIVE to prove its rows fit the bound.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

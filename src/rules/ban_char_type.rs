@@ -41,7 +41,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Info,
     summary: "A column of type char(n): values are padded with spaces, and it is no faster than text or varchar.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 

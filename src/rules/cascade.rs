@@ -53,7 +53,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "CASCADE silently drops or empties dependent objects that the migration does not name.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 const HELP: &str = "Drop the dependent objects explicitly in earlier statements and remove CASCADE, so that PostgreSQL refuses (and names them) if anything unexpected still depends on it.";

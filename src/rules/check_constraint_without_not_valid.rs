@@ -50,7 +50,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "Adding a CHECK constraint without NOT VALID reads the whole table under an ACCESS EXCLUSIVE lock.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -40,7 +40,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "A statement that cannot run inside a transaction block is inside one: the migration fails.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -44,7 +44,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "Adding a column whose type is a domain with constraints rewrites an existing table.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

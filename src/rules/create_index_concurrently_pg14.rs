@@ -42,7 +42,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "On PostgreSQL 14.0–14.3, indexes built CONCURRENTLY can silently miss rows: make sure the server runs 14.4 or later.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 const HELP: &str = "Make sure every server this runs on reports `SHOW server_version` ≥ 14.4 (a minor upgrade). Indexes already built concurrently on 14.0–14.3 should be checked with pg_amcheck and rebuilt with REINDEX INDEX CONCURRENTLY on 14.4+.";

@@ -36,7 +36,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "CREATE INDEX without CONCURRENTLY blocks writes to the table for the whole build.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -42,7 +42,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the partitioned table.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// `DETACH PARTITION … CONCURRENTLY` exists since PostgreSQL 14 (release notes 14.0).

@@ -49,7 +49,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "DROP COLUMN deletes the column's data and breaks code of the running release that still uses it.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -43,7 +43,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the index's table.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

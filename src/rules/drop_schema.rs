@@ -41,7 +41,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "DROP SCHEMA removes a namespace the application may use; with CASCADE, everything in it.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

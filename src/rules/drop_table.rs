@@ -45,7 +45,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "DROP TABLE of an existing table: its rows are gone and code that still uses it breaks.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

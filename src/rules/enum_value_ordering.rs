@@ -45,7 +45,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Info,
     summary: "ALTER TYPE … ADD VALUE … BEFORE/AFTER puts the new value between existing ones in the enum's order.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

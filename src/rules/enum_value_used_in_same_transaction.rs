@@ -57,7 +57,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "A value added with ALTER TYPE … ADD VALUE is used before the transaction commits: the statement fails.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// Whether the literal in an expression meets the enum.

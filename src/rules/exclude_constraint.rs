@@ -50,7 +50,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "ADD CONSTRAINT … EXCLUDE builds its index under an ACCESS EXCLUSIVE lock, and there is no concurrent way.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

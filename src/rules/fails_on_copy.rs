@@ -42,7 +42,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "The statement failed when the migration ran on the restored copy: it will fail in production too.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -50,7 +50,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "A foreign key's referencing columns have no index: every delete from (or key update of) the referenced table scans the referencing table.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

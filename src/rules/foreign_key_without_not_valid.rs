@@ -52,7 +52,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "Adding a FOREIGN KEY without NOT VALID blocks writes to both tables while every row is checked.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -55,7 +55,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "Long work runs while the transaction still holds a lock, from an earlier statement, that blocks the table.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -47,7 +47,7 @@
 //! - https://alembic.sqlalchemy.org/en/latest/api/runtime.html#alembic.runtime.migration.MigrationContext.autocommit_block
 
 use super::{Ctx, Hit, Rule};
-use crate::failure::statement_numbers;
+use crate::pg::units::statement_numbers;
 use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
@@ -55,7 +55,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "A lock_timeout may cancel this statement, but retrying the revision then fails on statements that earlier units committed.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {
@@ -74,8 +75,9 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     };
     vec![Hit::new(
         format!(
-            "a lock_timeout is set, so this statement may be cancelled while it waits for its lock; by then {} are committed, and the retry the timeout calls for fails at {}: {reason}",
+            "a lock_timeout is set, so this statement may be cancelled while it waits for its lock; by then {} {} committed, and the retry the timeout calls for fails at {}: {reason}",
             committed.numbers(),
+            if committed.count == 1 { "is" } else { "are" },
             statement_numbers(&[blocker]),
         ),
         "Make the committed statements re-runnable (IF NOT EXISTS / IF EXISTS), or move this lock-taking work before the units that commit on their own, or split the revision so each part records itself.",

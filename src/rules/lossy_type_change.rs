@@ -51,7 +51,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "ALTER COLUMN … TYPE changes stored values so that changing the type back does not restore them.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// Whether `using` is nothing but the column cast to the new type (`"title"::varchar(255)`,

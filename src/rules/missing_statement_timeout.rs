@@ -46,7 +46,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Info,
     summary: "A table stays blocked for a scan or rewrite with no statement_timeout: nothing bounds the outage.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

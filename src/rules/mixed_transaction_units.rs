@@ -45,7 +45,7 @@
 //! - https://alembic.sqlalchemy.org/en/latest/api/runtime.html#alembic.runtime.migration.MigrationContext.autocommit_block
 
 use super::{Ctx, Hit, Rule};
-use crate::failure::statement_numbers;
+use crate::pg::units::statement_numbers;
 use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
@@ -53,7 +53,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "A transaction block runs after statements that committed on their own: if it fails, the revision is half-applied and its retry fails.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

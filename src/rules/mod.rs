@@ -182,30 +182,22 @@ impl TxState {
 
 /// Everything a rule may look at for one statement.
 pub struct Ctx<'a> {
+    /// The statement's position in the migration, from 0.
     pub index: usize,
+    /// The statement.
     pub op: &'a Op,
-    /// The statements of the migration, in order, from the first through at least this one: the
-    /// pass may be ahead of the lowering. Rules look back here, and ahead only through
-    /// [`Ctx::any_later`] and [`Ctx::later`].
+    /// Every statement of the migration, in order (`ops[index]` is this one).
     pub ops: &'a [Op],
-    /// Whether `ops` holds every statement of the migration.
-    pub all_lowered: bool,
-    /// The last statements of the migration, lowered ahead of the others (a block's COMMIT is
-    /// usually the last statement), from statement `tail_start` to the end.
-    pub tail: &'a [Op],
-    pub tail_start: usize,
-    /// Set when a rule asked about later statements that are not lowered yet: the pass then
-    /// lowers more of them (a few chunks, then all) and runs the rules on this statement again,
-    /// so no answer depends on how far the lowering was.
-    pub later_wanted: std::cell::Cell<bool>,
     /// What this statement does to pre-existing tables.
     pub effect: &'a Effect,
     /// The schema before this statement.
     pub catalog: &'a Catalog,
+    /// The transaction state while the statement runs.
     pub tx: &'a TxState,
+    /// The PostgreSQL major version the migration will run on.
     pub pg_version: u32,
     /// How table sizes turn into risk, and what counts as a large table.
-    pub sizes: &'a crate::SizeSettings,
+    pub sizes: &'a crate::pg::duration::SizeSettings,
     /// The estimated table-sized work of this statement, when the database gave every size.
     pub estimate: Option<&'a crate::pg::duration::Estimate>,
     /// The statement's EXPLAIN plan on the database, if one was taken.
@@ -213,47 +205,23 @@ pub struct Ctx<'a> {
     /// What running the statement on a restored copy showed (`--verify`).
     pub observed: Option<&'a crate::report::Observed>,
     /// The file's commit units and each statement's revision (for the rules about retries).
-    pub units: &'a crate::failure::Units,
+    pub units: &'a crate::pg::units::Units,
 }
 
 impl Ctx<'_> {
-    /// Whether a statement after this one satisfies `pred`.
-    pub fn any_later(&self, pred: impl FnMut(&Op) -> bool) -> bool {
-        let mut pred = pred;
-        let later = self.ops.get(self.index + 1..).unwrap_or(&[]);
-        if later.iter().any(&mut pred) {
-            return true;
-        }
-        // Then the tail, past what `ops` holds.
-        let from = (self.index + 1).max(self.ops.len());
-        let tail = self
-            .tail
-            .get(from.saturating_sub(self.tail_start)..)
-            .unwrap_or(&[]);
-        if tail.iter().any(&mut pred) {
-            return true;
-        }
-        // Not among those lowered so far: only the whole file can say no.
-        if !self.all_lowered && self.ops.len() < self.tail_start {
-            self.later_wanted.set(true);
-        }
-        false
-    }
-
-    /// The statements after this one, all of them.
+    /// The statements after this one.
     pub fn later(&self) -> &[Op] {
-        if !self.all_lowered {
-            self.later_wanted.set(true);
-        }
         self.ops.get(self.index + 1..).unwrap_or(&[])
     }
 
-    /// The statements of the same transaction block before this one.
-    pub fn earlier_in_transaction(&self) -> impl Iterator<Item = (usize, &Op)> {
-        self.tx
-            .earlier
-            .clone()
-            .filter_map(|i| self.ops.get(i).map(|op| (i, op)))
+    /// Whether a statement after this one satisfies `pred`.
+    pub fn any_later(&self, pred: impl FnMut(&Op) -> bool) -> bool {
+        self.later().iter().any(pred)
+    }
+
+    /// The statements before this one.
+    pub fn earlier(&self) -> &[Op] {
+        self.ops.get(..self.index).unwrap_or(&[])
     }
 
     /// The strongest lock this statement takes on a pre-existing table.
@@ -269,6 +237,32 @@ impl Ctx<'_> {
             .find(|(t, _)| t == table)
             .map(|(_, m)| *m)
     }
+}
+
+/// Everything a migration-level check may look at: the whole migration, once every statement's own
+/// checks have run.
+pub struct Migration<'a> {
+    /// The migration's text and how it was read (statements with their spans and ignore
+    /// directives, revisions).
+    pub text: &'a str,
+    /// The statements and revisions read from `text`.
+    pub read: &'a crate::source::Read,
+    /// Every statement, lowered.
+    pub ops: &'a [Op],
+    /// Where each statement runs.
+    pub transactions: &'a [crate::vocab::Transaction],
+    /// The generated rollback of each statement.
+    pub inverses: &'a [crate::rollback::Inverse],
+    /// The schema before the migration.
+    pub schema: &'a Catalog,
+    /// The PostgreSQL major version the migration will run on.
+    pub pg_version: u32,
+    /// The author's own downgrade export, when one was given.
+    pub downgrade: Option<&'a str>,
+    /// Per statement: the `-- migsafe: ignore` directives that silenced a finding of its own
+    /// checks. Migration-level findings are not silenced by directives: a directive names what
+    /// the statement itself does.
+    pub silenced: &'a [Vec<String>],
 }
 
 /// One finding of a rule, before severity and span are attached.
@@ -295,6 +289,13 @@ impl Hit {
     }
 }
 
+/// A rule's check of one statement: its findings there.
+pub type StatementCheck = fn(&Ctx) -> Vec<Hit>;
+
+/// A rule's check of the whole migration: its findings, each with the index of the statement it
+/// is attached to.
+pub type MigrationCheck = fn(&Migration) -> Vec<(usize, Hit)>;
+
 /// A rule: its id, default severity, one-line summary and check.
 pub struct Rule {
     pub id: &'static str,
@@ -302,9 +303,12 @@ pub struct Rule {
     pub summary: &'static str,
     /// The hazard is work that grows with the table (a scan or rewrite): when the database gives
     /// the table's size, the finding states the estimated duration and its risk follows the size
-    /// (see [`crate::SizeSettings`]).
+    /// (see [`crate::pg::duration::SizeSettings`]).
     pub scales_with_size: bool,
-    pub check: fn(&Ctx) -> Vec<Hit>,
+    /// The per-statement check.
+    pub check: Option<StatementCheck>,
+    /// The per-migration check, run after every statement's.
+    pub check_migration: Option<MigrationCheck>,
 }
 
 /// A registered rule with its documentation.
@@ -401,20 +405,34 @@ registry!(
     volatile_default_rewrite,
 );
 
+#[cfg(any(test, doctest))]
+mod reference;
+
 /// Looks a rule up by id.
 pub fn rule(id: &str) -> Option<&'static RuleEntry> {
     RULES.iter().find(|r| r.rule.id == id)
 }
 
-/// Runs every selected rule on one statement.
+/// Runs every selected rule's per-statement check on one statement.
 pub(crate) fn check(ctx: &Ctx, selected: impl Fn(&str) -> bool) -> Vec<(&'static Rule, Hit)> {
     let mut out = Vec::new();
-    for entry in RULES {
-        if !selected(entry.rule.id) {
-            continue;
+    for rule in RULES.iter().map(|e| e.rule).filter(|r| selected(r.id)) {
+        if let Some(check) = rule.check {
+            out.extend(check(ctx).into_iter().map(|hit| (rule, hit)));
         }
-        for hit in (entry.rule.check)(ctx) {
-            out.push((entry.rule, hit));
+    }
+    out
+}
+
+/// Runs every selected rule's per-migration check: findings with the statement they belong to.
+pub(crate) fn check_migration(
+    migration: &Migration,
+    selected: impl Fn(&str) -> bool,
+) -> Vec<(usize, &'static Rule, Hit)> {
+    let mut out = Vec::new();
+    for rule in RULES.iter().map(|e| e.rule).filter(|r| selected(r.id)) {
+        if let Some(check) = rule.check_migration {
+            out.extend(check(migration).into_iter().map(|(i, hit)| (i, rule, hit)));
         }
     }
     out

@@ -60,7 +60,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Info,
     summary: "Several ALTER TABLEs of one table in a transaction repeat work or lock requests that one ALTER TABLE would do once.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {
@@ -71,15 +72,13 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         return Vec::new();
     }
     let table = normal(name);
-    let earlier: Vec<&Op> = ctx
-        .tx
-        .alters_of(&table)
-        .iter()
-        .filter_map(|&i| ctx.ops.get(i))
-        .collect();
-    if earlier.is_empty() {
+    let earlier_alters = ctx.tx.alters_of(&table);
+    if earlier_alters.is_empty() {
         return Vec::new();
     }
+    // Walked only when this statement makes a pass over the rows (a block may hold thousands of
+    // ALTER TABLEs of one table: collecting them for every statement was quadratic).
+    let mut earlier = earlier_alters.iter().filter_map(|&i| ctx.ops.get(i));
     let mut reasons = Vec::new();
 
     // 1. The lock: does this statement need a mode that the held one does not cover?
@@ -102,7 +101,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
 
     // 2. The work: a second pass over the rows that one ALTER TABLE would share.
     if let Some(this_pass) = row_pass(ctx.op, ctx.effect, &table) {
-        if let Some(before) = earlier.iter().find_map(|op| earlier_pass(ctx, op, &table)) {
+        if let Some(before) = earlier.find_map(|op| earlier_pass(ctx, op, &table)) {
             reasons.push(format!(
                 "an earlier ALTER TABLE of it in this transaction already {before}, and this one {this_pass}: two passes over the rows under ACCESS EXCLUSIVE, where one ALTER TABLE with all the actions makes a single pass"
             ));

@@ -55,7 +55,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "A statement in an autocommit block commits on its own and fails when the revision is retried after a later failure.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -54,7 +54,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "ADD COLUMN … NOT NULL without a DEFAULT fails as soon as the table has a row.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// The column gets no value for existing rows: no default (or `DEFAULT NULL`), and nothing that

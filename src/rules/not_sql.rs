@@ -32,7 +32,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "Text in the export that is not SQL.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -37,7 +37,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "Running the statement on the restored copy showed locks or rewrites other than migsafe predicted.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

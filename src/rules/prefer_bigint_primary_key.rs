@@ -47,7 +47,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Info,
     summary: "A new table's primary key is a 32-bit (or 16-bit) integer: it runs out, and widening it later is painful.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// The largest value of a 16- or 32-bit integer column, with its type's name.

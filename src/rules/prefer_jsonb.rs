@@ -40,7 +40,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "A column of type json: no equality operator, and the text is parsed again on every access.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 

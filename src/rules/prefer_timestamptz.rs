@@ -40,7 +40,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Info,
     summary: "A column of type timestamp (without time zone): its values do not say which zone they are in.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 

@@ -49,7 +49,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "ADD PRIMARY KEY USING INDEX on a nullable column scans the table under an ACCESS EXCLUSIVE lock.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// The implicit SET NOT NULL skips its scan when a valid CHECK proves the column (PG ≥ 12,

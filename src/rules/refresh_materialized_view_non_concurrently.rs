@@ -42,7 +42,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks every read of the view until the refresh ends.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

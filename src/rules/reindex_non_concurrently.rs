@@ -49,7 +49,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "REINDEX without CONCURRENTLY blocks writes to the table and queries that use its indexes.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// `REINDEX … CONCURRENTLY` exists since PostgreSQL 12 (release notes 12, docs: sql-reindex.html).

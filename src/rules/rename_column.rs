@@ -45,7 +45,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "RENAME COLUMN on an existing table breaks application code that still uses the old name.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

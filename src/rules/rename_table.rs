@@ -48,7 +48,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "Renaming an existing table or moving it to another schema breaks code that uses the old name.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -46,7 +46,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "The database's EXPLAIN plan reads a large table sequentially to apply the statement's filter: an index is missing.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

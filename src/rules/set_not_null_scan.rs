@@ -52,7 +52,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "SET NOT NULL reads the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK already proves it.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// Since PostgreSQL 12 a valid `CHECK (col IS NOT NULL)` lets SET NOT NULL skip its scan

@@ -51,7 +51,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "Adding a STORED generated column to an existing table rewrites it under an ACCESS EXCLUSIVE lock.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

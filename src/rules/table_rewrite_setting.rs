@@ -50,7 +50,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "ALTER TABLE … SET TABLESPACE / LOGGED / UNLOGGED / ACCESS METHOD copies the whole table under ACCESS EXCLUSIVE.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

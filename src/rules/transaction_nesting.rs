@@ -54,7 +54,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "BEGIN inside an open transaction block, or COMMIT/ROLLBACK with none open: the blocks are not what they seem.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

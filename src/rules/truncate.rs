@@ -42,7 +42,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "TRUNCATE of an existing table removes all its rows under ACCESS EXCLUSIVE.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -55,7 +55,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "UPDATE or DELETE over a whole existing table in one statement: one huge transaction.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

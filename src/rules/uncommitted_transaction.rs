@@ -50,7 +50,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "BEGIN without a COMMIT before the end of the file: the migration's work is rolled back or left holding its locks.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -31,7 +31,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "A statement migsafe could not read: review it by hand.",
     scales_with_size: false,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -23,18 +23,35 @@
 //! ## References
 //! - https://github.com/sbdchd/squawk (squawk's `-- squawk-ignore` comments serve the same purpose)
 
-use super::{Ctx, Hit, Rule};
-use crate::vocab::Severity;
+use super::{Hit, Migration, Rule};
+use crate::vocab::{Severity, Transaction};
 
-/// The analyser itself reports unused directives, since only it knows which findings were silenced.
 pub(crate) const RULE: Rule = Rule {
     id: "unused-ignore",
     severity: Severity::Info,
     summary: "A `-- migsafe: ignore` directive that silences nothing.",
     scales_with_size: false,
-    check,
+    check: None,
+    check_migration: Some(check_migration),
 };
 
-fn check(_: &Ctx) -> Vec<Hit> {
-    Vec::new()
+/// Every directive of every statement that silenced none of the statement's findings.
+fn check_migration(m: &Migration) -> Vec<(usize, Hit)> {
+    let mut out = Vec::new();
+    for (index, st) in m.read.statements.iter().enumerate() {
+        if m.transactions.get(index) == Some(&Transaction::Bookkeeping) {
+            continue;
+        }
+        let silenced = m.silenced.get(index).map_or(&[][..], Vec::as_slice);
+        for directive in st.ignore.iter().filter(|d| !silenced.contains(d)) {
+            let message = if directive != "all" && super::rule(directive).is_none() {
+                format!("`-- migsafe: ignore {directive}` names no rule migsafe has")
+            } else {
+                format!("`-- migsafe: ignore {directive}` silences nothing on this statement")
+            };
+            let help = "Remove the directive, or correct the rule name (`migsafe rules` lists them).";
+            out.push((index, Hit::new(message, help)));
+        }
+    }
+    out
 }

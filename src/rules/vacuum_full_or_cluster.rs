@@ -49,7 +49,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "VACUUM FULL or CLUSTER rewrites the whole table while holding ACCESS EXCLUSIVE on it.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 const HELP: &str = "Use pg_repack (pg_repack --table=… [--order-by=…]) or pg_squeeze from operations tooling: they copy the table while it stays in use. If the space only has to become reusable, run a plain VACUUM (ANALYZE) instead.";

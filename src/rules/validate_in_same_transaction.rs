@@ -54,7 +54,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "VALIDATE CONSTRAINT in the transaction that already locked the table: NOT VALID gains nothing.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 fn check(ctx: &Ctx) -> Vec<Hit> {

@@ -55,7 +55,8 @@ pub(crate) const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "ADD COLUMN with a volatile DEFAULT rewrites the whole table under an ACCESS EXCLUSIVE lock.",
     scales_with_size: true,
-    check,
+    check: Some(check),
+    check_migration: None,
 };
 
 /// `Expr::calls` without the names that are type names with modifiers after `::` or `AS`

@@ -234,6 +234,7 @@ pub(crate) enum Dollar {
     Placeholder { end: usize },
     /// `$tag$ … $tag$` (the tag may be empty): the tag ends at `tag_end` (its `$`), the body at
     /// `body_end`, the closing delimiter at `end`.
+    #[allow(dead_code)]
     Quoted {
         tag_end: usize,
         body_end: usize,

@@ -20,7 +20,7 @@ use super::scan::{Kind, Kw, Lexeme, Scanner};
 
 /// A region of the source: 1-based lines and columns (columns count characters; the end column is
 /// the one just after the last character) and 0-based byte offsets (end exclusive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 pub struct Span {
     pub start_line: u32,
     pub start_column: u32,
@@ -306,7 +306,7 @@ pub fn split(text: &str) -> Split {
     // Short texts (a DO body, a statement) never split in parts: no need to ask for the cores.
     let parts = match text.len() / MIN_PART {
         0 | 1 => 1,
-        n => crate::par::cores().min(n),
+        n => rayon::current_num_threads().min(n),
     };
     if parts >= 2
         && let Some(split) = split_in_parts(text, parts, FIRST_CHUNK)
@@ -350,13 +350,16 @@ pub fn split_in_parts(text: &str, parts: usize, first_chunk: usize) -> Option<Sp
     }
     let ranges: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
     let last = ranges.len() - 1;
-    let done = crate::par::map_each(&ranges, |&(start, end)| {
-        let mut s = Splitter::over(&text[..end], start, first_chunk);
-        s.run_to_end();
-        let clean = !s.irregular && s.open.is_none() && s.copy_first == CopyState::default();
-        s.close(false);
-        (s.out, clean)
-    });
+    let done: Vec<(Split, bool)> = ranges
+        .iter()
+        .map(|&(start, end)| {
+            let mut s = Splitter::over(&text[..end], start, first_chunk);
+            s.run_to_end();
+            let clean = !s.irregular && s.open.is_none() && s.copy_first == CopyState::default();
+            s.close(false);
+            (s.out, clean)
+        })
+        .collect();
     if done[..last].iter().any(|(_, clean)| !clean) {
         return None;
     }

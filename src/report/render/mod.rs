@@ -4,7 +4,6 @@
 pub mod github;
 pub mod json;
 pub mod markdown;
-mod pretty;
 pub mod sarif;
 pub mod text;
 
@@ -21,7 +20,7 @@ use crate::source::Direction;
 pub fn render_many(reports: &[Report], format: Format, options: RenderOptions) -> String {
     match format {
         Format::Json => json::render_many(reports),
-        Format::Sarif => sarif::render(reports),
+        Format::Sarif => sarif::render(reports, options.rules),
         Format::Text => join(reports, "\n", |r| text::render(r, options)),
         Format::Markdown => join(reports, "\n", markdown::render),
         Format::Github => join(reports, "", github::render),

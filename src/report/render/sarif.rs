@@ -2,11 +2,10 @@
 //!
 //! One log with one run for any number of files: GitHub code scanning rejects an upload with
 //! several runs of the same tool and category, and one run keeps the rule table once. The driver
-//! lists every rule of [`crate::rules::RULES`] (not only those that fired) so a viewer can show the
-//! docs of any rule; results point at their rule by id and index.
+//! lists the rules it is given (the CLI gives every rule, not only those that fired) so a viewer can
+//! show the docs of any rule; results point at their rule by id and index.
 
-use crate::report::{Report, Severity};
-use crate::rules::RULES;
+use crate::report::{Report, RuleInfo, Severity};
 use serde_json::{Value, json};
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
@@ -19,9 +18,10 @@ use std::collections::BTreeMap;
 pub const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
-/// One SARIF log for `reports` (one per migration file), pretty JSON with a trailing newline.
-pub fn render(reports: &[Report]) -> String {
-    let log = log(reports);
+/// One SARIF log for `reports` (one per migration file) describing `rules`, pretty JSON with a
+/// trailing newline.
+pub fn render(reports: &[Report], rules: &[RuleInfo]) -> String {
+    let log = log(reports, rules);
     // Plain data with string keys always serialises; keep a valid document if it ever did not.
     let mut s = serde_json::to_string_pretty(&log)
         .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
@@ -45,16 +45,20 @@ fn level_value(s: Severity) -> Value {
     })
 }
 
-fn log(reports: &[Report]) -> Sarif {
+fn log(reports: &[Report], rules: &[RuleInfo]) -> Sarif {
     let version = reports
         .first()
         .map(|r| r.tool.version.clone())
         .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string());
-    let rules: Vec<ReportingDescriptor> = RULES
+    let index: BTreeMap<&str, i64> = rules
         .iter()
-        .map(|entry| {
-            let r = entry.rule;
-            let docs = entry.docs();
+        .enumerate()
+        .map(|(i, r)| (r.id, i as i64))
+        .collect();
+    let rules: Vec<ReportingDescriptor> = rules
+        .iter()
+        .map(|r| {
+            let docs = r.docs.clone();
             ReportingDescriptor::builder()
                 .id(r.id)
                 .name(r.id)
@@ -78,11 +82,6 @@ fn log(reports: &[Report]) -> Sarif {
                 )
                 .build()
         })
-        .collect();
-    let index: BTreeMap<&str, i64> = RULES
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.rule.id, i as i64))
         .collect();
     let mut results = Vec::new();
     for report in reports {
@@ -203,7 +202,9 @@ mod tests {
     #[test]
     fn results_carry_rule_level_and_region() {
         let r = crate::analyze("BEGIN;\nCREATE INDEX ix ON t (a);\nCOMMIT;\n");
-        let v: Value = serde_json::from_str(&render(std::slice::from_ref(&r))).unwrap_or_default();
+        let rules = crate::rules();
+        let v: Value =
+            serde_json::from_str(&render(std::slice::from_ref(&r), &rules)).unwrap_or_default();
         let result = &v["runs"][0]["results"][0];
         assert_eq!(result["ruleId"], "create-index-non-concurrently");
         assert_eq!(result["level"], "error");

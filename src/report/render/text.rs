@@ -10,6 +10,7 @@ use super::{
 use crate::report::{Finding, RenderOptions, Report, Risk, Severity, StatementReport};
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use anstyle::{AnsiColor, Effects, Style};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::ops::Range;
@@ -52,30 +53,31 @@ pub fn write(
     for batch in r.statements.chunks(BATCH) {
         // Each statement's diagnostics depend on that statement alone: laying them out (most of
         // this renderer's time) runs on every core.
-        let diagnostics = crate::par::map(batch, |s| {
-            // Most severe first; the statement's lines and the note are shown once, with the
-            // first finding, and the others point at the same place.
-            let mut findings: Vec<&Finding> = s.findings.iter().collect();
-            findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-            let mut out = String::new();
-            for (i, f) in findings.into_iter().enumerate() {
-                out.push('\n');
-                out.push_str(&renderer.render(&[diagnostic(&source, s, f, i == 0)]));
-                out.push('\n');
-            }
-            out
-        });
+        let diagnostics: Vec<String> = batch
+            .par_iter()
+            .map(|s| {
+                // Most severe first; the statement's lines and the note are shown once, with the
+                // first finding, and the others point at the same place.
+                let mut findings: Vec<&Finding> = s.findings.iter().collect();
+                findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+                let mut out = String::new();
+                for (i, f) in findings.into_iter().enumerate() {
+                    out.push('\n');
+                    out.push_str(&renderer.render(&[diagnostic(&source, s, f, i == 0)]));
+                    out.push('\n');
+                }
+                out
+            })
+            .collect();
         for d in diagnostics {
             w.write_all(d.as_bytes())?;
         }
     }
-    let mut out = String::new();
-    statements(&mut out, r, paint);
-    database(&mut out, r, paint);
-    failure_modes(&mut out, r, paint);
-    rollback(&mut out, r, paint);
-    summary(&mut out, r, paint);
-    w.write_all(out.as_bytes())
+    statements(w, r, paint)?;
+    database(w, r, paint)?;
+    failure_modes(w, r, paint)?;
+    rollback(w, r, paint)?;
+    summary(w, r, paint)
 }
 
 /// One finding as a rustc-style diagnostic: title, the statement's lines with a caret under the
@@ -169,9 +171,9 @@ fn note(s: &StatementReport) -> String {
 }
 
 /// One line per statement, grouped under its revision.
-fn statements(out: &mut String, r: &Report, paint: Paint) {
+fn statements(out: &mut dyn std::io::Write, r: &Report, paint: Paint) -> std::io::Result<()> {
     let revisions: HashMap<&str, _> = r.revisions.iter().map(|x| (x.id.as_str(), x)).collect();
-    let _ = writeln!(out, "\n{}", paint.bold("statements:"));
+    writeln!(out, "\n{}", paint.bold("statements:"))?;
     let mut current: Option<&str> = None;
     for s in &r.statements {
         if s.revision.as_deref() != current {
@@ -182,12 +184,12 @@ fn statements(out: &mut String, r: &Report, paint: Paint) {
                 } else {
                     rev.parents.join(", ")
                 };
-                let _ = writeln!(
+                writeln!(
                     out,
                     "  {} {} (parents: {parents})",
                     direction_name(rev.direction),
                     paint.bold(&rev.id)
-                );
+                )?;
             }
         }
         let mut details = Vec::new();
@@ -202,7 +204,7 @@ fn statements(out: &mut String, r: &Report, paint: Paint) {
         if n > 0 {
             details.push(count(n, "finding", "findings"));
         }
-        let _ = writeln!(
+        writeln!(
             out,
             "    {:<9} {} {:<22} {:<14}  {}",
             format!("{}:{}", s.span.start_line, s.span.start_column),
@@ -214,25 +216,27 @@ fn statements(out: &mut String, r: &Report, paint: Paint) {
             } else {
                 details.join("; ")
             }
-        );
+        )?;
         if let Some(o) = observed_text(s) {
-            let _ = writeln!(out, "              {}", clean(&o));
+            writeln!(out, "              {}", clean(&o))?;
         }
     }
+    Ok(())
 }
 
 /// The restored copy (`--database`): what was read, verified and not.
-fn database(out: &mut String, r: &Report, paint: Paint) {
+fn database(out: &mut dyn std::io::Write, r: &Report, paint: Paint) -> std::io::Result<()> {
     let Some(d) = &r.database else {
-        return;
+        return Ok(());
     };
-    let _ = writeln!(out, "\n{}", paint.bold("database:"));
+    writeln!(out, "\n{}", paint.bold("database:"))?;
     for l in database_lines(d) {
-        let _ = writeln!(out, "  {}", clean(&l));
+        writeln!(out, "  {}", clean(&l))?;
     }
+    Ok(())
 }
 
-fn rollback(out: &mut String, r: &Report, paint: Paint) {
+fn rollback(out: &mut dyn std::io::Write, r: &Report, paint: Paint) -> std::io::Result<()> {
     let rb = &r.rollback;
     let state = if rb.complete {
         "complete".to_string()
@@ -244,48 +248,50 @@ fn rollback(out: &mut String, r: &Report, paint: Paint) {
             count(rb.irreversible.len(), "statement", "statements")
         )
     };
-    let _ = writeln!(out, "\n{} {state}", paint.bold("rollback:"));
+    writeln!(out, "\n{} {state}", paint.bold("rollback:"))?;
     for i in &rb.irreversible {
         let line = r
             .statements
             .get(i.statement)
             .map(|s| format!("line {}", s.span.start_line))
             .unwrap_or_else(|| format!("statement {}", i.statement));
-        let _ = writeln!(out, "  {line}: {}", clean(&i.reason));
+        writeln!(out, "  {line}: {}", clean(&i.reason))?;
     }
     if !rb.script.trim().is_empty() {
-        let _ = writeln!(out, "  script:");
+        writeln!(out, "  script:")?;
         for l in rb.script.lines() {
             if l.is_empty() {
-                out.push('\n');
+                out.write_all(b"\n")?;
             } else {
-                let _ = writeln!(out, "    {}", clean(l));
+                writeln!(out, "    {}", clean(l))?;
             }
         }
     }
+    Ok(())
 }
 
 /// What a failure of each commit unit leaves behind, one paragraph per unit.
-fn failure_modes(out: &mut String, r: &Report, paint: Paint) {
+fn failure_modes(out: &mut dyn std::io::Write, r: &Report, paint: Paint) -> std::io::Result<()> {
     let modes = super::failure_modes(r);
     if modes.is_empty() {
-        return;
+        return Ok(());
     }
-    let _ = writeln!(out, "\n{}", paint.bold("failure modes:"));
+    writeln!(out, "\n{}", paint.bold("failure modes:"))?;
     for (rev, m) in modes {
-        let _ = writeln!(
+        writeln!(
             out,
             "  {}: {}",
             clean(&super::unit_title(rev, m)),
             clean(&m.message)
-        );
+        )?;
     }
+    Ok(())
 }
 
-fn summary(out: &mut String, r: &Report, paint: Paint) {
+fn summary(out: &mut dyn std::io::Write, r: &Report, paint: Paint) -> std::io::Result<()> {
     let sm = &r.summary;
     let f = &sm.findings;
-    let _ = writeln!(
+    writeln!(
         out,
         "\n{} {} ({} unparsed), {}, {}, {} info; risk {}; rollback {}",
         paint.bold("summary:"),
@@ -304,7 +310,8 @@ fn summary(out: &mut String, r: &Report, paint: Paint) {
         } else {
             "incomplete"
         }
-    );
+    )?;
+    Ok(())
 }
 
 /// Text from the migration (names, SQL in the rollback script) with control characters replaced, so

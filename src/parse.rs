@@ -5,11 +5,6 @@
 //! placeholders (`%(name)s`, `%s`) become positional parameters (`$1`) and a doubled `%%` outside string
 //! literals becomes `%`. Token positions are shifted to the statement's place in the file, so parser
 //! messages name the file's line and column.
-//!
-//! The tokens come from migsafe's own tokenizer ([`tokens`]) for what it models, nearly every
-//! migration statement, and from sqlparser's otherwise: the parser sees the same tokens either way.
-
-mod tokens;
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::PostgreSqlDialect;
@@ -101,29 +96,13 @@ pub(crate) fn parse(sql: &str, line: u32, column: u32) -> Parsed {
     }
 }
 
-/// Whether [`tokens::tokenize`], where it answers, gives sqlparser's tokens (the fuzz target
-/// `parse` asks).
-pub(crate) fn tokenizers_agree(sql: &str) -> bool {
-    [(1, 1), (7, 5)].into_iter().all(|(line, column)| {
-        tokens::tokenize(sql, line, column).is_none_or(|ours| {
-            Tokenizer::new(&PostgreSqlDialect {}, sql)
-                .tokenize_with_location()
-                .is_ok_and(|theirs| significant(theirs, line, column) == ours)
-        })
-    })
-}
-
 /// The statement's tokens without blanks and comments, located in the file (the statement starts
-/// at `line`, `column`): our tokenizer's where it answers (nearly every migration statement),
-/// sqlparser's otherwise. The same tokens either way.
+/// at `line`, `column`).
 fn significant_tokens(
     sql: &str,
     line: u32,
     column: u32,
 ) -> Result<Vec<TokenWithSpan>, sqlparser::tokenizer::TokenizerError> {
-    if let Some(tokens) = tokens::tokenize(sql, line, column) {
-        return Ok(tokens);
-    }
     let raw = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize_with_location()?;
     Ok(significant(raw, line, column))
 }

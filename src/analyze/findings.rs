@@ -1,0 +1,139 @@
+//! From rules to findings: each rule's hits on a statement, less what its `-- migsafe: ignore`
+//! directives silence, with the severity the settings give, and the statement's risk.
+
+use super::Settings;
+use crate::pg::LockMode;
+use crate::pg::duration::{self, Estimate};
+use crate::report::Finding;
+use crate::rules::{self, Ctx, Hit, Rule};
+use crate::source::{SourceStatement, Span};
+use crate::vocab::{Risk, Severity};
+
+/// A statement's findings, its risk, and the directives that silenced something.
+pub(super) struct Judged {
+    pub findings: Vec<Finding>,
+    pub risk: Risk,
+    pub silenced: Vec<String>,
+}
+
+/// What the statement's effect says, whatever the rules say (see [`effect_risk`]).
+pub(super) struct EffectFacts {
+    pub lock: Option<LockMode>,
+    pub lock_heavy: bool,
+    pub destroys_data: bool,
+}
+
+/// Runs the selected rules' per-statement checks on `ctx`'s statement.
+pub(super) fn judge(
+    ctx: &Ctx,
+    st: &SourceStatement,
+    settings: &Settings,
+    facts: &EffectFacts,
+) -> Judged {
+    let size_risk = ctx.estimate.map(|e| settings.sizes.risk(e.seconds));
+    let mut judged = Judged {
+        findings: Vec::new(),
+        risk: Risk::None,
+        silenced: Vec::new(),
+    };
+    for (rule, hit) in rules::check(ctx, |id| settings.selected(id)) {
+        if let Some(directive) = st
+            .ignore
+            .iter()
+            .find(|d| d.as_str() == rule.id || d.as_str() == "all")
+        {
+            judged.silenced.push(directive.clone());
+            continue;
+        }
+        let severity = settings.severity_of(rule.id, rule.severity);
+        let mut message = hit.message;
+        match (ctx.estimate, size_risk) {
+            // The table's size decides how much the work matters.
+            (Some(e), Some(sr)) if rule.scales_with_size => {
+                judged.risk = judged.risk.max(hit.risk.unwrap_or(Risk::None).max(sr));
+                message.push_str(&format!(" [{}]", describe_estimate(e)));
+            }
+            _ => judged.risk = judged.risk.max(hit.risk.unwrap_or(severity_risk(severity))),
+        }
+        for a in &ctx.effect.assumptions {
+            if !message.contains(a.as_str()) {
+                message.push_str(&format!(" (assumption: {a})"));
+            }
+        }
+        judged.findings.push(Finding {
+            rule: rule.id.to_string(),
+            severity,
+            message,
+            help: hit.help,
+            span: st.span,
+        });
+    }
+    judged.risk = judged.risk.max(effect_risk(facts, size_risk));
+    judged
+}
+
+/// A finding of a migration-level check, with the severity the settings give.
+pub(super) fn migration_finding(
+    rule: &Rule,
+    hit: Hit,
+    span: Span,
+    settings: &Settings,
+) -> (Finding, Risk) {
+    let severity = settings.severity_of(rule.id, rule.severity);
+    let risk = hit.risk.unwrap_or(severity_risk(severity));
+    let finding = Finding {
+        rule: rule.id.to_string(),
+        severity,
+        message: hit.message,
+        help: hit.help,
+        span,
+    };
+    (finding, risk)
+}
+
+fn severity_risk(s: Severity) -> Risk {
+    match s {
+        Severity::Error => Risk::High,
+        Severity::Warning => Risk::Medium,
+        Severity::Info => Risk::Low,
+    }
+}
+
+/// The risk of what the statement does, whatever the rules say: work that grows with the table
+/// under a lock that blocks writes (its own or one its transaction holds), or lost data, is high;
+/// both together are critical; taking a brief lock that blocks reads or writes is low (it still
+/// queues behind long transactions). When the table's size is known (`size_risk`), the work under
+/// the lock is as risky as its estimated duration.
+fn effect_risk(facts: &EffectFacts, size_risk: Option<Risk>) -> Risk {
+    let heavy = if facts.lock_heavy {
+        size_risk.unwrap_or(Risk::High)
+    } else {
+        Risk::None
+    };
+    let blocking = if facts.lock.is_some_and(LockMode::blocks_writes) {
+        Risk::Low
+    } else {
+        Risk::None
+    };
+    if facts.destroys_data && heavy >= Risk::High {
+        Risk::Critical
+    } else if facts.destroys_data {
+        Risk::High.max(heavy)
+    } else {
+        heavy.max(blocking)
+    }
+}
+
+/// "public.events: 2.3 M rows, 350 MB; about 12 s of work at the calibrated rates"
+fn describe_estimate(e: &Estimate) -> String {
+    let tables: Vec<String> = e
+        .tables
+        .iter()
+        .map(|(t, s)| format!("{}: {}", t.display_qualified(), duration::describe_size(s)))
+        .collect();
+    format!(
+        "{}; {} of work at the calibrated rates",
+        tables.join(", "),
+        duration::describe_seconds(e.seconds)
+    )
+}
