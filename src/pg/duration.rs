@@ -18,7 +18,6 @@ use crate::catalog::{Catalog, TableSize};
 use crate::ir::{AlterAction, ConstraintKind, Op, QualName};
 use crate::pg::LockMode;
 use crate::pg::effect::Effect;
-use crate::report::Observed;
 use crate::vocab::Risk;
 
 /// How table sizes (from a database) turn into risk. The risk of work that grows with a table — a
@@ -209,27 +208,16 @@ fn work_of(op: &Op, catalog: &Catalog) -> Work {
 }
 
 /// The risk of a statement as its verification run (`--verify`) measured it, which replaces the
-/// estimate from table sizes: how long it held a lock that blocks writes (one it took, or `held`,
-/// the strongest its transaction held already), on the scale of `sizes`. `Risk::None` when it
-/// blocked no writes. `None` when the run says nothing about the statement's duration: not run, run
-/// in another form (CONCURRENTLY removed), or failed before it finished for a reason other than a
-/// cancellation (a cancelled statement ran at least that long, which is what counts).
-pub fn observed_risk(
-    observed: &Observed,
-    held: Option<LockMode>,
-    sizes: &SizeSettings,
-) -> Option<Risk> {
-    if observed.skipped.is_some()
-        || observed.ran_as.is_some()
-        || (observed.error.is_some() && observed.cancelled.is_none())
-    {
-        return None;
+/// estimate from table sizes: `seconds` under `strongest`, the strongest lock it held (one it took,
+/// or one its transaction held already), on the scale of `sizes`; `Risk::None` when that lock
+/// blocks no writes. [`Observed::measured_risk`](crate::report::Observed::measured_risk) says when
+/// a run measured a statement.
+pub fn observed_risk(seconds: f64, strongest: Option<LockMode>, sizes: &SizeSettings) -> Risk {
+    if strongest.is_some_and(LockMode::blocks_writes) {
+        sizes.risk(seconds)
+    } else {
+        Risk::None
     }
-    let strongest = observed.locks.iter().map(|l| l.mode).max().max(held);
-    if !strongest.is_some_and(LockMode::blocks_writes) {
-        return Some(Risk::None);
-    }
-    Some(sizes.risk(observed.duration_ms / 1000.0))
 }
 
 /// "2.3 M rows, 350 MB"
@@ -341,57 +329,50 @@ mod tests {
 
     #[test]
     fn observed_durations_under_a_blocking_lock_decide_the_risk() {
-        use crate::report::LockReport;
         // Low under 1 s, high under 60 s, critical from there.
         let scale = &SizeSettings::default().thresholds(1_000, 1_000, 60_000);
-        let update = Observed {
-            locks: vec![LockReport {
-                table: "public.runs".to_string(),
-                mode: LockMode::RowExclusiveLock,
-            }],
+        let exclusive = Some(LockMode::AccessExclusiveLock);
+        // An UPDATE after an ADD COLUMN in its transaction holds ACCESS EXCLUSIVE for 16.5 s.
+        assert_eq!(observed_risk(16.5, exclusive, scale), Risk::High);
+        assert_eq!(observed_risk(0.003, exclusive, scale), Risk::Low);
+        assert_eq!(observed_risk(600.0, exclusive, scale), Risk::Critical);
+        // Alone it holds ROW EXCLUSIVE, which blocks no writes.
+        assert_eq!(
+            observed_risk(16.5, Some(LockMode::RowExclusiveLock), scale),
+            Risk::None
+        );
+    }
+
+    #[test]
+    fn only_a_statement_measured_as_written_has_a_measured_risk() {
+        use crate::report::Observed;
+        let sizes = SizeSettings::default();
+        let exclusive = Some(LockMode::AccessExclusiveLock);
+        let ran = Observed {
             duration_ms: 16_500.0,
             ..Observed::default()
         };
-        // An UPDATE after an ADD COLUMN in its transaction holds ACCESS EXCLUSIVE for 16.5 s.
-        assert_eq!(
-            observed_risk(&update, Some(LockMode::AccessExclusiveLock), scale),
-            Some(Risk::High)
-        );
-        // Alone it blocks no writes.
-        assert_eq!(observed_risk(&update, None, scale), Some(Risk::None));
-        let quick = Observed {
-            duration_ms: 3.0,
-            ..update.clone()
-        };
-        assert_eq!(
-            observed_risk(&quick, Some(LockMode::AccessExclusiveLock), scale),
-            Some(Risk::Low)
-        );
+        assert_eq!(ran.measured_risk(exclusive, &sizes), Some(Risk::High));
+        assert_eq!(ran.measured_risk(None, &sizes), Some(Risk::None));
         let failed = Observed {
             error: Some("ERROR: … (23502)".to_string()),
-            ..update.clone()
+            ..ran.clone()
         };
-        assert_eq!(
-            observed_risk(&failed, Some(LockMode::AccessExclusiveLock), scale),
-            None
-        );
+        assert_eq!(failed.measured_risk(exclusive, &sizes), None);
         let cancelled = Observed {
             cancelled: Some("statement timeout".to_string()),
             duration_ms: 600_000.0,
             ..failed
         };
         assert_eq!(
-            observed_risk(&cancelled, Some(LockMode::AccessExclusiveLock), scale),
+            cancelled.measured_risk(exclusive, &sizes),
             Some(Risk::Critical)
         );
-        let skipped = Observed {
-            skipped: Some("VACUUM cannot run inside a transaction block".to_string()),
-            ..Observed::default()
+        let plain_form = Observed {
+            ran_as: Some("CREATE INDEX i ON t (a)".to_string()),
+            ..ran
         };
-        assert_eq!(
-            observed_risk(&skipped, Some(LockMode::AccessExclusiveLock), scale),
-            None
-        );
+        assert_eq!(plain_form.measured_risk(exclusive, &sizes), None);
     }
 
     #[test]

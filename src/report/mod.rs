@@ -247,6 +247,32 @@ pub struct Observed {
     pub differences: Vec<String>,
 }
 
+impl Observed {
+    /// The risk of the statement as the run measured it (see
+    /// [`observed_risk`](crate::pg::duration::observed_risk)), with `held` the strongest lock its
+    /// transaction held before it. `None` when the run did not measure the statement as written:
+    /// not run, run in another form (CONCURRENTLY removed), or failed for a reason other than a
+    /// cancellation (a cancelled statement ran at least that long, which is what counts).
+    pub fn measured_risk(
+        &self,
+        held: Option<crate::pg::LockMode>,
+        sizes: &crate::pg::duration::SizeSettings,
+    ) -> Option<crate::vocab::Risk> {
+        if self.skipped.is_some()
+            || self.ran_as.is_some()
+            || (self.error.is_some() && self.cancelled.is_none())
+        {
+            return None;
+        }
+        let strongest = self.locks.iter().map(|l| l.mode).max().max(held);
+        Some(crate::pg::duration::observed_risk(
+            self.duration_ms / 1000.0,
+            strongest,
+            sizes,
+        ))
+    }
+}
+
 /// The restored copy a report was checked against.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
