@@ -135,6 +135,53 @@ fn batches_hidden_in_one_statement_never_run() {
 }
 
 #[test]
+fn transaction_control_never_runs_and_no_name_stands_in_for_the_catalog() {
+    let Some(mut admin) = pg::admin() else { return };
+    let scratch = Scratch::new(&mut admin, "txctl", None);
+    let mut c = scratch.connect();
+    copy_with_events(&mut c);
+    let before = fingerprint(&mut c);
+    let sql = "INSERT INTO t VALUES (5);
+END;
+DROP TABLE t;
+ABORT;
+COMMIT AND CHAIN;
+ROLLBACK AND CHAIN;
+SAVEPOINT a;
+RELEASE a;
+START TRANSACTION;
+COMMIT;
+";
+    let r = verify(&mut c, sql);
+    assert!(
+        notes(&r).contains("BEGIN/COMMIT did not run"),
+        "{}",
+        notes(&r)
+    );
+    assert_eq!(fingerprint(&mut c), before);
+    // A function and a temporary table named like the catalog's, first on the search_path: the
+    // run's checks and observations still read the catalog.
+    let sql = "CREATE FUNCTION public.pg_backend_pid() RETURNS integer LANGUAGE sql AS 'SELECT 1';
+CREATE TEMP TABLE pg_locks (relation oid, mode text, pid integer, locktype text, granted boolean);
+SET search_path = pg_temp, public, pg_catalog;
+ALTER TABLE public.events ADD COLUMN note text;
+";
+    let r = verify(&mut c, sql);
+    let alter = statement(&r, "ADD COLUMN note")
+        .observed
+        .as_ref()
+        .expect("ran");
+    assert!(
+        alter
+            .locks
+            .iter()
+            .any(|l| l.table == "public.events" && l.mode.pg_name() == "AccessExclusiveLock"),
+        "{alter:?}"
+    );
+    assert_eq!(fingerprint(&mut c), before);
+}
+
+#[test]
 fn sequence_values_are_put_back() {
     let Some(mut admin) = pg::admin() else { return };
     let scratch = Scratch::new(&mut admin, "seq", None);

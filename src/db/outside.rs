@@ -160,6 +160,16 @@ pub(crate) struct Tainted {
     pub why: String,
 }
 
+/// Whether the statement controls the transaction (`BEGIN`, `COMMIT`, `END`, `ROLLBACK`,
+/// `SAVEPOINT`, …): never sent, whatever migsafe's reading of it, as the run is one transaction of
+/// migsafe's and a `COMMIT` would commit it.
+pub(crate) fn controls_transaction(sql: &str) -> bool {
+    matches!(
+        leading_words(sql, 1).first().map(String::as_str),
+        Some("BEGIN" | "START" | "COMMIT" | "END" | "ABORT" | "ROLLBACK" | "SAVEPOINT" | "RELEASE")
+    )
+}
+
 /// Why `sql` would act outside the verification's transaction, when it would.
 pub(crate) fn acts_outside(sql: &str, tainted: &[Tainted]) -> Option<String> {
     let words = leading_words(sql, 3);
@@ -412,6 +422,26 @@ mod tests {
             None
         );
         assert!(acts_outside("CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'COPY t TO PROGRAM ''x'''; END $$", &[]).is_some());
+    }
+
+    #[test]
+    fn transaction_control_is_known_by_its_first_word() {
+        for sql in [
+            "COMMIT",
+            "end",
+            "ABORT",
+            "ROLLBACK AND CHAIN",
+            "COMMIT AND CHAIN",
+            "START TRANSACTION",
+            "BEGIN ISOLATION LEVEL SERIALIZABLE",
+            "SAVEPOINT a",
+            "RELEASE a",
+            "/* x */ Rollback to savepoint a",
+        ] {
+            assert!(controls_transaction(sql), "{sql}");
+        }
+        assert!(!controls_transaction("DO $$ BEGIN COMMIT; END $$"));
+        assert!(!controls_transaction("CREATE TABLE commits (id int)"));
     }
 
     #[test]

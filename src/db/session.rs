@@ -11,6 +11,9 @@
 //!   `statement_timeout` it started with (the server arms that timer when the statement starts).
 //! - The transaction exports its snapshot (`pg_export_snapshot()`), which makes the server refuse
 //!   `PREPARE TRANSACTION`.
+//! - migsafe's own queries run with `search_path` set to `pg_catalog, pg_temp`, so that no table,
+//!   function, operator or type the migration creates (or puts first on its `search_path`) can
+//!   stand in for the catalog's; the migration's statements run with the migration's `search_path`.
 //! - Between migsafe's transactions the session is `default_transaction_read_only`.
 
 use super::{db_error, error_text};
@@ -124,6 +127,8 @@ pub(crate) struct Tx<'c> {
     budget_timeout: bool,
     /// The `statement_timeout` set for the current statement.
     armed_ms: u64,
+    /// The migration's `search_path`, put back before each of its statements.
+    migration_path: String,
     open: bool,
 }
 
@@ -153,12 +158,16 @@ impl<'c> Tx<'c> {
             run_as: RunAs::Connecting,
             budget_timeout: false,
             armed_ms: 0,
+            migration_path: String::new(),
             open: true,
         };
         let row = tx
             .client
             .query_one(
-                "SELECT pg_backend_pid(), transaction_timestamp()::text, session_user::text, pg_export_snapshot()",
+                "SELECT pg_catalog.pg_backend_pid(), pg_catalog.transaction_timestamp()::pg_catalog.text,
+                        session_user::pg_catalog.text, pg_catalog.pg_export_snapshot(),
+                        pg_catalog.current_setting('search_path'),
+                        pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)",
                 &[],
             )
             .map_err(|e| db_error("starting a transaction", &e))?;
@@ -170,6 +179,9 @@ impl<'c> Tx<'c> {
             .map_err(|e| db_error("starting a transaction", &e))?;
         tx.session_user = row
             .try_get(2)
+            .map_err(|e| db_error("starting a transaction", &e))?;
+        tx.migration_path = row
+            .try_get(4)
             .map_err(|e| db_error("starting a transaction", &e))?;
         tx.arm(limits.statement_ms)?;
         Ok(tx)
@@ -201,10 +213,40 @@ impl<'c> Tx<'c> {
     /// [`Tx::arm`] for a statement of the migration (or an EXPLAIN of one): its `statement_timeout`
     /// is at most what remains of the budget. migsafe's own reads are not held to the budget, so
     /// that the run can always be observed, rolled back and cleaned up.
+    /// The migration's `search_path` comes back for the statement.
     fn arm_capped(&mut self, statement_ms: u64) -> Result<(), Error> {
         let (ms, by_budget) = self.budget.cap(statement_ms);
         self.budget_timeout = by_budget;
-        self.arm(ms)
+        self.arm(ms)?;
+        let path = self.migration_path.clone();
+        self.client
+            .execute("SELECT set_config('search_path', $1, true)", &[&path])
+            .map_err(|e| db_error("setting the migration's search_path", &e))?;
+        Ok(())
+    }
+
+    /// Right after a statement of the migration: keeps its `search_path` for the next one, and
+    /// gives migsafe's own queries the catalog's. Every name in this query is qualified, as it
+    /// runs with the path the statement left.
+    fn secure(&mut self) -> Result<(), Error> {
+        let row = self
+            .client
+            .query_typed(
+                "SELECT pg_catalog.current_setting('search_path'),
+                        pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)",
+                &[],
+            )
+            .map_err(|e| Error::Database {
+                message: format!(
+                    "the session is no longer in migsafe's transaction ({}); nothing was committed",
+                    error_text(&e)
+                ),
+            })?;
+        self.migration_path = row
+            .first()
+            .and_then(|r| r.try_get::<_, String>(0).ok())
+            .unwrap_or_default();
+        Ok(())
     }
 
     /// Checks that the session is still in this transaction, as the expected users, and sets
@@ -332,6 +374,7 @@ impl<'c> Tx<'c> {
                 Err(failure)
             }
         };
+        self.secure()?;
         Ok(Ran {
             duration,
             result,
@@ -374,6 +417,7 @@ impl<'c> Tx<'c> {
                 Err(failure)
             }
         };
+        self.secure()?;
         Ok(text)
     }
 

@@ -251,8 +251,9 @@ fn run_in(
             }
         }
         let observed = match decision {
-            Decision::Quiet => {
-                tally.quiet(&op);
+            Decision::Quiet => continue,
+            Decision::Transaction => {
+                tally.transaction = true;
                 continue;
             }
             Decision::Skip(why) => {
@@ -309,8 +310,11 @@ fn budget_note(budget: Budget) -> String {
 
 /// What happens to one statement.
 enum Decision {
-    /// Nothing to run and nothing to say per statement (empty; the migration's BEGIN/COMMIT).
+    /// Nothing to run and nothing to say (an empty statement).
     Quiet,
+    /// The migration's own transaction control: not run, the run is one transaction (a note says
+    /// so once).
+    Transaction,
     Skip(String),
     Run {
         sql: String,
@@ -346,8 +350,10 @@ fn decide(
             "it acts outside the verification's transaction: {why}"
         ));
     }
+    if matches!(op, Op::Transaction(_)) || outside::controls_transaction(sql) {
+        return Decision::Transaction;
+    }
     match op {
-        Op::Transaction(_) => return Decision::Quiet,
         _ if !parsed => {
             return skip(
                 "migsafe could not read this statement, and runs only statements it read on the copy"
@@ -407,10 +413,6 @@ struct Tally {
 }
 
 impl Tally {
-    fn quiet(&mut self, op: &Op) {
-        self.transaction |= matches!(op, Op::Transaction(_));
-    }
-
     fn skipped(&mut self, line: u32, parsed: bool, kind: RawKind) {
         if kind == RawKind::Text || !parsed {
             self.unread.push(line);
@@ -663,7 +665,7 @@ fn run_rollback(
             tx.run_as(),
         ) {
             Decision::Run { sql, .. } => sql,
-            Decision::Quiet => continue,
+            Decision::Quiet | Decision::Transaction => continue,
             Decision::Skip(why) if why.contains("bookkeeping") => continue,
             Decision::Skip(why) => {
                 run.rollback_differences
