@@ -848,6 +848,7 @@ fn the_time_budget_ends_the_run() {
     let scratch = Scratch::new(&mut admin, "budget", None);
     let mut c = scratch.connect();
     copy_with_events(&mut c);
+    let before = fingerprint(&mut c);
     let started = Instant::now();
     let r = analyze(
         &mut c,
@@ -869,16 +870,18 @@ fn the_time_budget_ends_the_run() {
         "{second:?}"
     );
     assert!(skipped(&r.statements[2]).contains("time budget"));
+    assert_eq!(fingerprint(&mut c), before);
 }
 
 #[test]
 fn a_user_without_privileges_is_told_which() {
     let Some(mut admin) = pg::admin() else { return };
     let reader = format!("migsafe_reader_{}", std::process::id());
+    let deploy = format!("migsafe_reader_deploy_{}", std::process::id());
     let mut roles_admin = pg::admin().expect("admin");
     let _roles = Roles {
         admin: &mut roles_admin,
-        names: vec![reader.clone()],
+        names: vec![reader.clone(), deploy.clone()],
     };
     let scratch = Scratch::new(&mut admin, "priv", None);
     let mut c = scratch.connect();
@@ -910,6 +913,32 @@ fn a_user_without_privileges_is_told_which() {
         )
         .expect_err("sequences cannot be put back");
         assert!(err.to_string().contains("public.events_id_seq"), "{err}");
+        // With what it needs, a user that is not a superuser verifies as a role it is a member
+        // of with SET ROLE, and statements that change the role do not run.
+        c.batch_execute(&format!(
+            "GRANT SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {reader};
+             GRANT SELECT, UPDATE ON events TO {reader};
+             CREATE ROLE {deploy} NOLOGIN; GRANT {deploy} TO {reader};
+             GRANT USAGE ON SCHEMA public TO {deploy}; GRANT SELECT ON events TO {deploy};"
+        ))
+        .expect("grants");
+        let r = analyze(
+            &mut as_reader,
+            DbOptions::default().verify(true).role(deploy.clone()),
+            "SELECT count(*) FROM events;\nRESET ROLE;\nUPDATE events SET payload = 'x' WHERE id = 1;\n",
+        )
+        .expect("verifies");
+        assert!(
+            notes(&r).contains(&format!("ran as role {deploy} (SET ROLE")),
+            "{}",
+            notes(&r)
+        );
+        assert!(skipped(statement(&r, "RESET ROLE")).contains("the role"));
+        let update = findings(statement(&r, "UPDATE events"));
+        assert!(
+            update.contains(&format!("as role {deploy}")) && update.contains("permission denied"),
+            "{update}"
+        );
     }
 }
 
