@@ -41,6 +41,17 @@ if ! start_postgres && [ "${CI:-}" = "true" ]; then
   exit 1
 fi
 
+# The lexer's judge (tests/lexer_judge.rs): PostgreSQL's own scanner, libpg_query through Python's
+# pglast, installed into a virtual environment beside the build.
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$PWD/$target_dir" ;; esac
+judge_venv="$target_dir/lexer-judge-venv"
+if ! "$judge_venv/bin/python" -c 'import pglast' >/dev/null 2>&1; then
+  python3 -m venv "$judge_venv"
+  "$judge_venv/bin/pip" install --quiet --disable-pip-version-check 'pglast==8.8'
+fi
+export MIGSAFE_LEXER_JUDGE_PYTHON="$judge_venv/bin/python"
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --all-features -- -D warnings
 # Plain `cargo test` builds the example as a binary (tests/cli.rs runs it) and runs the doc tests.

@@ -1,10 +1,11 @@
 //! Evolving the catalog by one statement.
 
 use super::{
-    Catalog, Column, ConstraintInfo, Index, IndexDefinition, RelKind, Table, TypeDef, normal,
+    Catalog, Column, Columns, ConstraintInfo, Index, IndexDefinition, RelKind, Table, TypeDef,
+    normal,
 };
 use crate::ir::{
-    AlterAction, ColumnDef, Constraint, ConstraintKind, Expr, ObjectKind, Op, QualName,
+    AlterAction, ColumnDef, Constraint, ConstraintKind, Expr, IndexDef, ObjectKind, Op, QualName,
 };
 
 /// The name PostgreSQL gives an unnamed constraint (`ChooseConstraintName` in
@@ -62,7 +63,7 @@ impl Catalog {
         self.tables.entry(key.clone()).or_insert_with(|| Table {
             name: key,
             kind: RelKind::Table,
-            columns: Vec::new(),
+            columns: Columns::default(),
             constraints: Vec::new(),
             created_in_migration: false,
             complete: false,
@@ -213,29 +214,7 @@ impl Catalog {
                 constraints,
                 as_query,
                 ..
-            } => {
-                let key = normal(name);
-                if self.tables.get(&key).is_some_and(|t| t.complete) {
-                    return; // CREATE TABLE IF NOT EXISTS of an existing table
-                }
-                self.tables.insert(
-                    key.clone(),
-                    Table {
-                        name: key.clone(),
-                        kind: RelKind::Table,
-                        columns: columns.iter().map(|c| column(c, in_migration)).collect(),
-                        constraints: Vec::new(),
-                        created_in_migration: in_migration,
-                        complete: !as_query,
-                    },
-                );
-                for c in constraints
-                    .iter()
-                    .chain(columns.iter().flat_map(|c| &c.constraints))
-                {
-                    self.add_constraint(&key, c, in_migration);
-                }
-            }
+            } => self.create_table(name, columns, constraints, *as_query, in_migration),
             Op::AlterTable { name, actions, .. } => {
                 let mut key = normal(name);
                 for a in actions {
@@ -244,64 +223,10 @@ impl Catalog {
             }
             Op::Drop { kind, names, .. } => {
                 for n in names {
-                    match kind {
-                        ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView => {
-                            self.drop_table(n)
-                        }
-                        ObjectKind::Index => {
-                            self.indexes.remove(&normal(n));
-                        }
-                        ObjectKind::Type | ObjectKind::Domain => {
-                            self.types.remove(&normal(n));
-                        }
-                        ObjectKind::Function | ObjectKind::Procedure => {
-                            self.functions.remove(&n.name);
-                        }
-                        ObjectKind::Extension => {
-                            self.extensions.remove(&n.name);
-                        }
-                        ObjectKind::Schema => {
-                            let schema = n.name.clone();
-                            self.tables
-                                .retain(|k, _| k.schema.as_deref() != Some(&schema));
-                            self.indexes
-                                .retain(|k, _| k.schema.as_deref() != Some(&schema));
-                        }
-                        _ => {}
-                    }
+                    self.drop_object(kind, n);
                 }
             }
-            Op::CreateIndex(ix) => {
-                let table = normal(&ix.table);
-                let name = ix
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| format!("{}_{}_idx", table.name, ix.columns.join("_")));
-                let qn = QualName::new(table.schema.as_deref(), &name);
-                if ix.if_not_exists && self.indexes.contains_key(&normal(&qn)) {
-                    return;
-                }
-                self.indexes.insert(
-                    normal(&qn),
-                    Index {
-                        name: normal(&qn),
-                        table,
-                        unique: ix.unique,
-                        columns: plain_prefix(&ix.keys, &ix.columns),
-                        partial: ix.predicate.is_some(),
-                        definition: Some(Box::new(IndexDefinition {
-                            unique: ix.unique,
-                            method: ix.method.clone(),
-                            keys: ix.keys.clone(),
-                            include: ix.include.clone(),
-                            predicate: ix.predicate.as_ref().map(|p| p.sql.clone()),
-                        })),
-                        constraint: None,
-                        valid: true,
-                        created_in_migration: in_migration,
-                    },
-                );
-            }
+            Op::CreateIndex(ix) => self.create_index(ix, in_migration),
             Op::AlterIndex {
                 name,
                 rename_to: Some(to),
@@ -312,6 +237,144 @@ impl Catalog {
                     self.indexes.insert(ix.name.clone(), ix);
                 }
             }
+            Op::CreateType { .. }
+            | Op::CreateDomain { .. }
+            | Op::AlterTypeAddValue { .. }
+            | Op::AlterTypeRename { .. } => self.apply_type(op, in_migration),
+            Op::CreateView {
+                name, materialized, ..
+            } => self.create_view(name, *materialized, in_migration),
+            Op::CreateFunction {
+                name,
+                volatile: Some(v),
+                ..
+            } => {
+                self.functions.insert(name.name.clone(), *v);
+            }
+            Op::CreateExtension { name, .. } => {
+                self.extensions.insert(name.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// CREATE TABLE; IF NOT EXISTS of a complete table changes nothing.
+    fn create_table(
+        &mut self,
+        name: &QualName,
+        columns: &[ColumnDef],
+        constraints: &[Constraint],
+        as_query: bool,
+        in_migration: bool,
+    ) {
+        let key = normal(name);
+        if self.tables.get(&key).is_some_and(|t| t.complete) {
+            return; // CREATE TABLE IF NOT EXISTS of an existing table
+        }
+        self.tables.insert(
+            key.clone(),
+            Table {
+                name: key.clone(),
+                kind: RelKind::Table,
+                columns: columns.iter().map(|c| column(c, in_migration)).collect(),
+                constraints: Vec::new(),
+                created_in_migration: in_migration,
+                complete: !as_query,
+            },
+        );
+        for c in constraints
+            .iter()
+            .chain(columns.iter().flat_map(|c| &c.constraints))
+        {
+            self.add_constraint(&key, c, in_migration);
+        }
+    }
+
+    /// A view or materialized view: a relation whose columns are not known.
+    fn create_view(&mut self, name: &QualName, materialized: bool, in_migration: bool) {
+        let key = normal(name);
+        self.tables.insert(
+            key.clone(),
+            Table {
+                name: key,
+                kind: if materialized {
+                    RelKind::MaterializedView
+                } else {
+                    RelKind::View
+                },
+                columns: Columns::default(),
+                constraints: Vec::new(),
+                created_in_migration: in_migration,
+                complete: false,
+            },
+        );
+    }
+
+    /// One object of a DROP; a schema takes its tables and indexes with it.
+    fn drop_object(&mut self, kind: &ObjectKind, n: &QualName) {
+        match kind {
+            ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView => {
+                self.drop_table(n)
+            }
+            ObjectKind::Index => {
+                self.indexes.remove(&normal(n));
+            }
+            ObjectKind::Type | ObjectKind::Domain => {
+                self.types.remove(&normal(n));
+            }
+            ObjectKind::Function | ObjectKind::Procedure => {
+                self.functions.remove(&n.name);
+            }
+            ObjectKind::Extension => {
+                self.extensions.remove(&n.name);
+            }
+            ObjectKind::Schema => {
+                let schema = n.name.clone();
+                self.tables
+                    .retain(|k, _| k.schema.as_deref() != Some(&schema));
+                self.indexes
+                    .retain(|k, _| k.schema.as_deref() != Some(&schema));
+            }
+            _ => {}
+        }
+    }
+
+    /// CREATE INDEX; an unnamed one gets `<table>_<columns>_idx`.
+    fn create_index(&mut self, ix: &IndexDef, in_migration: bool) {
+        let table = normal(&ix.table);
+        let name = ix
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}_{}_idx", table.name, ix.columns.join("_")));
+        let qn = QualName::new(table.schema.as_deref(), &name);
+        if ix.if_not_exists && self.indexes.contains_key(&normal(&qn)) {
+            return;
+        }
+        self.indexes.insert(
+            normal(&qn),
+            Index {
+                name: normal(&qn),
+                table,
+                unique: ix.unique,
+                columns: plain_prefix(&ix.keys, &ix.columns),
+                partial: ix.predicate.is_some(),
+                definition: Some(Box::new(IndexDefinition {
+                    unique: ix.unique,
+                    method: ix.method.clone(),
+                    keys: ix.keys.clone(),
+                    include: ix.include.clone(),
+                    predicate: ix.predicate.as_ref().map(|p| p.sql.clone()),
+                })),
+                constraint: None,
+                valid: true,
+                created_in_migration: in_migration,
+            },
+        );
+    }
+
+    /// CREATE TYPE, CREATE DOMAIN and ALTER TYPE: enum values follow ADD VALUE, names RENAME.
+    fn apply_type(&mut self, op: &Op, in_migration: bool) {
+        match op {
             Op::CreateType { name, enum_values } => {
                 self.types.insert(
                     normal(name),
@@ -351,52 +414,51 @@ impl Catalog {
                     self.types.insert(t.name.clone(), t);
                 }
             }
-            Op::CreateView {
-                name, materialized, ..
-            } => {
-                let key = normal(name);
-                self.tables.insert(
-                    key.clone(),
-                    Table {
-                        name: key,
-                        kind: if *materialized {
-                            RelKind::MaterializedView
-                        } else {
-                            RelKind::View
-                        },
-                        columns: Vec::new(),
-                        constraints: Vec::new(),
-                        created_in_migration: in_migration,
-                        complete: false,
-                    },
-                );
+            _ => {}
+        }
+    }
+
+    /// One ALTER TABLE action; `key` follows RENAME TO and SET SCHEMA.
+    fn alter(&mut self, key: &mut QualName, a: &AlterAction, in_migration: bool) {
+        match a {
+            AlterAction::AddColumn { .. }
+            | AlterAction::DropColumn { .. }
+            | AlterAction::AlterColumnType { .. }
+            | AlterAction::RenameColumn { .. } => self.alter_column(key, a, in_migration),
+            AlterAction::SetDefault { .. }
+            | AlterAction::DropDefault { .. }
+            | AlterAction::SetNotNull { .. }
+            | AlterAction::DropNotNull { .. }
+            | AlterAction::AddIdentity { .. }
+            | AlterAction::DropIdentity { .. } => self.alter_column_attribute(key, a),
+            AlterAction::AddConstraint { .. }
+            | AlterAction::DropConstraint { .. }
+            | AlterAction::ValidateConstraint { .. }
+            | AlterAction::RenameConstraint { .. } => self.alter_constraint(key, a, in_migration),
+            AlterAction::RenameTable { to } => {
+                let new = QualName::new(key.schema.as_deref(), to);
+                self.move_table(key, new);
             }
-            Op::CreateFunction {
-                name,
-                volatile: Some(v),
-                ..
-            } => {
-                self.functions.insert(name.name.clone(), *v);
-            }
-            Op::CreateExtension { name, .. } => {
-                self.extensions.insert(name.clone());
+            AlterAction::SetSchema { schema } => {
+                let new = QualName::new(Some(schema), &key.name);
+                self.move_table(key, new);
             }
             _ => {}
         }
     }
 
-    fn alter(&mut self, key: &mut QualName, a: &AlterAction, in_migration: bool) {
+    /// Columns added, dropped, retyped or renamed.
+    fn alter_column(&mut self, key: &QualName, a: &AlterAction, in_migration: bool) {
         match a {
             AlterAction::AddColumn {
                 column: def,
                 if_not_exists,
             } => {
                 let t = self.table_mut(key);
-                if *if_not_exists && t.columns.iter().any(|c| c.name == def.name) {
+                if *if_not_exists && t.columns.contains(&def.name) {
                     return;
                 }
-                t.columns.retain(|c| c.name != def.name);
-                push_first_exact(&mut t.columns, column(def, in_migration));
+                t.columns.push(column(def, in_migration));
                 let cons: Vec<Constraint> = def.constraints.clone();
                 for c in &cons {
                     self.add_constraint(key, c, in_migration);
@@ -404,7 +466,7 @@ impl Catalog {
             }
             AlterAction::DropColumn { name, .. } => {
                 let t = self.table_mut(key);
-                t.columns.retain(|c| &c.name != name);
+                t.columns.remove(name);
                 t.constraints
                     .retain(|c| !constraint_mentions(&c.kind, name));
                 let k = key.clone();
@@ -416,20 +478,25 @@ impl Catalog {
                     c.ty = ty.clone();
                 } else {
                     // Known from now on, even without a schema.
-                    push_first_exact(
-                        &mut self.table_mut(key).columns,
-                        Column {
-                            name: column.clone(),
-                            ty: ty.clone(),
-                            not_null: false,
-                            default: None,
-                            identity: None,
-                            generated: None,
-                            created_in_migration: false,
-                        },
-                    );
+                    self.table_mut(key).columns.push(Column {
+                        name: column.clone(),
+                        ty: ty.clone(),
+                        not_null: false,
+                        default: None,
+                        identity: None,
+                        generated: None,
+                        created_in_migration: false,
+                    });
                 }
             }
+            AlterAction::RenameColumn { from, to } => self.rename_column(key, from, to),
+            _ => {}
+        }
+    }
+
+    /// A column's default, nullability and identity.
+    fn alter_column_attribute(&mut self, key: &QualName, a: &AlterAction) {
+        match a {
             AlterAction::SetDefault { column, expr } => {
                 if let Some(c) = self.column_mut(key, column) {
                     c.default = Some(expr.clone());
@@ -461,6 +528,64 @@ impl Catalog {
                     c.identity = None;
                 }
             }
+            _ => {}
+        }
+    }
+
+    /// RENAME COLUMN: indexes, constraints and other tables' foreign keys follow.
+    fn rename_column(&mut self, key: &QualName, from: &str, to: &str) {
+        if let Some(t) = self.tables.get_mut(&normal(key)) {
+            t.columns.rename(from, to);
+        }
+        let k = key.clone();
+        // Index and constraint definitions follow the column's new name, and so do the
+        // foreign keys of other tables that reference it.
+        self.indexes.for_table_mut(&k, |i| {
+            rename_in(&mut i.columns, from, to);
+            if let Some(d) = &mut i.definition {
+                for key in &mut d.keys {
+                    *key = rename_word(key, from, to);
+                }
+                rename_in(&mut d.include, from, to);
+                d.predicate = d.predicate.as_deref().map(|p| rename_word(p, from, to));
+            }
+        });
+        for t in self.tables.values_mut() {
+            let own = t.name == k;
+            for c in &mut t.constraints {
+                match &mut c.kind {
+                    ConstraintKind::PrimaryKey { columns, .. }
+                    | ConstraintKind::Unique { columns, .. }
+                        if own =>
+                    {
+                        rename_in(columns, from, to)
+                    }
+                    ConstraintKind::ForeignKey {
+                        columns,
+                        ref_table,
+                        ref_columns,
+                        ..
+                    } => {
+                        if own {
+                            rename_in(columns, from, to);
+                        }
+                        if normal(ref_table) == k {
+                            rename_in(ref_columns, from, to);
+                        }
+                    }
+                    ConstraintKind::Check { expr } if own => {
+                        expr.sql = rename_word(&expr.sql, from, to);
+                        rename_in(&mut expr.columns, from, to);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Constraints added, dropped, validated or renamed.
+    fn alter_constraint(&mut self, key: &QualName, a: &AlterAction, in_migration: bool) {
+        match a {
             AlterAction::AddConstraint { constraint } => {
                 self.add_constraint(key, constraint, in_migration)
             }
@@ -474,55 +599,6 @@ impl Catalog {
                     c.validated = true;
                 }
             }
-            AlterAction::RenameColumn { from, to } => {
-                if let Some(c) = self.column_mut(key, from) {
-                    c.name = to.clone();
-                }
-                let k = key.clone();
-                // Index and constraint definitions follow the column's new name, and so do the
-                // foreign keys of other tables that reference it.
-                self.indexes.for_table_mut(&k, |i| {
-                    rename_in(&mut i.columns, from, to);
-                    if let Some(d) = &mut i.definition {
-                        for key in &mut d.keys {
-                            *key = rename_word(key, from, to);
-                        }
-                        rename_in(&mut d.include, from, to);
-                        d.predicate = d.predicate.as_deref().map(|p| rename_word(p, from, to));
-                    }
-                });
-                for t in self.tables.values_mut() {
-                    let own = t.name == k;
-                    for c in &mut t.constraints {
-                        match &mut c.kind {
-                            ConstraintKind::PrimaryKey { columns, .. }
-                            | ConstraintKind::Unique { columns, .. }
-                                if own =>
-                            {
-                                rename_in(columns, from, to)
-                            }
-                            ConstraintKind::ForeignKey {
-                                columns,
-                                ref_table,
-                                ref_columns,
-                                ..
-                            } => {
-                                if own {
-                                    rename_in(columns, from, to);
-                                }
-                                if normal(ref_table) == k {
-                                    rename_in(ref_columns, from, to);
-                                }
-                            }
-                            ConstraintKind::Check { expr } if own => {
-                                expr.sql = rename_word(&expr.sql, from, to);
-                                rename_in(&mut expr.columns, from, to);
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-            }
             AlterAction::RenameConstraint { from, to } => {
                 if let Some(c) = self
                     .tables
@@ -531,14 +607,6 @@ impl Catalog {
                 {
                     c.name = to.clone();
                 }
-            }
-            AlterAction::RenameTable { to } => {
-                let new = QualName::new(key.schema.as_deref(), to);
-                self.move_table(key, new);
-            }
-            AlterAction::SetSchema { schema } => {
-                let new = QualName::new(Some(schema), &key.name);
-                self.move_table(key, new);
             }
             _ => {}
         }
@@ -569,11 +637,7 @@ impl Catalog {
     }
 
     fn column_mut(&mut self, table: &QualName, column: &str) -> Option<&mut Column> {
-        self.tables
-            .get_mut(&normal(table))?
-            .columns
-            .iter_mut()
-            .find(|c| c.name == column)
+        self.tables.get_mut(&normal(table))?.columns.get_mut(column)
     }
 }
 

@@ -11,7 +11,7 @@ pub(crate) use apply::constraint_name;
 pub use from_sql::Skipped;
 
 use crate::ir::{ConstraintKind, Expr, Identity, QualName, TypeName};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Tables, indexes and types of one database, keyed by schema-qualified name (`public` when the
 /// migration does not name a schema).
@@ -51,13 +51,113 @@ pub enum RelKind {
 pub struct Table {
     pub name: QualName,
     pub kind: RelKind,
-    pub columns: Vec<Column>,
+    pub columns: Columns,
     pub constraints: Vec<ConstraintInfo>,
     /// Created by an earlier statement of the migration: it holds no production data and nobody
     /// else uses it yet.
     pub created_in_migration: bool,
     /// All columns are known (from a CREATE TABLE); false for a table known only from ALTERs.
     pub complete: bool,
+}
+
+/// A table's columns in order, found by name at once: one migration can add tens of thousands of
+/// columns to a table, and searching the list for each was quadratic.
+#[derive(Clone, Default)]
+pub struct Columns {
+    list: Vec<Column>,
+    /// Position in `list` of each column.
+    at: HashMap<String, usize>,
+}
+
+impl Columns {
+    /// The columns in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Column> {
+        self.list.iter()
+    }
+
+    /// The column named `name`.
+    pub fn get(&self, name: &str) -> Option<&Column> {
+        self.at.get(name).and_then(|&i| self.list.get(i))
+    }
+
+    /// The column named `name`, to change anything but its name (see [`Columns::rename`]).
+    pub(crate) fn get_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.at.get(name).and_then(|&i| self.list.get_mut(i))
+    }
+
+    /// Every column, to change anything but their names.
+    pub(crate) fn iter_mut(&mut self) -> std::slice::IterMut<'_, Column> {
+        self.list.iter_mut()
+    }
+
+    /// Whether a column is named `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.at.contains_key(name)
+    }
+
+    /// How many columns there are.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Adds `column` last; a column of the same name goes first.
+    pub(crate) fn push(&mut self, column: Column) {
+        self.remove(&column.name);
+        self.at.insert(column.name.clone(), self.list.len());
+        self.list.push(column);
+    }
+
+    /// Removes the column named `name`, if any.
+    pub(crate) fn remove(&mut self, name: &str) {
+        let Some(i) = self.at.remove(name) else {
+            return;
+        };
+        self.list.remove(i);
+        for (k, c) in self.list.iter().enumerate().skip(i) {
+            self.at.insert(c.name.clone(), k);
+        }
+    }
+
+    /// Renames column `from` to `to`, in place.
+    pub(crate) fn rename(&mut self, from: &str, to: &str) {
+        let Some(i) = self.at.remove(from) else {
+            return;
+        };
+        if let Some(c) = self.list.get_mut(i) {
+            c.name = to.to_string();
+            self.at.insert(c.name.clone(), i);
+        }
+    }
+}
+
+/// The list alone: the index follows from it (and a map's order would make the output vary).
+impl std::fmt::Debug for Columns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(&self.list).finish()
+    }
+}
+
+impl FromIterator<Column> for Columns {
+    fn from_iter<I: IntoIterator<Item = Column>>(iter: I) -> Self {
+        let mut out = Columns::default();
+        for c in iter {
+            out.push(c);
+        }
+        out
+    }
+}
+
+impl<'a> IntoIterator for &'a Columns {
+    type Item = &'a Column;
+    type IntoIter = std::slice::Iter<'a, Column>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -209,7 +309,7 @@ impl Catalog {
     }
 
     pub fn column(&self, table: &QualName, column: &str) -> Option<&Column> {
-        self.table(table)?.columns.iter().find(|c| c.name == column)
+        self.table(table)?.columns.get(column)
     }
 
     pub fn index(&self, name: &QualName) -> Option<&Index> {

@@ -1,6 +1,6 @@
 //! Our own statement model: small, stable, and free of sqlparser types.
 //!
-//! Rules, the catalog and rollback generation read only these types. `lower.rs` is the only file that
+//! Rules, the catalog and rollback generation read only these types. `lower/` is the only place that
 //! turns sqlparser's AST into them; `fallback.rs` recognises, from tokens, the statements sqlparser 0.64
 //! rejects or misreads, so that they still get an [`Op`].
 

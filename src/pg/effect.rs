@@ -12,7 +12,7 @@ use super::LockMode::{self, *};
 use super::types::{Storage, TimeZone, type_change};
 use super::volatility::{Volatility, volatility};
 use crate::catalog::{Catalog, normal};
-use crate::ir::{AlterAction, ColumnDef, ConstraintKind, Expr, ObjectKind, Op, QualName};
+use crate::ir::{AlterAction, ColumnDef, ConstraintKind, Expr, ObjectKind, Op, QualName, TypeName};
 
 /// What the effect is computed against.
 #[derive(Debug, Clone, Copy)]
@@ -146,7 +146,61 @@ pub fn table_of_index(catalog: &Catalog, index: &QualName) -> Option<QualName> {
 /// Computes the effect of `op` with the catalog as it is before `op`.
 pub fn effect(op: &Op, cx: &Context) -> Effect {
     let mut e = Effect::default();
-    let cat = cx.catalog;
+    match op {
+        Op::CreateTable { .. }
+        | Op::CreateIndex(_)
+        | Op::CreateTrigger { .. }
+        | Op::CreateView { .. } => create_effect(&mut e, cx, op),
+        Op::AlterTable { name, actions, .. } => {
+            for a in actions {
+                alter_action(&mut e, cx, name, a);
+            }
+        }
+        Op::Drop {
+            kind,
+            names,
+            cascade,
+            concurrently,
+            ..
+        } => drop(&mut e, cx, kind, names, *cascade, *concurrently),
+        Op::DropTrigger { table: Some(t), .. } => e.lock(cx, t, AccessExclusiveLock),
+        // COMMENT ON a table, view or one of their columns (observed, PG 15).
+        Op::Comment {
+            target: ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView,
+            name,
+            ..
+        } => e.lock(cx, name, ShareUpdateExclusiveLock),
+        Op::Insert { .. }
+        | Op::Merge { .. }
+        | Op::Copy { .. }
+        | Op::Update { .. }
+        | Op::Delete { .. }
+        | Op::Truncate { .. }
+        | Op::Select { .. } => data_effect(&mut e, cx, op),
+        Op::Reindex { .. }
+        | Op::RefreshMaterializedView { .. }
+        | Op::Vacuum { .. }
+        | Op::Analyze { .. }
+        | Op::Cluster { .. }
+        | Op::Lock { .. } => maintenance_effect(&mut e, cx, op),
+        Op::Do { statements, unread } => {
+            // The body's SQL statements run as part of this one statement.
+            for inner in statements {
+                e.merge(effect(inner, cx));
+            }
+            if *unread > 0 {
+                e.assume(format!(
+                    "{unread} part(s) of the DO block are not plain SQL and were not analysed"
+                ));
+            }
+        }
+        _ => {}
+    }
+    e
+}
+
+/// CREATE TABLE, INDEX, TRIGGER and VIEW: the locks and reads on the tables they build on.
+fn create_effect(e: &mut Effect, cx: &Context, op: &Op) {
     match op {
         Op::CreateTable {
             columns,
@@ -167,18 +221,6 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
                 e.lock(cx, parent, AccessExclusiveLock);
             }
         }
-        Op::AlterTable { name, actions, .. } => {
-            for a in actions {
-                alter_action(&mut e, cx, name, a);
-            }
-        }
-        Op::Drop {
-            kind,
-            names,
-            cascade,
-            concurrently,
-            ..
-        } => drop(&mut e, cx, kind, names, *cascade, *concurrently),
         Op::CreateIndex(ix) => {
             let mode = if ix.concurrently {
                 ShareUpdateExclusiveLock
@@ -188,57 +230,28 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
             e.lock(cx, &ix.table, mode);
             e.scan(cx, &ix.table);
         }
-        Op::Reindex {
-            target,
-            name,
-            concurrently,
+        Op::CreateTrigger { table, .. } => e.lock(cx, table, ShareRowExclusiveLock),
+        Op::CreateView {
+            reads,
+            materialized,
+            ..
         } => {
-            // REINDEX takes SHARE on the table (ACCESS EXCLUSIVE on the index, which blocks the
-            // planner); CONCURRENTLY takes SHARE UPDATE EXCLUSIVE (docs: sql-reindex.html).
-            let mode = if *concurrently {
-                ShareUpdateExclusiveLock
-            } else {
-                ShareLock
-            };
-            match (target, name) {
-                (ObjectKind::Index, Some(ix)) => match table_of_index(cat, ix) {
-                    Some(t) => {
-                        e.lock(cx, &t, mode);
-                        e.scan(cx, &t);
-                    }
-                    None => e.assume(format!(
-                        "the table of index {ix} is unknown: its lock and scan are not listed"
-                    )),
-                },
-                (ObjectKind::Table, Some(t)) => {
-                    e.lock(cx, t, mode);
+            // Creating a view locks what it reads; a materialized view is populated by running
+            // its query.
+            for t in reads {
+                e.lock(cx, t, AccessShareLock);
+                if *materialized {
                     e.scan(cx, t);
                 }
-                _ => e.assume(
-                    "REINDEX of a schema or database: every table in it is locked in turn"
-                        .to_string(),
-                ),
             }
         }
-        Op::RefreshMaterializedView { name, concurrently } => {
-            if *concurrently {
-                // Reads stay possible; the view is updated in place from a diff against the
-                // new result, which reads the whole view.
-                e.lock(cx, name, ExclusiveLock);
-                e.scan(cx, name);
-            } else {
-                e.lock(cx, name, AccessExclusiveLock);
-                e.rewrite(cx, name);
-            }
-        }
-        Op::CreateTrigger { table, .. } => e.lock(cx, table, ShareRowExclusiveLock),
-        Op::DropTrigger { table: Some(t), .. } => e.lock(cx, t, AccessExclusiveLock),
-        // COMMENT ON a table, view or one of their columns (observed, PG 15).
-        Op::Comment {
-            target: ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView,
-            name,
-            ..
-        } => e.lock(cx, name, ShareUpdateExclusiveLock),
+        _ => {}
+    }
+}
+
+/// Statements that read or change rows.
+fn data_effect(e: &mut Effect, cx: &Context, op: &Op) {
+    match op {
         Op::Insert {
             table,
             reads,
@@ -248,7 +261,7 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
             e.lock(cx, table, RowExclusiveLock);
             for t in reads {
                 e.lock(cx, t, AccessShareLock);
-                dml_scan(&mut e, cx, t, filter.as_deref());
+                dml_scan(e, cx, t, filter.as_deref());
             }
         }
         Op::Merge { table }
@@ -259,31 +272,64 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
         Op::Copy { table: Some(t), .. } => e.lock(cx, t, AccessShareLock),
         Op::Update { table, filter, .. } => {
             e.lock(cx, table, RowExclusiveLock);
-            dml_scan(&mut e, cx, table, filter.as_deref());
+            dml_scan(e, cx, table, filter.as_deref());
         }
         Op::Delete { table, filter, .. } => {
             e.lock(cx, table, RowExclusiveLock);
-            dml_scan(&mut e, cx, table, filter.as_deref());
+            dml_scan(e, cx, table, filter.as_deref());
             e.destroy(cx, table, format!("rows of {} are deleted", table));
         }
-        Op::Truncate { tables, cascade } => {
-            let mut all: Vec<QualName> = tables.iter().map(normal).collect();
-            if *cascade {
-                // CASCADE follows foreign keys all the way down (ExecuteTruncate's
-                // heap_truncate_find_FKs loop).
-                let mut i = 0;
-                while let Some(t) = all.get(i).cloned() {
-                    for (tab, _) in cat.referencing(&t) {
-                        if !all.contains(&tab.name) {
-                            all.push(tab.name.clone());
-                        }
-                    }
-                    i += 1;
+        Op::Truncate { tables, cascade } => truncate(e, cx, tables, *cascade),
+        Op::Select { reads, filter } => {
+            for t in reads {
+                e.lock(cx, t, AccessShareLock);
+                dml_scan(e, cx, t, filter.as_deref());
+            }
+        }
+        _ => {}
+    }
+}
+
+/// TRUNCATE locks and empties the tables, and with CASCADE every table referencing them.
+fn truncate(e: &mut Effect, cx: &Context, tables: &[QualName], cascade: bool) {
+    let cat = cx.catalog;
+    let mut all: Vec<QualName> = tables.iter().map(normal).collect();
+    if cascade {
+        // CASCADE follows foreign keys all the way down (ExecuteTruncate's
+        // heap_truncate_find_FKs loop).
+        let mut i = 0;
+        while let Some(t) = all.get(i).cloned() {
+            for (tab, _) in cat.referencing(&t) {
+                if !all.contains(&tab.name) {
+                    all.push(tab.name.clone());
                 }
             }
-            for t in &all {
-                e.lock(cx, t, AccessExclusiveLock);
-                e.destroy(cx, t, format!("all rows of {t} are removed"));
+            i += 1;
+        }
+    }
+    for t in &all {
+        e.lock(cx, t, AccessExclusiveLock);
+        e.destroy(cx, t, format!("all rows of {t} are removed"));
+    }
+}
+
+/// REINDEX, REFRESH MATERIALIZED VIEW, VACUUM, ANALYZE, CLUSTER and LOCK.
+fn maintenance_effect(e: &mut Effect, cx: &Context, op: &Op) {
+    match op {
+        Op::Reindex {
+            target,
+            name,
+            concurrently,
+        } => reindex(e, cx, target, name.as_ref(), *concurrently),
+        Op::RefreshMaterializedView { name, concurrently } => {
+            if *concurrently {
+                // Reads stay possible; the view is updated in place from a diff against the
+                // new result, which reads the whole view.
+                e.lock(cx, name, ExclusiveLock);
+                e.scan(cx, name);
+            } else {
+                e.lock(cx, name, AccessExclusiveLock);
+                e.rewrite(cx, name);
             }
         }
         Op::Vacuum { tables, full, .. } => {
@@ -324,40 +370,44 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
                 e.lock(cx, t, m);
             }
         }
-        Op::Do { statements, unread } => {
-            // The body's SQL statements run as part of this one statement.
-            for inner in statements {
-                e.merge(effect(inner, cx));
-            }
-            if *unread > 0 {
-                e.assume(format!(
-                    "{unread} part(s) of the DO block are not plain SQL and were not analysed"
-                ));
-            }
-        }
-        Op::Select { reads, filter } => {
-            for t in reads {
-                e.lock(cx, t, AccessShareLock);
-                dml_scan(&mut e, cx, t, filter.as_deref());
-            }
-        }
-        Op::CreateView {
-            reads,
-            materialized,
-            ..
-        } => {
-            // Creating a view locks what it reads; a materialized view is populated by running
-            // its query.
-            for t in reads {
-                e.lock(cx, t, AccessShareLock);
-                if *materialized {
-                    e.scan(cx, t);
-                }
-            }
-        }
         _ => {}
     }
-    e
+}
+
+/// REINDEX of an index or a table locks and reads the table; of a schema or database, it is noted.
+fn reindex(
+    e: &mut Effect,
+    cx: &Context,
+    target: &ObjectKind,
+    name: Option<&QualName>,
+    concurrently: bool,
+) {
+    let cat = cx.catalog;
+    // REINDEX takes SHARE on the table (ACCESS EXCLUSIVE on the index, which blocks the
+    // planner); CONCURRENTLY takes SHARE UPDATE EXCLUSIVE (docs: sql-reindex.html).
+    let mode = if concurrently {
+        ShareUpdateExclusiveLock
+    } else {
+        ShareLock
+    };
+    match (target, name) {
+        (ObjectKind::Index, Some(ix)) => match table_of_index(cat, ix) {
+            Some(t) => {
+                e.lock(cx, &t, mode);
+                e.scan(cx, &t);
+            }
+            None => e.assume(format!(
+                "the table of index {ix} is unknown: its lock and scan are not listed"
+            )),
+        },
+        (ObjectKind::Table, Some(t)) => {
+            e.lock(cx, t, mode);
+            e.scan(cx, t);
+        }
+        _ => e.assume(
+            "REINDEX of a schema or database: every table in it is locked in turn".to_string(),
+        ),
+    }
 }
 
 /// An UPDATE or DELETE reads the whole table unless its filter can use an index.
@@ -515,111 +565,13 @@ fn column_rewrites(cx: &Context, col: &ColumnDef) -> Option<String> {
     }
 }
 
+/// One ALTER TABLE action, routed by what it acts on.
 fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction) {
-    let cat = cx.catalog;
-    let pre = cat.pre_existing(table);
     match a {
-        AlterAction::AddColumn { column, .. } => {
-            e.lock(cx, table, AccessExclusiveLock);
-            let rewrites = column_rewrites(cx, column);
-            if let Some(why) = &rewrites {
-                if why.contains("does not know") {
-                    e.assume(why.clone());
-                }
-                e.rewrite(cx, table);
-            }
-            // A new column without a default is NULL in every row: a foreign key on it has
-            // nothing to check (observed, PG 15: no scan).
-            let all_null = column.default.is_none() && rewrites.is_none();
-            for c in &column.constraints {
-                let fk_on_nulls = all_null && matches!(c.kind, ConstraintKind::ForeignKey { .. });
-                add_constraint(
-                    e,
-                    cx,
-                    table,
-                    &c.kind,
-                    c.not_valid || fk_on_nulls,
-                    rewrites.is_some(),
-                );
-            }
-        }
-        AlterAction::DropColumn { name, .. } => {
-            e.lock(cx, table, AccessExclusiveLock);
-            let added_here = cat
-                .column(table, name)
-                .is_some_and(|c| c.created_in_migration);
-            if !added_here {
-                e.destroy(
-                    cx,
-                    table,
-                    format!("column {name} of {table} and its values are dropped"),
-                );
-            }
-        }
-        AlterAction::AlterColumnType { column, ty, using } => {
-            e.lock(cx, table, AccessExclusiveLock);
-            let Some(col) = cat.column(table, column) else {
-                if pre {
-                    e.assume(format!("type of {column} unknown: assuming a rewrite"));
-                    e.rewrite(cx, table);
-                    if !crate::pg::types::trivial_using(using.as_deref(), column) {
-                        e.destroy(
-                            cx,
-                            table,
-                            format!("the USING expression computes new values for {column}"),
-                        );
-                    }
-                }
-                return;
-            };
-            let change = type_change(
-                &col.ty,
-                ty,
-                using.as_deref(),
-                column,
-                cx.timezone,
-                cx.pg_version,
-            );
-            if let Some(a) = &change.assumption {
-                e.assume(a.clone());
-            }
-            match change.storage {
-                Storage::Rewritten => e.rewrite(cx, table),
-                Storage::IndexesRebuilt => {
-                    if cat.indexes_of(table).any(|i| i.columns.contains(column)) {
-                        e.scan(cx, table);
-                    }
-                }
-                Storage::Kept => {}
-            }
-            // Validated CHECK constraints that use the column are verified again (NOT VALID ones
-            // are not: observed, PG 15).
-            let checks = cat.table(table).is_some_and(|t| {
-                t.constraints.iter().any(|c| {
-                    c.validated
-                        && matches!(&c.kind, ConstraintKind::Check { expr } if expr.columns.contains(column))
-                })
-            });
-            if checks {
-                e.scan(cx, table);
-            }
-            if let Some(l) = change.lossy {
-                if !col.created_in_migration {
-                    e.destroy(cx, table, l);
-                }
-            }
-        }
-        AlterAction::SetNotNull { column } => {
-            e.lock(cx, table, AccessExclusiveLock);
-            let col = cat.column(table, column);
-            let already = col.is_some_and(|c| c.not_null);
-            // PG ≥ 12 skips the scan when a valid CHECK proves the column not null
-            // (`NotNullImpliedByRelConstraints` in tablecmds.c).
-            let proven = cx.pg_version >= 12 && cat.has_not_null_check(table, column);
-            if !already && !proven {
-                e.scan(cx, table);
-            }
-        }
+        AlterAction::AddColumn { .. }
+        | AlterAction::DropColumn { .. }
+        | AlterAction::AlterColumnType { .. }
+        | AlterAction::SetNotNull { .. } => column_action(e, cx, table, a),
         AlterAction::SetDefault { .. }
         | AlterAction::DropDefault { .. }
         | AlterAction::DropNotNull { .. }
@@ -635,17 +587,155 @@ fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction)
         AlterAction::AddConstraint { constraint } => {
             add_constraint(e, cx, table, &constraint.kind, constraint.not_valid, false)
         }
-        AlterAction::DropConstraint { name, .. } => {
+        AlterAction::DropConstraint { .. } | AlterAction::ValidateConstraint { .. } => {
+            constraint_action(e, cx, table, a)
+        }
+        AlterAction::AttachPartition { .. } | AlterAction::DetachPartition { .. } => {
+            partition_action(e, cx, table, a)
+        }
+        AlterAction::EnableTrigger { .. } | AlterAction::DisableTrigger { .. } => {
+            e.lock(cx, table, ShareRowExclusiveLock)
+        }
+        AlterAction::SetTablespace { .. }
+        | AlterAction::SetLogged
+        | AlterAction::SetUnlogged
+        | AlterAction::SetAccessMethod => storage_action(e, cx, table, a),
+        // Most storage parameters take SHARE UPDATE EXCLUSIVE (`AlterTableGetRelOptionsLockLevel`).
+        AlterAction::SetStorageParams { .. }
+        | AlterAction::SetColumnStatistics { .. }
+        | AlterAction::ClusterOn => e.lock(cx, table, ShareUpdateExclusiveLock),
+    }
+}
+
+/// ADD COLUMN, DROP COLUMN, ALTER COLUMN TYPE and SET NOT NULL: the column actions that can
+/// rewrite, scan or destroy.
+fn column_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction) {
+    let cat = cx.catalog;
+    match a {
+        AlterAction::AddColumn { column, .. } => add_column(e, cx, table, column),
+        AlterAction::DropColumn { name, .. } => {
             e.lock(cx, table, AccessExclusiveLock);
-            let fk = cat.table(table).and_then(|t| {
-                t.constraints.iter().find_map(|c| match &c.kind {
-                    ConstraintKind::ForeignKey { ref_table, .. } if &c.name == name => {
-                        Some(ref_table.clone())
-                    }
-                    _ => None,
+            let added_here = cat
+                .column(table, name)
+                .is_some_and(|c| c.created_in_migration);
+            if !added_here {
+                e.destroy(
+                    cx,
+                    table,
+                    format!("column {name} of {table} and its values are dropped"),
+                );
+            }
+        }
+        AlterAction::AlterColumnType { column, ty, using } => {
+            alter_column_type(e, cx, table, column, ty, using.as_deref())
+        }
+        AlterAction::SetNotNull { column } => {
+            e.lock(cx, table, AccessExclusiveLock);
+            let col = cat.column(table, column);
+            let already = col.is_some_and(|c| c.not_null);
+            // PG ≥ 12 skips the scan when a valid CHECK proves the column not null
+            // (`NotNullImpliedByRelConstraints` in tablecmds.c).
+            let proven = cx.pg_version >= 12 && cat.has_not_null_check(table, column);
+            if !already && !proven {
+                e.scan(cx, table);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// ADD COLUMN: a rewrite when each row needs its own value, and the column's constraints.
+fn add_column(e: &mut Effect, cx: &Context, table: &QualName, column: &ColumnDef) {
+    e.lock(cx, table, AccessExclusiveLock);
+    let rewrites = column_rewrites(cx, column);
+    if let Some(why) = &rewrites {
+        if why.contains("does not know") {
+            e.assume(why.clone());
+        }
+        e.rewrite(cx, table);
+    }
+    // A new column without a default is NULL in every row: a foreign key on it has
+    // nothing to check (observed, PG 15: no scan).
+    let all_null = column.default.is_none() && rewrites.is_none();
+    for c in &column.constraints {
+        let fk_on_nulls = all_null && matches!(c.kind, ConstraintKind::ForeignKey { .. });
+        add_constraint(
+            e,
+            cx,
+            table,
+            &c.kind,
+            c.not_valid || fk_on_nulls,
+            rewrites.is_some(),
+        );
+    }
+}
+
+/// ALTER COLUMN TYPE: a rewrite, an index rebuild or nothing, as the type change decides.
+fn alter_column_type(
+    e: &mut Effect,
+    cx: &Context,
+    table: &QualName,
+    column: &str,
+    ty: &TypeName,
+    using: Option<&Expr>,
+) {
+    let cat = cx.catalog;
+    let pre = cat.pre_existing(table);
+    e.lock(cx, table, AccessExclusiveLock);
+    let Some(col) = cat.column(table, column) else {
+        if pre {
+            e.assume(format!("type of {column} unknown: assuming a rewrite"));
+            e.rewrite(cx, table);
+            if !crate::pg::types::trivial_using(using, column) {
+                e.destroy(
+                    cx,
+                    table,
+                    format!("the USING expression computes new values for {column}"),
+                );
+            }
+        }
+        return;
+    };
+    let change = type_change(&col.ty, ty, using, column, cx.timezone, cx.pg_version);
+    if let Some(a) = &change.assumption {
+        e.assume(a.clone());
+    }
+    match change.storage {
+        Storage::Rewritten => e.rewrite(cx, table),
+        Storage::IndexesRebuilt => {
+            if cat
+                .indexes_of(table)
+                .any(|i| i.columns.iter().any(|x| x == column))
+            {
+                e.scan(cx, table);
+            }
+        }
+        Storage::Kept => {}
+    }
+    // Validated CHECK constraints that use the column are verified again (NOT VALID ones
+    // are not: observed, PG 15).
+    let checks = cat.table(table).is_some_and(|t| {
+                t.constraints.iter().any(|c| {
+                    c.validated
+                        && matches!(&c.kind, ConstraintKind::Check { expr } if expr.columns.iter().any(|x| x == column))
                 })
             });
-            if let Some(r) = fk {
+    if checks {
+        e.scan(cx, table);
+    }
+    if let Some(l) = change.lossy {
+        if !col.created_in_migration {
+            e.destroy(cx, table, l);
+        }
+    }
+}
+
+/// DROP CONSTRAINT and VALIDATE CONSTRAINT, which also lock a foreign key's referenced table.
+fn constraint_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction) {
+    match a {
+        AlterAction::DropConstraint { name, .. } => {
+            e.lock(cx, table, AccessExclusiveLock);
+            if let Some(r) = referenced_table(cx.catalog, table, name) {
                 // The constraint's triggers on the referenced table are dropped too.
                 e.lock(cx, &r, AccessExclusiveLock);
             }
@@ -653,18 +743,30 @@ fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction)
         AlterAction::ValidateConstraint { name } => {
             e.lock(cx, table, ShareUpdateExclusiveLock);
             e.scan(cx, table);
-            let fk = cat.table(table).and_then(|t| {
-                t.constraints.iter().find_map(|c| match &c.kind {
-                    ConstraintKind::ForeignKey { ref_table, .. } if &c.name == name => {
-                        Some(ref_table.clone())
-                    }
-                    _ => None,
-                })
-            });
-            if let Some(r) = fk {
+            if let Some(r) = referenced_table(cx.catalog, table, name) {
                 e.lock(cx, &r, RowShareLock);
             }
         }
+        _ => {}
+    }
+}
+
+/// The table referenced by `table`'s foreign key `name`, when that constraint is a known foreign key.
+fn referenced_table(cat: &Catalog, table: &QualName, name: &str) -> Option<QualName> {
+    cat.table(table).and_then(|t| {
+        t.constraints.iter().find_map(|c| match &c.kind {
+            ConstraintKind::ForeignKey { ref_table, .. } if c.name == name => {
+                Some(ref_table.clone())
+            }
+            _ => None,
+        })
+    })
+}
+
+/// ATTACH and DETACH PARTITION: the parent's lock depends on the version and the form.
+fn partition_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction) {
+    let cat = cx.catalog;
+    match a {
         AlterAction::AttachPartition { partition } => {
             // The parent's lock was reduced to SHARE UPDATE EXCLUSIVE in PostgreSQL 12.
             let parent = if cx.pg_version >= 12 {
@@ -706,9 +808,13 @@ fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction)
             e.lock(cx, table, parent);
             e.lock(cx, partition, AccessExclusiveLock);
         }
-        AlterAction::EnableTrigger { .. } | AlterAction::DisableTrigger { .. } => {
-            e.lock(cx, table, ShareRowExclusiveLock)
-        }
+        _ => {}
+    }
+}
+
+/// SET TABLESPACE, SET LOGGED / UNLOGGED and SET ACCESS METHOD: the table gets new storage.
+fn storage_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction) {
+    match a {
         AlterAction::SetTablespace { tablespace } if tablespace == "pg_default" => {
             // Moving to the tablespace a table is already in copies nothing (observed, PG 15);
             // tables live in pg_default unless created elsewhere.
@@ -724,10 +830,7 @@ fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction)
             e.lock(cx, table, AccessExclusiveLock);
             e.rewrite(cx, table);
         }
-        // Most storage parameters take SHARE UPDATE EXCLUSIVE (`AlterTableGetRelOptionsLockLevel`).
-        AlterAction::SetStorageParams { .. }
-        | AlterAction::SetColumnStatistics { .. }
-        | AlterAction::ClusterOn => e.lock(cx, table, ShareUpdateExclusiveLock),
+        _ => {}
     }
 }
 

@@ -2,7 +2,8 @@
 
 use crate::catalog::{Catalog, ConstraintInfo, Index, RelKind, Table, normal};
 use crate::ir::{
-    AlterAction, ConstraintKind, Expr, Identity, ObjectKind, Op, QualName, RefAction, quote_ident,
+    AlterAction, Constraint, ConstraintKind, Expr, Identity, IndexDef, ObjectKind, Op, QualName,
+    RefAction, TypeName, quote_ident,
 };
 use crate::pg::types::{TimeZone, type_change};
 
@@ -352,7 +353,6 @@ fn constraint_columns(kind: &ConstraintKind) -> Vec<String> {
 
 /// The inverse of `op`, given the catalog before it.
 pub fn inverse(op: &Op, cx: &Context) -> Inverse {
-    let cat = cx.catalog;
     match op {
         // Statements that change no schema object: nothing to undo.
         Op::Transaction(_)
@@ -368,6 +368,50 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
         | Op::Cluster { .. }
         | Op::Reindex { .. }
         | Op::RefreshMaterializedView { .. } => Inverse::none(),
+        Op::CreateTable { .. }
+        | Op::CreateIndex(_)
+        | Op::CreateType { .. }
+        | Op::CreateDomain { .. }
+        | Op::CreateSequence { .. }
+        | Op::CreateView { .. }
+        | Op::CreateFunction { .. }
+        | Op::CreateTrigger { .. }
+        | Op::CreateExtension { .. }
+        | Op::CreateSchema { .. } => create_inverse(op, cx.catalog),
+        Op::AlterTable { name, actions, .. } => alter_table_inverse(name, actions, cx),
+        Op::AlterIndex { .. }
+        | Op::AlterTypeAddValue { .. }
+        | Op::AlterTypeRenameValue { .. }
+        | Op::AlterTypeRename { .. }
+        | Op::AlterSequence { .. }
+        | Op::Comment { .. } => alter_object_inverse(op),
+        Op::Drop { .. } | Op::DropTrigger { .. } => drop_inverse(op, cx.catalog),
+        Op::Insert { .. }
+        | Op::Update { .. }
+        | Op::Delete { .. }
+        | Op::Merge { .. }
+        | Op::Truncate { .. }
+        | Op::Copy { .. } => data_inverse(op),
+        Op::Do { .. } => {
+            Inverse::impossible("a DO block runs procedural code whose effects migsafe cannot undo")
+        }
+        Op::Grant | Op::Revoke => {
+            Inverse::impossible("GRANT/REVOKE: the previous privileges are not known to migsafe")
+        }
+        Op::Other { what } => Inverse::impossible(format!("{what}: migsafe does not model it")),
+        Op::Unparsed { .. } => Inverse::impossible("migsafe could not read this statement"),
+    }
+}
+
+/// The answer for a statement outside the family a function handles, which `inverse` never sends
+/// it: impossible, so that no undo is claimed.
+fn unmodelled(op: &Op) -> Inverse {
+    Inverse::impossible(format!("{}: migsafe does not model it", op.kind()))
+}
+
+/// CREATE: the object is dropped again; IF NOT EXISTS and OR REPLACE depend on what was there.
+fn create_inverse(op: &Op, cat: &Catalog) -> Inverse {
+    match op {
         Op::CreateTable {
             name,
             if_not_exists,
@@ -380,24 +424,7 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
                 Inverse::Exact(vec![Step::tx(format!("DROP TABLE IF EXISTS {};", q(name)))])
             }
         }
-        Op::CreateIndex(ix) => {
-            let table = normal(&ix.table);
-            let Some(name) = &ix.name else {
-                return Inverse::impossible(
-                    "the index has no name: PostgreSQL picks one, so migsafe cannot name it to drop it",
-                );
-            };
-            let qn = sibling(&table, name);
-            if ix.if_not_exists && cat.index(&qn).is_some() {
-                return Inverse::none();
-            }
-            let step = if ix.concurrently {
-                Step::no_tx(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", q(&qn)))
-            } else {
-                Step::tx(format!("DROP INDEX IF EXISTS {};", q(&qn)))
-            };
-            Inverse::Exact(vec![step])
-        }
+        Op::CreateIndex(ix) => create_index_inverse(ix, cat),
         Op::CreateType { name, .. } => {
             Inverse::Exact(vec![Step::tx(format!("DROP TYPE IF EXISTS {};", q(name)))])
         }
@@ -426,100 +453,22 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
             materialized,
             or_replace,
             ..
-        } => {
-            let kind = if *materialized {
-                "MATERIALIZED VIEW"
-            } else {
-                "VIEW"
-            };
-            let existed = cat.table(name).is_some();
-            if *or_replace && (existed || !cat.schema_loaded()) {
-                if existed {
-                    Inverse::impossible(format!(
-                        "CREATE OR REPLACE VIEW {name}: the previous definition is not known to migsafe"
-                    ))
-                } else {
-                    Inverse::Lossy {
-                        steps: vec![Step::tx(format!("DROP {kind} IF EXISTS {};", q(name)))],
-                        loses: format!(
-                            "the previous definition of {name}, if OR REPLACE replaced one"
-                        ),
-                    }
-                }
-            } else {
-                Inverse::Exact(vec![Step::tx(format!(
-                    "DROP {kind} IF EXISTS {};",
-                    q(name)
-                ))])
-            }
-        }
+        } => create_view_inverse(name, *materialized, *or_replace, cat),
         Op::CreateFunction {
             name,
             or_replace,
             kind,
             ..
-        } => {
-            let what = if *kind == ObjectKind::Procedure {
-                "PROCEDURE"
-            } else {
-                "FUNCTION"
-            };
-            let drop = Step::tx(format!("DROP {what} IF EXISTS {};", q(name)));
-            if *or_replace {
-                if cat.function_volatile(&name.name).is_some() {
-                    Inverse::impossible(format!(
-                        "CREATE OR REPLACE {what} {name}: the previous body is not known to migsafe"
-                    ))
-                } else {
-                    Inverse::Lossy {
-                        steps: vec![drop],
-                        loses: format!("the previous body of {name}, if OR REPLACE replaced one"),
-                    }
-                }
-            } else {
-                Inverse::Exact(vec![drop])
-            }
-        }
+        } => create_function_inverse(name, *or_replace, kind, cat),
         Op::CreateTrigger {
             name,
             table,
             or_replace,
-        } => {
-            let drop = Step::tx(format!(
-                "DROP TRIGGER IF EXISTS {} ON {};",
-                id(name),
-                q(table)
-            ));
-            if *or_replace {
-                Inverse::Lossy {
-                    steps: vec![drop],
-                    loses: format!(
-                        "the previous definition of trigger {name}, if one was replaced"
-                    ),
-                }
-            } else {
-                Inverse::Exact(vec![drop])
-            }
-        }
+        } => create_trigger_inverse(name, table, *or_replace),
         Op::CreateExtension {
             name,
             if_not_exists,
-        } => {
-            if *if_not_exists && cat.has_extension(name) {
-                return Inverse::none();
-            }
-            let drop = Step::tx(format!("DROP EXTENSION IF EXISTS {};", id(name)));
-            if *if_not_exists {
-                Inverse::Lossy {
-                    steps: vec![drop],
-                    loses: format!(
-                        "extension {name}, should it have been installed before the migration (IF NOT EXISTS)"
-                    ),
-                }
-            } else {
-                Inverse::Exact(vec![drop])
-            }
-        }
+        } => create_extension_inverse(name, *if_not_exists, cat),
         Op::CreateSchema {
             name,
             if_not_exists,
@@ -536,47 +485,151 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
                 ))])
             }
         }
-        Op::AlterTable { name, actions, .. } => {
-            // Undo the actions last to first; all are computed against the catalog before the
-            // statement, with the table name as each action sees it.
-            let mut table = normal(name);
-            let mut names = Vec::new();
-            for a in actions {
-                names.push(table.clone());
-                match a {
-                    AlterAction::RenameTable { to } => table = sibling(&table, to),
-                    AlterAction::SetSchema { schema } => {
-                        table = QualName::new(Some(schema), &table.name)
-                    }
-                    _ => {}
-                }
-            }
-            let mut out = Inverse::none();
-            for (a, t) in actions.iter().zip(names).rev() {
-                out = out.then(alter_inverse(a, &normal(name), &t, cx));
-            }
-            out
+        // `inverse` sends only CREATE statements here.
+        _ => unmodelled(op),
+    }
+}
+
+/// CREATE INDEX: dropped by name, CONCURRENTLY when it was built so.
+fn create_index_inverse(ix: &IndexDef, cat: &Catalog) -> Inverse {
+    let table = normal(&ix.table);
+    let Some(name) = &ix.name else {
+        return Inverse::impossible(
+            "the index has no name: PostgreSQL picks one, so migsafe cannot name it to drop it",
+        );
+    };
+    let qn = sibling(&table, name);
+    if ix.if_not_exists && cat.index(&qn).is_some() {
+        return Inverse::none();
+    }
+    let step = if ix.concurrently {
+        Step::no_tx(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", q(&qn)))
+    } else {
+        Step::tx(format!("DROP INDEX IF EXISTS {};", q(&qn)))
+    };
+    Inverse::Exact(vec![step])
+}
+
+/// CREATE [OR REPLACE] TRIGGER: dropped; a replaced definition is lost.
+fn create_trigger_inverse(name: &str, table: &QualName, or_replace: bool) -> Inverse {
+    let drop = Step::tx(format!(
+        "DROP TRIGGER IF EXISTS {} ON {};",
+        id(name),
+        q(table)
+    ));
+    if or_replace {
+        Inverse::Lossy {
+            steps: vec![drop],
+            loses: format!("the previous definition of trigger {name}, if one was replaced"),
         }
-        Op::Drop {
-            kind,
-            names,
-            cascade,
-            concurrently,
-            if_exists,
-        } => {
-            let mut out = Inverse::none();
-            for n in names.iter().rev() {
-                out = out.then(drop_inverse(
-                    kind,
-                    n,
-                    *cascade,
-                    *concurrently,
-                    *if_exists,
-                    cat,
-                ));
-            }
-            out
+    } else {
+        Inverse::Exact(vec![drop])
+    }
+}
+
+/// CREATE EXTENSION: dropped, unless IF NOT EXISTS found it installed.
+fn create_extension_inverse(name: &str, if_not_exists: bool, cat: &Catalog) -> Inverse {
+    if if_not_exists && cat.has_extension(name) {
+        return Inverse::none();
+    }
+    let drop = Step::tx(format!("DROP EXTENSION IF EXISTS {};", id(name)));
+    if if_not_exists {
+        Inverse::Lossy {
+            steps: vec![drop],
+            loses: format!(
+                "extension {name}, should it have been installed before the migration (IF NOT EXISTS)"
+            ),
         }
+    } else {
+        Inverse::Exact(vec![drop])
+    }
+}
+
+/// CREATE [OR REPLACE] [MATERIALIZED] VIEW: dropped; a replaced definition is lost.
+fn create_view_inverse(
+    name: &QualName,
+    materialized: bool,
+    or_replace: bool,
+    cat: &Catalog,
+) -> Inverse {
+    let kind = if materialized {
+        "MATERIALIZED VIEW"
+    } else {
+        "VIEW"
+    };
+    let existed = cat.table(name).is_some();
+    if or_replace && (existed || !cat.schema_loaded()) {
+        if existed {
+            Inverse::impossible(format!(
+                "CREATE OR REPLACE VIEW {name}: the previous definition is not known to migsafe"
+            ))
+        } else {
+            Inverse::Lossy {
+                steps: vec![Step::tx(format!("DROP {kind} IF EXISTS {};", q(name)))],
+                loses: format!("the previous definition of {name}, if OR REPLACE replaced one"),
+            }
+        }
+    } else {
+        Inverse::Exact(vec![Step::tx(format!(
+            "DROP {kind} IF EXISTS {};",
+            q(name)
+        ))])
+    }
+}
+
+/// CREATE [OR REPLACE] FUNCTION or PROCEDURE: dropped; a replaced body is lost.
+fn create_function_inverse(
+    name: &QualName,
+    or_replace: bool,
+    kind: &ObjectKind,
+    cat: &Catalog,
+) -> Inverse {
+    let what = if *kind == ObjectKind::Procedure {
+        "PROCEDURE"
+    } else {
+        "FUNCTION"
+    };
+    let drop = Step::tx(format!("DROP {what} IF EXISTS {};", q(name)));
+    if or_replace {
+        if cat.function_volatile(&name.name).is_some() {
+            Inverse::impossible(format!(
+                "CREATE OR REPLACE {what} {name}: the previous body is not known to migsafe"
+            ))
+        } else {
+            Inverse::Lossy {
+                steps: vec![drop],
+                loses: format!("the previous body of {name}, if OR REPLACE replaced one"),
+            }
+        }
+    } else {
+        Inverse::Exact(vec![drop])
+    }
+}
+
+/// ALTER TABLE, action by action.
+fn alter_table_inverse(name: &QualName, actions: &[AlterAction], cx: &Context) -> Inverse {
+    // Undo the actions last to first; all are computed against the catalog before the
+    // statement, with the table name as each action sees it.
+    let mut table = normal(name);
+    let mut names = Vec::new();
+    for a in actions {
+        names.push(table.clone());
+        match a {
+            AlterAction::RenameTable { to } => table = sibling(&table, to),
+            AlterAction::SetSchema { schema } => table = QualName::new(Some(schema), &table.name),
+            _ => {}
+        }
+    }
+    let mut out = Inverse::none();
+    for (a, t) in actions.iter().zip(names).rev() {
+        out = out.then(alter_inverse(a, &normal(name), &t, cx));
+    }
+    out
+}
+
+/// ALTER of an index, type or sequence, and COMMENT ON.
+fn alter_object_inverse(op: &Op) -> Inverse {
+    match op {
         Op::AlterIndex {
             name,
             rename_to: Some(to),
@@ -621,43 +674,86 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
             target,
             name,
             column,
-        } => {
-            let what = match (target, column) {
-                (ObjectKind::Table, Some(_)) => "COLUMN",
-                (ObjectKind::Table, None) => "TABLE",
-                (ObjectKind::View, _) => "VIEW",
-                (ObjectKind::MaterializedView, _) => "MATERIALIZED VIEW",
-                (ObjectKind::Index, _) => "INDEX",
-                (ObjectKind::Type, _) => "TYPE",
-                (ObjectKind::Schema, _) => "SCHEMA",
-                (ObjectKind::Sequence, _) => "SEQUENCE",
-                _ => {
-                    return Inverse::impossible(
-                        "COMMENT ON this kind of object: migsafe does not restore it",
-                    );
-                }
-            };
-            let target = match column {
-                Some(c) => format!("{}.{}", q(name), id(c)),
-                None => q(name),
-            };
-            let exists = match (target_kind_is_type(what), column) {
-                (_, Some(c)) => has_column(name, c),
-                (true, None) => format!("to_regtype({}) IS NOT NULL", lit(&q(name))),
-                (false, None) if what == "SCHEMA" => format!(
-                    "EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = {})",
-                    lit(&name.name)
-                ),
-                (false, None) => has_rel(name),
-            };
-            Inverse::Lossy {
-                steps: vec![guarded(
-                    &exists,
-                    &format!("COMMENT ON {what} {target} IS NULL;"),
-                )],
-                loses: "the previous comment, if there was one".to_string(),
-            }
+        } => comment_inverse(target, name, column.as_deref()),
+        // `inverse` sends only ALTER and COMMENT statements here.
+        _ => unmodelled(op),
+    }
+}
+
+/// COMMENT ON: the comment is cleared; the one it replaced is not known.
+fn comment_inverse(target: &ObjectKind, name: &QualName, column: Option<&str>) -> Inverse {
+    let what = match (target, column) {
+        (ObjectKind::Table, Some(_)) => "COLUMN",
+        (ObjectKind::Table, None) => "TABLE",
+        (ObjectKind::View, _) => "VIEW",
+        (ObjectKind::MaterializedView, _) => "MATERIALIZED VIEW",
+        (ObjectKind::Index, _) => "INDEX",
+        (ObjectKind::Type, _) => "TYPE",
+        (ObjectKind::Schema, _) => "SCHEMA",
+        (ObjectKind::Sequence, _) => "SEQUENCE",
+        _ => {
+            return Inverse::impossible(
+                "COMMENT ON this kind of object: migsafe does not restore it",
+            );
         }
+    };
+    let target = match column {
+        Some(c) => format!("{}.{}", q(name), id(c)),
+        None => q(name),
+    };
+    let exists = match (target_kind_is_type(what), column) {
+        (_, Some(c)) => has_column(name, c),
+        (true, None) => format!("to_regtype({}) IS NOT NULL", lit(&q(name))),
+        (false, None) if what == "SCHEMA" => format!(
+            "EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = {})",
+            lit(&name.name)
+        ),
+        (false, None) => has_rel(name),
+    };
+    Inverse::Lossy {
+        steps: vec![guarded(
+            &exists,
+            &format!("COMMENT ON {what} {target} IS NULL;"),
+        )],
+        loses: "the previous comment, if there was one".to_string(),
+    }
+}
+
+/// DROP: each object re-created from the catalog, the last named first; DROP TRIGGER cannot be
+/// undone (its definition is not known).
+fn drop_inverse(op: &Op, cat: &Catalog) -> Inverse {
+    match op {
+        Op::Drop {
+            kind,
+            names,
+            cascade,
+            concurrently,
+            if_exists,
+        } => {
+            let mut out = Inverse::none();
+            for n in names.iter().rev() {
+                out = out.then(drop_object_inverse(
+                    kind,
+                    n,
+                    *cascade,
+                    *concurrently,
+                    *if_exists,
+                    cat,
+                ));
+            }
+            out
+        }
+        Op::DropTrigger { name, .. } => Inverse::impossible(format!(
+            "DROP TRIGGER {name}: its definition is not known to migsafe"
+        )),
+        // `inverse` sends only DROP statements here.
+        _ => unmodelled(op),
+    }
+}
+
+/// Statements that change rows: what they changed is gone.
+fn data_inverse(op: &Op) -> Inverse {
+    match op {
         Op::Insert { table, .. } => Inverse::impossible(format!(
             "INSERT INTO {table}: migsafe cannot tell which rows to delete again"
         )),
@@ -678,17 +774,8 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
             "COPY {}: migsafe cannot tell which rows to delete again",
             table.as_ref().map(q).unwrap_or_default()
         )),
-        Op::Do { .. } => {
-            Inverse::impossible("a DO block runs procedural code whose effects migsafe cannot undo")
-        }
-        Op::Grant | Op::Revoke => {
-            Inverse::impossible("GRANT/REVOKE: the previous privileges are not known to migsafe")
-        }
-        Op::DropTrigger { name, .. } => Inverse::impossible(format!(
-            "DROP TRIGGER {name}: its definition is not known to migsafe"
-        )),
-        Op::Other { what } => Inverse::impossible(format!("{what}: migsafe does not model it")),
-        Op::Unparsed { .. } => Inverse::impossible("migsafe could not read this statement"),
+        // `inverse` sends only data-changing statements here.
+        _ => unmodelled(op),
     }
 }
 
@@ -696,7 +783,7 @@ fn target_kind_is_type(what: &str) -> bool {
     what == "TYPE"
 }
 
-fn drop_inverse(
+fn drop_object_inverse(
     kind: &ObjectKind,
     n: &QualName,
     cascade: bool,
@@ -772,19 +859,64 @@ fn drop_inverse(
     }
 }
 
+/// One ALTER TABLE action undone: `before` is the table's name before the statement, `t` its name
+/// when the action runs.
 fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context) -> Inverse {
+    match a {
+        AlterAction::AddColumn { .. }
+        | AlterAction::DropColumn { .. }
+        | AlterAction::AlterColumnType { .. }
+        | AlterAction::SetDefault { .. }
+        | AlterAction::DropDefault { .. }
+        | AlterAction::SetNotNull { .. }
+        | AlterAction::DropNotNull { .. }
+        | AlterAction::AddIdentity { .. }
+        | AlterAction::DropIdentity { .. }
+        | AlterAction::RenameColumn { .. }
+        | AlterAction::SetColumnStatistics { .. } => column_inverse(a, before, t, cx),
+        AlterAction::AddConstraint { .. }
+        | AlterAction::DropConstraint { .. }
+        | AlterAction::ValidateConstraint { .. }
+        | AlterAction::RenameConstraint { .. } => constraint_inverse(a, before, t, cx.catalog),
+        AlterAction::RenameTable { .. }
+        | AlterAction::SetSchema { .. }
+        | AlterAction::AttachPartition { .. }
+        | AlterAction::DetachPartition { .. }
+        | AlterAction::EnableTrigger { .. }
+        | AlterAction::DisableTrigger { .. }
+        | AlterAction::SetLogged
+        | AlterAction::SetUnlogged
+        | AlterAction::RowLevelSecurity { .. }
+        | AlterAction::SetTablespace { .. }
+        | AlterAction::SetAccessMethod
+        | AlterAction::SetStorageParams { .. }
+        | AlterAction::ClusterOn
+        | AlterAction::ReplicaIdentity
+        | AlterAction::Other { .. } => table_action_inverse(a, t),
+    }
+}
+
+/// `ALTER TABLE IF EXISTS t <sql>;`
+fn on_table(t: &QualName, sql: String) -> Inverse {
+    Inverse::Exact(vec![Step::tx(format!(
+        "ALTER TABLE IF EXISTS {} {sql};",
+        q(t)
+    ))])
+}
+
+/// `ALTER TABLE t <sql>;` when the column is there: it is missing when the statement that added it
+/// belongs to a commit unit that never committed.
+fn on_column(t: &QualName, c: &str, sql: String) -> Inverse {
+    Inverse::Exact(vec![guarded(
+        &has_column(t, c),
+        &format!("ALTER TABLE {} {sql};", q(t)),
+    )])
+}
+
+/// Actions on one column: from the column as the catalog had it.
+fn column_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context) -> Inverse {
     let cat = cx.catalog;
     let tq = q(t);
-    let tab =
-        |sql: String| Inverse::Exact(vec![Step::tx(format!("ALTER TABLE IF EXISTS {tq} {sql};"))]);
-    // A column-level undo runs only when the column is there: it is missing when the statement
-    // that added it belongs to a commit unit that never committed.
-    let on_column = |c: &str, sql: String| {
-        Inverse::Exact(vec![guarded(
-            &has_column(t, c),
-            &format!("ALTER TABLE {tq} {sql};"),
-        )])
-    };
     let col = |c: &str| cat.column(before, c);
     match a {
         AlterAction::AddColumn {
@@ -795,116 +927,33 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
                 Inverse::none()
             } else {
                 // Dropping the column also drops its indexes and constraints.
-                tab(format!("DROP COLUMN IF EXISTS {}", id(&column.name)))
+                on_table(t, format!("DROP COLUMN IF EXISTS {}", id(&column.name)))
             }
         }
         AlterAction::DropColumn {
             name,
             if_exists,
             cascade,
-        } => {
-            let Some(c) = col(name) else {
-                if *if_exists && cat.schema_loaded() {
-                    return Inverse::none();
-                }
-                return Inverse::impossible(format!(
-                    "DROP COLUMN {name}: its type is not known (give --schema)"
-                ));
-            };
-            let mut steps = vec![Step::tx(format!(
-                "ALTER TABLE IF EXISTS {tq} ADD COLUMN IF NOT EXISTS {};",
-                column_sql(c)
-            ))];
-            if let Some(table) = cat.table(before) {
-                for k in table
-                    .constraints
-                    .iter()
-                    .filter(|k| constraint_columns(&k.kind).iter().any(|x| x == name))
-                {
-                    match re_add_constraint(t, k) {
-                        Some(s) => steps.extend(s),
-                        None => {
-                            return Inverse::impossible(format!(
-                                "DROP COLUMN {name}: constraint {} on it cannot be re-created",
-                                k.name
-                            ));
-                        }
-                    }
-                }
-            }
-            steps.extend(plain_indexes(cat, before, Some(name)));
-            let mut loses = if c.created_in_migration {
-                String::new()
-            } else {
-                format!("the values of {t}.{name}")
-            };
-            if c.not_null
-                && c.default.is_none()
-                && c.identity.is_none()
-                && c.generated.is_none()
-                && !loses.is_empty()
-            {
-                loses.push_str(
-                    " (NOT NULL without a default: re-adding it fails on a table with rows until the values are restored)",
-                );
-            }
-            if *cascade {
-                if !loses.is_empty() {
-                    loses.push_str("; ");
-                }
-                loses.push_str("objects CASCADE dropped with the column");
-            }
-            if loses.is_empty() {
-                Inverse::Exact(steps)
-            } else {
-                Inverse::Lossy { steps, loses }
-            }
-        }
+        } => drop_column_inverse(name, *if_exists, *cascade, before, t, cat),
         AlterAction::AlterColumnType { column, ty, using } => {
-            let Some(c) = col(column) else {
-                return Inverse::impossible(format!(
-                    "ALTER COLUMN {column} TYPE: the previous type is not known (give --schema)"
-                ));
-            };
-            let change = type_change(
-                &c.ty,
-                ty,
-                using.as_deref(),
-                column,
-                cx.timezone,
-                cx.pg_version,
-            );
-            let back = guarded(
-                &has_column(t, column),
-                &format!(
-                    "ALTER TABLE {tq} ALTER COLUMN {} TYPE {} USING {}::{};",
-                    id(column),
-                    c.ty.sql,
-                    id(column),
-                    c.ty.sql
-                ),
-            );
-            match change.lossy {
-                Some(l) if !c.created_in_migration => Inverse::Lossy {
-                    steps: vec![back],
-                    loses: l,
-                },
-                _ => Inverse::Exact(vec![back]),
-            }
+            column_type_inverse(column, ty, using.as_deref(), before, t, cx)
         }
         AlterAction::SetDefault { column, .. } | AlterAction::DropDefault { column } => {
             match col(column) {
                 Some(c) => match (&c.default, c.ty.base.ends_with("(serial)")) {
                     (Some(d), false) => on_column(
+                        t,
                         column,
                         format!("ALTER COLUMN {} SET DEFAULT {}", id(column), d.sql),
                     ),
                     (Some(_), true) => Inverse::impossible(format!(
                         "the default of serial column {column} (its sequence's name) is not known"
                     )),
-                    (None, _) => {
-                        on_column(column, format!("ALTER COLUMN {} DROP DEFAULT", id(column)))
-                    }
+                    (None, _) => on_column(
+                        t,
+                        column,
+                        format!("ALTER COLUMN {} DROP DEFAULT", id(column)),
+                    ),
                 },
                 None => Inverse::impossible(format!(
                     "the previous default of {column} is not known (give --schema)"
@@ -915,70 +964,183 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
         // what the statement implies.
         AlterAction::SetNotNull { column } => match col(column) {
             Some(c) if c.not_null => Inverse::none(),
-            _ => on_column(column, format!("ALTER COLUMN {} DROP NOT NULL", id(column))),
+            _ => on_column(
+                t,
+                column,
+                format!("ALTER COLUMN {} DROP NOT NULL", id(column)),
+            ),
         },
         AlterAction::DropNotNull { column } => match col(column) {
             Some(c) if !c.not_null => Inverse::none(),
-            _ => on_column(column, format!("ALTER COLUMN {} SET NOT NULL", id(column))),
+            _ => on_column(
+                t,
+                column,
+                format!("ALTER COLUMN {} SET NOT NULL", id(column)),
+            ),
         },
         AlterAction::AddIdentity { column, .. } => on_column(
+            t,
             column,
             format!("ALTER COLUMN {} DROP IDENTITY IF EXISTS", id(column)),
         ),
-        AlterAction::DropIdentity { column, .. } => {
-            match col(column).and_then(|c| c.identity.clone()) {
-                Some(i) => Inverse::Lossy {
-                    steps: vec![guarded(
-                        &format!(
-                            "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass({}) AND attname = {} AND NOT attisdropped AND attidentity = '')",
-                            lit(&tq),
-                            lit(column)
-                        ),
-                        &format!(
-                            "ALTER TABLE {tq} ALTER COLUMN {} ADD GENERATED {} AS IDENTITY;",
-                            id(column),
-                            match i {
-                                Identity::Always => "ALWAYS",
-                                Identity::ByDefault => "BY DEFAULT",
-                            }
-                        ),
-                    )],
-                    loses: format!(
-                        "the position of {column}'s identity sequence: the new one starts at 1 (setval it past the largest value)"
-                    ),
-                },
-                None => Inverse::impossible(format!(
-                    "DROP IDENTITY on {column}: its identity kind is not known (give --schema)"
-                )),
-            }
+        AlterAction::DropIdentity { column, .. } => drop_identity_inverse(column, before, t, cat),
+        AlterAction::RenameColumn { from, to } => {
+            on_column(t, to, format!("RENAME COLUMN {} TO {}", id(to), id(from)))
         }
-        AlterAction::AddConstraint { constraint } => {
-            let name = crate::catalog::constraint_name(&before.name, constraint);
-            let mut steps = vec![Step::tx(format!(
-                "ALTER TABLE IF EXISTS {tq} DROP CONSTRAINT IF EXISTS {};",
-                id(&name)
-            ))];
-            // USING INDEX turned an index into the constraint's: dropping the constraint drops
-            // it, so it is built again as it was.
-            let using = match &constraint.kind {
-                ConstraintKind::PrimaryKey { using_index, .. }
-                | ConstraintKind::Unique { using_index, .. } => using_index.as_ref(),
-                _ => None,
-            };
-            if let Some(ix) = using {
-                match cat
-                    .index(&sibling(before, ix))
-                    .and_then(|i| re_create_index(i, false))
-                {
-                    Some(s) => steps.push(s),
-                    None => {
-                        return Inverse::impossible(format!(
-                            "ADD CONSTRAINT … USING INDEX {ix}: the index's definition is not known"
-                        ));
-                    }
+        AlterAction::SetColumnStatistics { column } => Inverse::Lossy {
+            steps: vec![guarded(
+                &has_column(t, column),
+                &format!(
+                    "ALTER TABLE {tq} ALTER COLUMN {} SET STATISTICS -1;",
+                    id(column)
+                ),
+            )],
+            loses: format!("the previous statistics target of {column}, if it was not the default"),
+        },
+        // `alter_inverse` sends only column actions here.
+        _ => Inverse::impossible("migsafe does not model this action"),
+    }
+}
+
+/// DROP COLUMN: re-added with its constraints and indexes; its values are lost.
+fn drop_column_inverse(
+    name: &str,
+    if_exists: bool,
+    cascade: bool,
+    before: &QualName,
+    t: &QualName,
+    cat: &Catalog,
+) -> Inverse {
+    let tq = q(t);
+    let Some(c) = cat.column(before, name) else {
+        if if_exists && cat.schema_loaded() {
+            return Inverse::none();
+        }
+        return Inverse::impossible(format!(
+            "DROP COLUMN {name}: its type is not known (give --schema)"
+        ));
+    };
+    let mut steps = vec![Step::tx(format!(
+        "ALTER TABLE IF EXISTS {tq} ADD COLUMN IF NOT EXISTS {};",
+        column_sql(c)
+    ))];
+    if let Some(table) = cat.table(before) {
+        for k in table
+            .constraints
+            .iter()
+            .filter(|k| constraint_columns(&k.kind).iter().any(|x| x == name))
+        {
+            match re_add_constraint(t, k) {
+                Some(s) => steps.extend(s),
+                None => {
+                    return Inverse::impossible(format!(
+                        "DROP COLUMN {name}: constraint {} on it cannot be re-created",
+                        k.name
+                    ));
                 }
             }
-            Inverse::Exact(steps)
+        }
+    }
+    steps.extend(plain_indexes(cat, before, Some(name)));
+    let mut loses = if c.created_in_migration {
+        String::new()
+    } else {
+        format!("the values of {t}.{name}")
+    };
+    if c.not_null
+        && c.default.is_none()
+        && c.identity.is_none()
+        && c.generated.is_none()
+        && !loses.is_empty()
+    {
+        loses.push_str(
+            " (NOT NULL without a default: re-adding it fails on a table with rows until the values are restored)",
+        );
+    }
+    if cascade {
+        if !loses.is_empty() {
+            loses.push_str("; ");
+        }
+        loses.push_str("objects CASCADE dropped with the column");
+    }
+    if loses.is_empty() {
+        Inverse::Exact(steps)
+    } else {
+        Inverse::Lossy { steps, loses }
+    }
+}
+
+/// ALTER COLUMN TYPE: cast back to the type the catalog had.
+fn column_type_inverse(
+    column: &str,
+    ty: &TypeName,
+    using: Option<&Expr>,
+    before: &QualName,
+    t: &QualName,
+    cx: &Context,
+) -> Inverse {
+    let tq = q(t);
+    let Some(c) = cx.catalog.column(before, column) else {
+        return Inverse::impossible(format!(
+            "ALTER COLUMN {column} TYPE: the previous type is not known (give --schema)"
+        ));
+    };
+    let change = type_change(&c.ty, ty, using, column, cx.timezone, cx.pg_version);
+    let back = guarded(
+        &has_column(t, column),
+        &format!(
+            "ALTER TABLE {tq} ALTER COLUMN {} TYPE {} USING {}::{};",
+            id(column),
+            c.ty.sql,
+            id(column),
+            c.ty.sql
+        ),
+    );
+    match change.lossy {
+        Some(l) if !c.created_in_migration => Inverse::Lossy {
+            steps: vec![back],
+            loses: l,
+        },
+        _ => Inverse::Exact(vec![back]),
+    }
+}
+
+/// DROP IDENTITY: added back with a new sequence.
+fn drop_identity_inverse(column: &str, before: &QualName, t: &QualName, cat: &Catalog) -> Inverse {
+    let tq = q(t);
+    match cat.column(before, column).and_then(|c| c.identity.clone()) {
+        Some(i) => Inverse::Lossy {
+            steps: vec![guarded(
+                &format!(
+                    "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass({}) AND attname = {} AND NOT attisdropped AND attidentity = '')",
+                    lit(&tq),
+                    lit(column)
+                ),
+                &format!(
+                    "ALTER TABLE {tq} ALTER COLUMN {} ADD GENERATED {} AS IDENTITY;",
+                    id(column),
+                    match i {
+                        Identity::Always => "ALWAYS",
+                        Identity::ByDefault => "BY DEFAULT",
+                    }
+                ),
+            )],
+            loses: format!(
+                "the position of {column}'s identity sequence: the new one starts at 1 (setval it past the largest value)"
+            ),
+        },
+        None => Inverse::impossible(format!(
+            "DROP IDENTITY on {column}: its identity kind is not known (give --schema)"
+        )),
+    }
+}
+
+/// Actions on constraints: re-created from the catalog, or dropped by the name they were given.
+fn constraint_inverse(a: &AlterAction, before: &QualName, t: &QualName, cat: &Catalog) -> Inverse {
+    let tq = q(t);
+    match a {
+        AlterAction::AddConstraint { constraint } => {
+            add_constraint_inverse(constraint, before, t, cat)
         }
         AlterAction::DropConstraint { name, .. } => {
             let found = cat
@@ -992,37 +1154,7 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
             }
         }
         AlterAction::ValidateConstraint { name } => {
-            let found = cat
-                .table(before)
-                .and_then(|t| t.constraints.iter().find(|c| &c.name == name));
-            match found {
-                Some(c) if c.validated => Inverse::none(),
-                Some(c) => {
-                    let unvalidated = ConstraintInfo {
-                        validated: false,
-                        ..c.clone()
-                    };
-                    let mut steps = vec![Step::tx(format!(
-                        "ALTER TABLE IF EXISTS {tq} DROP CONSTRAINT IF EXISTS {};",
-                        id(name)
-                    ))];
-                    match re_add_constraint(t, &unvalidated) {
-                        Some(s) => {
-                            steps.extend(s);
-                            Inverse::Exact(steps)
-                        }
-                        None => Inverse::impossible(format!(
-                            "VALIDATE CONSTRAINT {name}: the constraint cannot be re-created NOT VALID"
-                        )),
-                    }
-                }
-                None => Inverse::impossible(format!(
-                    "VALIDATE CONSTRAINT {name}: the constraint is not known (give --schema)"
-                )),
-            }
-        }
-        AlterAction::RenameColumn { from, to } => {
-            on_column(to, format!("RENAME COLUMN {} TO {}", id(to), id(from)))
+            validate_constraint_inverse(name, before, t, cat)
         }
         AlterAction::RenameConstraint { from, to } => Inverse::Exact(vec![guarded(
             &has_constraint(t, to),
@@ -1032,6 +1164,89 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
                 id(from)
             ),
         )]),
+        // `alter_inverse` sends only constraint actions here.
+        _ => Inverse::impossible("migsafe does not model this action"),
+    }
+}
+
+/// ADD CONSTRAINT: dropped, and an index it took over with USING INDEX built again.
+fn add_constraint_inverse(
+    constraint: &Constraint,
+    before: &QualName,
+    t: &QualName,
+    cat: &Catalog,
+) -> Inverse {
+    let tq = q(t);
+    let name = crate::catalog::constraint_name(&before.name, constraint);
+    let mut steps = vec![Step::tx(format!(
+        "ALTER TABLE IF EXISTS {tq} DROP CONSTRAINT IF EXISTS {};",
+        id(&name)
+    ))];
+    // USING INDEX turned an index into the constraint's: dropping the constraint drops
+    // it, so it is built again as it was.
+    let using = match &constraint.kind {
+        ConstraintKind::PrimaryKey { using_index, .. }
+        | ConstraintKind::Unique { using_index, .. } => using_index.as_ref(),
+        _ => None,
+    };
+    if let Some(ix) = using {
+        match cat
+            .index(&sibling(before, ix))
+            .and_then(|i| re_create_index(i, false))
+        {
+            Some(s) => steps.push(s),
+            None => {
+                return Inverse::impossible(format!(
+                    "ADD CONSTRAINT … USING INDEX {ix}: the index's definition is not known"
+                ));
+            }
+        }
+    }
+    Inverse::Exact(steps)
+}
+
+/// VALIDATE CONSTRAINT: the constraint re-created NOT VALID.
+fn validate_constraint_inverse(
+    name: &str,
+    before: &QualName,
+    t: &QualName,
+    cat: &Catalog,
+) -> Inverse {
+    let tq = q(t);
+    let found = cat
+        .table(before)
+        .and_then(|t| t.constraints.iter().find(|c| c.name == name));
+    match found {
+        Some(c) if c.validated => Inverse::none(),
+        Some(c) => {
+            let unvalidated = ConstraintInfo {
+                validated: false,
+                ..c.clone()
+            };
+            let mut steps = vec![Step::tx(format!(
+                "ALTER TABLE IF EXISTS {tq} DROP CONSTRAINT IF EXISTS {};",
+                id(name)
+            ))];
+            match re_add_constraint(t, &unvalidated) {
+                Some(s) => {
+                    steps.extend(s);
+                    Inverse::Exact(steps)
+                }
+                None => Inverse::impossible(format!(
+                    "VALIDATE CONSTRAINT {name}: the constraint cannot be re-created NOT VALID"
+                )),
+            }
+        }
+        None => Inverse::impossible(format!(
+            "VALIDATE CONSTRAINT {name}: the constraint is not known (give --schema)"
+        )),
+    }
+}
+
+/// Actions on the table as a whole: its name, schema, partitions, triggers and storage.
+fn table_action_inverse(a: &AlterAction, t: &QualName) -> Inverse {
+    let tq = q(t);
+    match a {
         AlterAction::RenameTable { to } => Inverse::Exact(vec![Step::tx(format!(
             "ALTER TABLE IF EXISTS {} RENAME TO {};",
             q(&sibling(t, to)),
@@ -1068,12 +1283,15 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
                 &format!("ALTER TABLE {tq} {back} TRIGGER {};", id(name)),
             )])
         }
-        AlterAction::SetLogged => tab("SET UNLOGGED".to_string()),
-        AlterAction::SetUnlogged => tab("SET LOGGED".to_string()),
-        AlterAction::RowLevelSecurity { enable } => tab(format!(
-            "{} ROW LEVEL SECURITY",
-            if *enable { "DISABLE" } else { "ENABLE" }
-        )),
+        AlterAction::SetLogged => on_table(t, "SET UNLOGGED".to_string()),
+        AlterAction::SetUnlogged => on_table(t, "SET LOGGED".to_string()),
+        AlterAction::RowLevelSecurity { enable } => on_table(
+            t,
+            format!(
+                "{} ROW LEVEL SECURITY",
+                if *enable { "DISABLE" } else { "ENABLE" }
+            ),
+        ),
         AlterAction::SetTablespace { .. } => {
             Inverse::impossible("SET TABLESPACE: the previous tablespace is not known to migsafe")
         }
@@ -1083,16 +1301,6 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
         AlterAction::SetStorageParams { sql } => Inverse::impossible(format!(
             "{sql}: the previous storage parameters are not known to migsafe"
         )),
-        AlterAction::SetColumnStatistics { column } => Inverse::Lossy {
-            steps: vec![guarded(
-                &has_column(t, column),
-                &format!(
-                    "ALTER TABLE {tq} ALTER COLUMN {} SET STATISTICS -1;",
-                    id(column)
-                ),
-            )],
-            loses: format!("the previous statistics target of {column}, if it was not the default"),
-        },
         AlterAction::ClusterOn => Inverse::impossible(
             "CLUSTER ON / SET WITHOUT CLUSTER: the previous clustering index is not known",
         ),
@@ -1102,6 +1310,8 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
         AlterAction::Other { sql } => {
             Inverse::impossible(format!("{sql}: migsafe does not model this action"))
         }
+        // `alter_inverse` sends only table-level actions here.
+        _ => Inverse::impossible("migsafe does not model this action"),
     }
 }
 

@@ -1,11 +1,13 @@
 //! Reading the text: statements with exact spans, Alembic revisions, directives.
 //!
-//! Nothing here parses SQL grammar: the splitter works on sqlparser's tokens, the revision structure
-//! on comments, so every later stage can rely on complete, ordered statements.
+//! Nothing here parses SQL grammar: one lexer with PostgreSQL's rules (`lexer`) decides where
+//! tokens and statements end, as psql does; the revision structure comes from comments, so every
+//! later stage can rely on complete, ordered statements.
 
 pub mod alembic;
 pub mod directive;
-pub(crate) mod scan;
+pub mod lexer;
+mod session;
 pub mod split;
 
 pub use alembic::{Direction, Marker};
@@ -57,11 +59,20 @@ pub struct RevisionStep {
 pub struct Read {
     pub statements: Vec<SourceStatement>,
     pub revisions: Vec<RevisionStep>,
+    /// psql meta-commands (`\set`, `\i file`, …): psql runs them, the server never sees them.
+    pub meta_commands: Vec<split::MetaCommand>,
 }
 
-/// Splits the text and finds its revision structure and directives.
+/// Splits the text as psql reads it on a connection whose `standard_conforming_strings` is on
+/// (the server's default), and finds its revision structure and directives.
 pub fn read(text: &str) -> Read {
-    let split = split::split(text);
+    read_with(text, true)
+}
+
+/// [`read`] on a connection whose `standard_conforming_strings` starts as given (a database's
+/// own setting); `SET` and `RESET` of it in the text change it from there on, as in psql.
+pub fn read_with(text: &str, standard_conforming_strings: bool) -> Read {
+    let split = split::split_with(text, standard_conforming_strings);
     let mut statements: Vec<SourceStatement> = split
         .statements
         .iter()
@@ -138,6 +149,7 @@ pub fn read(text: &str) -> Read {
     Read {
         statements,
         revisions,
+        meta_commands: split.meta_commands,
     }
 }
 
