@@ -4,8 +4,9 @@
 //! migsafe check FILE... [--format text|markdown|json|sarif|github] [--fail-on low|medium|high|critical]
 //!                       [--rollback-out FILE] [--schema DUMP.sql] [--pg-version N]
 //!                       [--only RULE]... [--disable RULE]...
-//!                       [--database URL [--verify [--role NAME]] [--explain-analyze] [--statement-timeout MS]
-//!                        [--lock-timeout MS] [--verify-timeout MS] [--large-rows N]]
+//!                       [--database URL [--verify [--role NAME] [--allow-live]] [--explain-analyze]
+//!                        [--statement-timeout MS] [--lock-timeout MS] [--verify-timeout MS]
+//!                        [--time-budget MS] [--large-rows N]]
 //! migsafe rollback FILE [--schema DUMP.sql | --database URL] [--pg-version N]
 //! migsafe rules [RULE]
 //! migsafe snapshot [--check] FILE... [--schema DUMP.sql] [--pg-version N]
@@ -107,8 +108,10 @@ struct AnalyzeArgs {
     /// becomes `downgrade-mismatch` findings.
     #[arg(long, value_name = "DOWNGRADE.sql")]
     downgrade: Option<String>,
-    /// A restored copy of production (`postgres://…`): its catalog and table sizes replace
-    /// --schema, DML is EXPLAINed. Nothing is ever committed there.
+    /// A restored copy of production (`postgres://…` or `key=value …`, as libpq reads them; PGHOST,
+    /// PGUSER, PGPASSWORD, … and ~/.pgpass fill the rest, so `''` takes it all from them): its
+    /// catalog and table sizes replace --schema, DML is EXPLAINed. Nothing is ever committed there
+    /// (docs/database.md).
     #[arg(
         long,
         value_name = "URL",
@@ -120,9 +123,13 @@ struct AnalyzeArgs {
     /// back, and report what the server did.
     #[arg(long, requires = "database")]
     verify: bool,
-    /// Run the --verify run as this role (SET ROLE): what the deploy role may not do is a finding.
+    /// Run the --verify run as this role (SET SESSION AUTHORIZATION): what the deploy role may not
+    /// do is a finding.
     #[arg(long, value_name = "NAME", requires = "verify")]
     role: Option<String>,
+    /// Verify even when other sessions are running queries on the database (its locks stop them).
+    #[arg(long, requires = "verify")]
+    allow_live: bool,
     /// EXPLAIN ANALYZE (runs the DML, in a transaction that is rolled back).
     #[arg(long, requires = "database")]
     explain_analyze: bool,
@@ -135,6 +142,10 @@ struct AnalyzeArgs {
     /// statement_timeout of each migration statement in the --verify run, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 600_000)]
     verify_timeout: u64,
+    /// The time all the database work of one file may take, in milliseconds: no statement runs
+    /// past it.
+    #[arg(long, value_name = "MS", default_value_t = 1_800_000)]
+    time_budget: u64,
     /// Tables from this many rows on are large (EXPLAIN and foreign-key index findings).
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     large_rows: u64,
@@ -282,7 +293,9 @@ fn db_options(args: &AnalyzeArgs) -> DbOptions {
         .verify(args.verify)
         .explain_analyze(args.explain_analyze)
         .timeouts(args.statement_timeout, args.lock_timeout)
-        .verify_timeout(args.verify_timeout);
+        .verify_timeout(args.verify_timeout)
+        .time_budget(args.time_budget)
+        .allow_live(args.allow_live);
     if let Some(role) = &args.role {
         options = options.role(role.clone());
     }

@@ -361,18 +361,31 @@ fn the_server_going_away_mid_run_is_an_error_not_a_panic() {
     let scratch = Scratch::new(&mut admin, "gone", None);
     let mut c = scratch.connect();
     pg::restored_copy(&mut c);
-    let sql = "ALTER TABLE runs ADD COLUMN note text;\nSELECT pg_terminate_backend(pg_backend_pid());\nALTER TABLE runs ADD COLUMN other text;\n";
+    let pid: i32 = c
+        .query_one("SELECT pg_backend_pid()", &[])
+        .expect("pid")
+        .get(0);
+    // Another session ends migsafe's while it runs a statement.
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        admin
+            .execute("SELECT pg_terminate_backend($1)", &[&pid])
+            .expect("terminate");
+    });
+    let sql = "ALTER TABLE runs ADD COLUMN note text;\nSELECT pg_sleep(10);\nALTER TABLE runs ADD COLUMN other text;\n";
     let err = Analyzer::new(settings())
         .database(&mut c)
         .options(DbOptions::default().verify(true))
         .analyze(Source::new("m.sql", sql))
         .expect_err("the connection is gone");
+    killer.join().expect("killer");
     let text = err.to_string();
     assert!(matches!(err, Error::Database { .. }), "{text}");
     assert!(
         text.contains("the connection was lost") && text.contains("terminating connection"),
         "{text}"
     );
+    assert!(text.contains("at line 2"), "{text}");
     // The copy is untouched: the server rolled the transaction back with the connection.
     let mut again = scratch.connect();
     let cols: i64 = again

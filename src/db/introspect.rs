@@ -8,7 +8,8 @@
 //! <https://www.postgresql.org/docs/15/catalogs.html>,
 //! <https://www.postgresql.org/docs/15/functions-admin.html#FUNCTIONS-ADMIN-DBSIZE>
 
-use super::{Session, db_error};
+use super::db_error;
+use super::session::{Access, Budget, Limits, Tx};
 use crate::catalog::{Catalog, TableSize};
 use crate::error::Error;
 use crate::ir::QualName;
@@ -28,16 +29,20 @@ pub struct Introspection {
 }
 
 /// Reads the catalog and sizes in a READ ONLY transaction (rolled back at the end).
-pub(crate) fn introspect(client: &mut Client, session: &Session) -> Result<Introspection, Error> {
-    let mut tx = session.read_only(client)?;
-    let result = read(&mut tx);
-    // Nothing was written; ending the transaction either way is the same.
-    let _ = tx.rollback();
-    result
+pub(crate) fn introspect(
+    client: &mut Client,
+    limits: Limits,
+    budget: Budget,
+) -> Result<Introspection, Error> {
+    let mut tx = Tx::begin(client, Access::ReadOnly, limits, budget)?;
+    let intro = read(&mut tx)?;
+    tx.check()?;
+    tx.rollback()?;
+    Ok(intro)
 }
 
 /// Reads the catalog inside an open transaction (the verification run uses its own).
-pub(crate) fn read(tx: &mut postgres::Transaction<'_>) -> Result<Introspection, Error> {
+pub(crate) fn read(tx: &mut Client) -> Result<Introspection, Error> {
     let ddl = schema_ddl(tx)?;
     let mut catalog = Catalog::from_sql(&ddl)?;
     let mut relations = 0;
@@ -103,7 +108,7 @@ pub(crate) fn read(tx: &mut postgres::Transaction<'_>) -> Result<Introspection, 
 /// The user schema as `pg_dump`-style DDL: schemas, extensions, enum and domain types, sequences,
 /// tables with their columns, views, constraints (with `NOT VALID` where unvalidated), indexes,
 /// and functions (with their volatility). Ordered so that what a statement refers to comes first.
-pub(crate) fn schema_ddl(tx: &mut postgres::Transaction<'_>) -> Result<String, Error> {
+pub(crate) fn schema_ddl(tx: &mut Client) -> Result<String, Error> {
     let queries: [(&str, String); 10] = [
         (
             "schemas",
@@ -234,7 +239,7 @@ pub(crate) fn schema_ddl(tx: &mut postgres::Transaction<'_>) -> Result<String, E
 /// The schema as comparable lines (relations, columns by name, indexes, constraints with validity,
 /// types, views, triggers, functions, extensions, schemas, comments): equal lines, equal schema for
 /// everything a migration changes. Column order is left aside, as a rollback cannot restore it.
-pub(crate) fn describe(tx: &mut postgres::Transaction<'_>) -> Result<Vec<String>, Error> {
+pub(crate) fn describe(tx: &mut Client) -> Result<Vec<String>, Error> {
     let queries = [
         format!(
             "SELECT 'relation ' || n.nspname || '.' || c.relname || ' ' || c.relkind::text || c.relpersistence::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER} AND c.relkind IN ('r','p','v','m','S','f')"

@@ -2,10 +2,14 @@
 //! ([`introspect`]), EXPLAIN plans of the migration's DML ([`explain`]), and a verification run
 //! of the migration and its rollback in a transaction that is always rolled back ([`verify`]).
 //!
-//! Safety: introspection and EXPLAIN run in `READ ONLY` transactions; every transaction sets
-//! `statement_timeout` and `lock_timeout`; nothing ever commits (every transaction ends in
-//! ROLLBACK, and a dropped connection rolls back too); connection strings never appear in
-//! messages (passwords are redacted).
+//! Safety (docs/database.md says it in full): every statement is one extended-protocol message,
+//! which the server refuses to treat as a batch; introspection and EXPLAIN run in `READ ONLY`
+//! transactions and the session is read-only between them; every transaction ends in ROLLBACK and
+//! is checked to still be migsafe's after each statement (`session`); what would act outside a
+//! transaction is not run (`outside`, `tainted`), and sequence values and session state are
+//! put back (`leftovers`); the limits are set again after every statement, within a time budget;
+//! `--verify` refuses a database other sessions are using; passwords never appear in messages, and
+//! a connection string migsafe cannot read is not repeated at all (`conninfo`).
 //!
 //! ```no_run
 //! use migsafe::{Analyzer, Settings, Source};
@@ -18,8 +22,13 @@
 //! # Ok::<(), migsafe::Error>(())
 //! ```
 
+mod conninfo;
 pub mod explain;
 pub mod introspect;
+mod leftovers;
+mod outside;
+mod session;
+mod tainted;
 pub mod verify;
 
 #[cfg(test)]
@@ -29,8 +38,10 @@ use crate::analyze::{Analyzer, Facts};
 use crate::error::Error;
 use crate::report::{DatabaseReport, Report};
 use crate::source::Source;
+pub use conninfo::redact;
 pub use postgres::Client;
 use postgres::NoTls;
+use session::{Budget, Limits};
 
 /// A callback that receives one line of progress.
 pub type Progress = Box<dyn FnMut(&str)>;
@@ -45,12 +56,21 @@ pub struct DbOptions {
     pub lock_timeout_ms: u64,
     /// `statement_timeout` of each migration statement in the verification run (default 10 min).
     pub verify_timeout_ms: u64,
+    /// `idle_in_transaction_session_timeout` of every transaction (default 10 s): should migsafe
+    /// stall while it holds locks, the server ends its session and the locks go.
+    pub idle_timeout_ms: u64,
+    /// The time all the database work of one analysis may take (default 30 min): each
+    /// statement's `statement_timeout` is at most what remains of it.
+    pub time_budget_ms: u64,
     /// Run the migration and its rollback in a transaction that is rolled back (`--verify`).
     pub verify: bool,
+    /// Verify although other sessions are running queries on the database (`--allow-live`).
+    pub allow_live: bool,
     /// `EXPLAIN ANALYZE` (executes the statement, in a transaction that is rolled back).
     pub explain_analyze: bool,
-    /// Run the verification as this role (`SET ROLE`, inside the rolled-back transaction): what the
-    /// deploy role may not do fails there, as it would in production.
+    /// Run the verification as this role (`SET SESSION AUTHORIZATION`, or `SET ROLE` when the
+    /// connecting user is not a superuser, inside the rolled-back transaction): what the deploy
+    /// role may not do fails there, as it would in production.
     pub role: Option<String>,
     /// Called with a line of progress for long runs (the CLI prints it when stderr is a terminal).
     pub progress: Option<Progress>,
@@ -62,7 +82,10 @@ impl Default for DbOptions {
             statement_timeout_ms: 30_000,
             lock_timeout_ms: 5_000,
             verify_timeout_ms: 600_000,
+            idle_timeout_ms: 10_000,
+            time_budget_ms: 1_800_000,
             verify: false,
+            allow_live: false,
             explain_analyze: false,
             role: None,
             progress: None,
@@ -76,7 +99,10 @@ impl std::fmt::Debug for DbOptions {
             .field("statement_timeout_ms", &self.statement_timeout_ms)
             .field("lock_timeout_ms", &self.lock_timeout_ms)
             .field("verify_timeout_ms", &self.verify_timeout_ms)
+            .field("idle_timeout_ms", &self.idle_timeout_ms)
+            .field("time_budget_ms", &self.time_budget_ms)
             .field("verify", &self.verify)
+            .field("allow_live", &self.allow_live)
             .field("explain_analyze", &self.explain_analyze)
             .field("role", &self.role)
             .finish_non_exhaustive()
@@ -84,11 +110,19 @@ impl std::fmt::Debug for DbOptions {
 }
 
 impl DbOptions {
+    /// Runs the migration and its rollback in a transaction that is rolled back.
     pub fn verify(mut self, on: bool) -> Self {
         self.verify = on;
         self
     }
 
+    /// Verifies even when other sessions are running queries on the database.
+    pub fn allow_live(mut self, on: bool) -> Self {
+        self.allow_live = on;
+        self
+    }
+
+    /// EXPLAIN ANALYZE instead of EXPLAIN (the DML runs, in a transaction that is rolled back).
     pub fn explain_analyze(mut self, on: bool) -> Self {
         self.explain_analyze = on;
         self
@@ -107,88 +141,67 @@ impl DbOptions {
         self
     }
 
+    /// The `idle_in_transaction_session_timeout` of migsafe's transactions.
+    pub fn idle_timeout(mut self, ms: u64) -> Self {
+        self.idle_timeout_ms = ms;
+        self
+    }
+
+    /// The time all the database work of one analysis may take.
+    pub fn time_budget(mut self, ms: u64) -> Self {
+        self.time_budget_ms = ms;
+        self
+    }
+
     /// The role the verification runs as (`--role`).
     pub fn role(mut self, role: impl Into<String>) -> Self {
         self.role = Some(role.into());
         self
     }
 
+    /// Receives a line of progress for long runs.
     pub fn progress(mut self, f: impl FnMut(&str) + 'static) -> Self {
         self.progress = Some(Box::new(f));
         self
     }
-}
 
-/// The session settings every transaction starts with.
-pub(crate) struct Session {
-    statement_timeout_ms: u64,
-    lock_timeout_ms: u64,
-}
-
-impl Session {
-    /// A READ ONLY transaction with the timeouts set.
-    pub(crate) fn read_only<'c>(
-        &self,
-        client: &'c mut Client,
-    ) -> Result<postgres::Transaction<'c>, Error> {
-        let mut tx = client
-            .build_transaction()
-            .read_only(true)
-            .start()
-            .map_err(|e| db_error("starting a read-only transaction", &e))?;
-        self.set_timeouts(&mut tx, self.statement_timeout_ms)?;
-        Ok(tx)
-    }
-
-    /// A read-write transaction (always rolled back by its callers) with the timeouts set.
-    pub(crate) fn read_write<'c>(
-        &self,
-        client: &'c mut Client,
-        statement_timeout_ms: u64,
-    ) -> Result<postgres::Transaction<'c>, Error> {
-        let mut tx = client
-            .transaction()
-            .map_err(|e| db_error("starting a transaction", &e))?;
-        self.set_timeouts(&mut tx, statement_timeout_ms)?;
-        Ok(tx)
-    }
-
-    fn set_timeouts(
-        &self,
-        tx: &mut postgres::Transaction<'_>,
-        statement_timeout_ms: u64,
-    ) -> Result<(), Error> {
-        tx.batch_execute(&format!(
-            "SET LOCAL statement_timeout = {statement_timeout_ms}; SET LOCAL lock_timeout = {}; SET LOCAL idle_in_transaction_session_timeout = 0",
-            self.lock_timeout_ms
-        ))
-        .map_err(|e| db_error("setting timeouts", &e))
+    fn limits(&self) -> Limits {
+        Limits {
+            statement_ms: self.statement_timeout_ms,
+            lock_ms: self.lock_timeout_ms,
+            idle_ms: self.idle_timeout_ms,
+        }
     }
 }
 
-/// Connects to `url` (a `postgres://` URL or `key=value` string) without TLS. The error never
-/// repeats the URL or its password.
-pub fn connect(url: &str) -> Result<Client, Error> {
-    let mut client = Client::connect(url, NoTls).map_err(|e| Error::Database {
-        message: format!(
-            "cannot connect to {}: {}",
-            redact(url),
-            redact_in(&error_text(&e), url)
-        ),
+/// Connects without TLS to a connection string as libpq reads it (a `postgres://` URI or
+/// `key=value` pairs; `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`, … and the password
+/// file fill what it leaves out). No message ever holds the password, and a string migsafe cannot
+/// read is not repeated at all.
+pub fn connect(conninfo: &str) -> Result<Client, Error> {
+    let target =
+        conninfo::resolve(conninfo, &conninfo::Env::process()).map_err(|e| Error::Database {
+            message: format!("cannot connect: {}", e.0),
+        })?;
+    let config = target.config().map_err(|e| Error::Database {
+        message: format!("cannot connect to {}: {}", target.display(), e.0),
     })?;
-    // Visible in pg_stat_activity on the copy.
-    let _ = client.batch_execute("SET application_name = 'migsafe'");
-    Ok(client)
+    config.connect(NoTls).map_err(|e| {
+        let mut text = error_text(&e);
+        if let Some(p) = target.password.as_deref().filter(|p| !p.is_empty()) {
+            text = text.replace(p, "***");
+        }
+        Error::Database {
+            message: format!("cannot connect to {}: {text}", target.display()),
+        }
+    })
 }
 
 /// The schema and table sizes of the database, read in a READ ONLY transaction with the options'
 /// timeouts (what `migsafe rollback --database URL` uses instead of a schema dump).
 pub fn read_catalog(client: &mut Client, options: &DbOptions) -> Result<crate::Catalog, Error> {
-    let session = Session {
-        statement_timeout_ms: options.statement_timeout_ms,
-        lock_timeout_ms: options.lock_timeout_ms,
-    };
-    Ok(introspect::introspect(client, &session)?.catalog)
+    let budget = Budget::new(options.time_budget_ms);
+    Ok(introspect::introspect(client, options.limits(), budget)?.catalog)
 }
 
 /// The major version of the server (`server_version_num / 10000`).
@@ -202,63 +215,6 @@ pub fn server_major(client: &mut Client) -> Result<u32, Error> {
     Ok((n / 10000) as u32)
 }
 
-/// The URL with its password replaced by `***` (`postgres://app:***@host/db`, `password=***`).
-pub fn redact(url: &str) -> String {
-    if let Some(rest) = url
-        .strip_prefix("postgres://")
-        .map(|r| ("postgres://", r))
-        .or_else(|| {
-            url.strip_prefix("postgresql://")
-                .map(|r| ("postgresql://", r))
-        })
-    {
-        let (scheme, rest) = rest;
-        if let Some((userinfo, host)) = rest.rsplit_once('@') {
-            let user = userinfo.split(':').next().unwrap_or("");
-            let masked = if userinfo.contains(':') {
-                format!("{user}:***")
-            } else {
-                user.to_string()
-            };
-            return format!("{scheme}{masked}@{host}");
-        }
-        return url.to_string();
-    }
-    // key=value form: mask the password's value.
-    url.split_whitespace()
-        .map(|kv| match kv.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-            _ => kv.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Removes the password of `url` from a message, should a driver ever repeat it.
-fn redact_in(message: &str, url: &str) -> String {
-    match password_of(url) {
-        Some(p) if !p.is_empty() => message.replace(&p, "***"),
-        _ => message.to_string(),
-    }
-}
-
-fn password_of(url: &str) -> Option<String> {
-    let rest = url
-        .strip_prefix("postgres://")
-        .or_else(|| url.strip_prefix("postgresql://"));
-    match rest {
-        Some(rest) => {
-            let (userinfo, _) = rest.rsplit_once('@')?;
-            userinfo.split_once(':').map(|(_, p)| p.to_string())
-        }
-        None => url.split_whitespace().find_map(|kv| {
-            kv.split_once('=')
-                .filter(|(k, _)| k.eq_ignore_ascii_case("password"))
-                .map(|(_, v)| v.to_string())
-        }),
-    }
-}
-
 /// The server's message (with its SQLSTATE) or the driver's, on one line.
 pub(crate) fn error_text(e: &postgres::Error) -> String {
     let text = match e.as_db_error() {
@@ -268,11 +224,22 @@ pub(crate) fn error_text(e: &postgres::Error) -> String {
     text.replace('\n', " ")
 }
 
-/// An [`Error::Database`] for a failure while doing `what`.
+/// An [`Error::Database`] for a failure while doing `what`; a missing privilege says whose.
 pub(crate) fn db_error(what: &str, e: &postgres::Error) -> Error {
+    let whose = if e.code().is_some_and(|c| c.code() == "42501") {
+        ": the user migsafe connects as lacks this privilege"
+    } else {
+        ""
+    };
     Error::Database {
-        message: format!("{what}: {}", error_text(e)),
+        message: format!("{what}: {}{whose}", error_text(e)),
     }
+}
+
+/// FATAL and PANIC end the session (`pg_terminate_backend`, a server shutdown).
+pub(crate) fn is_fatal(e: &postgres::Error) -> bool {
+    e.as_db_error()
+        .is_some_and(|d| matches!(d.severity(), "FATAL" | "PANIC"))
 }
 
 /// An [`Analyzer`] with a restored copy: built by [`Analyzer::database`].
@@ -296,6 +263,7 @@ impl Analyzer {
 }
 
 impl DatabaseAnalyzer<'_> {
+    /// How the database work runs (timeouts, `--verify`, the role, …).
     pub fn options(mut self, options: DbOptions) -> Self {
         self.options = options;
         self
@@ -303,22 +271,73 @@ impl DatabaseAnalyzer<'_> {
 
     /// Analyses one migration with the database's facts. Fails (never half-way silently) when the
     /// database cannot be read: connection lost, timeouts or permissions during introspection or
-    /// EXPLAIN. Statements of the migration that fail in the verification run are findings.
+    /// EXPLAIN, other sessions at work when verifying, a statement that left migsafe's
+    /// transaction. Statements of the migration that fail in the verification run are findings.
+    /// Outside its own transactions the session is read-only while this runs.
     pub fn analyze(mut self, source: Source<'_>) -> Result<Report, Error> {
-        let session = Session {
-            statement_timeout_ms: self.options.statement_timeout_ms,
-            lock_timeout_ms: self.options.lock_timeout_ms,
-        };
+        let prior = session::read_only_by_default(self.client)?;
+        let result = self.analyze_read_only(source);
+        session::restore_read_only_default(self.client, &prior);
+        result
+    }
+
+    fn analyze_read_only(&mut self, source: Source<'_>) -> Result<Report, Error> {
+        let budget = Budget::new(self.options.time_budget_ms);
+        let limits = self.options.limits();
+        if self.options.verify && !self.options.allow_live {
+            refuse_live(self.client)?;
+        }
         self.say("reading the catalog and table sizes");
-        let intro = introspect::introspect(self.client, &session)?;
-        let server_version = {
-            let row = self
-                .client
-                .query_one("SELECT current_setting('server_version')", &[])
-                .map_err(|e| db_error("reading server_version", &e))?;
-            row.try_get::<_, String>(0)
-                .map_err(|e| db_error("reading server_version", &e))?
+        let intro = introspect::introspect(self.client, limits, budget)?;
+        let (server_version, conforming) = server_settings(self.client)?;
+        let mut notes = self.first_notes(&server_version, conforming);
+        let relations = intro.relations;
+        let analyzer = self.analyzer.clone().schema(intro.catalog.clone());
+        let first = analyzer.analyze(source.clone())?;
+        let mut facts = Facts::default();
+        // Taken out of the options, which the run reads while it reports progress.
+        let mut progress = self.options.progress.take();
+        let progress = progress.as_mut();
+        let (verified, rollback_verified, rollback_differences) = if self.options.verify {
+            let input = verify::Input {
+                text: source.text,
+                report: &first,
+                catalog: &intro.catalog,
+                options: &self.options,
+                limits,
+                budget,
+            };
+            let run = verify::verify(self.client, &input, progress)?;
+            notes.extend(run.notes);
+            facts.plans = run.plans;
+            facts.observed = run.observed;
+            (true, run.rollback_verified, run.rollback_differences)
+        } else {
+            let settings = explain::Settings {
+                analyze: self.options.explain_analyze,
+                allow_live: self.options.allow_live,
+                limits,
+                budget,
+            };
+            let ex = explain::explain_all(self.client, &first, &settings, progress)?;
+            notes.extend(ex.notes);
+            facts.plans = ex.plans;
+            (false, None, Vec::new())
         };
+        facts.database = Some(DatabaseReport {
+            server_version,
+            tables: relations,
+            explained: facts.plans.len(),
+            verified,
+            rollback_verified,
+            rollback_differences,
+            notes,
+        });
+        analyzer.facts(facts).analyze(source)
+    }
+
+    /// Notes about how the copy differs from what the analysis assumes.
+    fn first_notes(&self, server_version: &str, conforming: bool) -> Vec<String> {
         let mut notes = Vec::new();
         if self.analyzer.catalog().is_some() {
             notes.push(
@@ -326,71 +345,26 @@ impl DatabaseAnalyzer<'_> {
                     .to_string(),
             );
         }
+        if let (Some(role), false) = (&self.options.role, self.options.verify) {
+            notes.push(format!(
+                "--role {role} takes effect only with --verify: nothing ran as {role}"
+            ));
+        }
         let major: u32 = server_version
             .split(['.', ' '])
             .next()
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         let wanted = self.analyzer.settings().pg_version;
-        if let (Some(role), false) = (&self.options.role, self.options.verify) {
-            notes.push(format!(
-                "--role {role} takes effect only with --verify: nothing ran as {role}"
-            ));
-        }
         if major != 0 && major != wanted {
             notes.push(format!(
                 "the analysis assumes PostgreSQL {wanted}; the copy runs {server_version}, so what it shows may differ"
             ));
         }
-        let relations = intro.relations;
-        let analyzer = self.analyzer.schema(intro.catalog.clone());
-        let first = analyzer.analyze(source.clone())?;
-        let mut facts = Facts::default();
-        let (explained, verified, rollback_verified, rollback_differences) = if self.options.verify
-        {
-            let progress = self.options.progress.as_mut();
-            let run = verify::verify(
-                self.client,
-                &session,
-                source.text,
-                &first,
-                self.options.verify_timeout_ms,
-                self.options.role.as_deref(),
-                progress,
-            )?;
-            notes.extend(run.notes);
-            facts.plans = run.plans;
-            facts.observed = run.observed;
-            let explained = facts.plans.len();
-            (
-                explained,
-                true,
-                run.rollback_verified,
-                run.rollback_differences,
-            )
-        } else {
-            let progress = self.options.progress.as_mut();
-            let ex = explain::explain_all(
-                self.client,
-                &session,
-                &first,
-                self.options.explain_analyze,
-                progress,
-            )?;
-            notes.extend(ex.notes);
-            facts.plans = ex.plans;
-            (facts.plans.len(), false, None, Vec::new())
-        };
-        facts.database = Some(DatabaseReport {
-            server_version,
-            tables: relations,
-            explained,
-            verified,
-            rollback_verified,
-            rollback_differences,
-            notes,
-        });
-        analyzer.facts(facts).analyze(source)
+        if !conforming {
+            notes.push("the copy's standard_conforming_strings is off: a backslash escapes a quote in '…' strings there".to_string());
+        }
+        notes
     }
 
     fn say(&mut self, line: &str) {
@@ -400,36 +374,49 @@ impl DatabaseAnalyzer<'_> {
     }
 }
 
-/// An error of the statement (the session goes on), not of the session: FATAL and PANIC end the
-/// connection (`pg_terminate_backend`, a server shutdown), as does a broken socket.
-pub(crate) fn is_statement_error(e: &postgres::Error) -> bool {
-    !e.is_closed()
-        && e.as_db_error()
-            .is_some_and(|d| !matches!(d.severity(), "FATAL" | "PANIC"))
+/// `--verify` refuses a database where other sessions are at work: its locks would stop them,
+/// and their changes would blur what the run observes.
+fn refuse_live(client: &mut Client) -> Result<(), Error> {
+    let (active, unknown) = session::other_active_sessions(client)?;
+    if active == 0 {
+        return Ok(());
+    }
+    let unseen = if unknown > 0 {
+        format!(
+            " ({unknown} of other users, whose state the connecting user may not see without pg_read_all_stats)"
+        )
+    } else {
+        String::new()
+    };
+    Err(Error::Database {
+        message: format!(
+            "refusing to verify: {active} other session{} running queries on this database{unseen}; the run's locks would stop them (pass --allow-live to verify anyway)",
+            if active == 1 { " is" } else { "s are" }
+        ),
+    })
+}
+
+/// `server_version`, and whether `standard_conforming_strings` is on.
+fn server_settings(client: &mut Client) -> Result<(String, bool), Error> {
+    let row = client
+        .query_one(
+            "SELECT current_setting('server_version'), current_setting('standard_conforming_strings') = 'on'",
+            &[],
+        )
+        .map_err(|e| db_error("reading server_version", &e))?;
+    let version = row
+        .try_get(0)
+        .map_err(|e| db_error("reading server_version", &e))?;
+    let conforming = row
+        .try_get(1)
+        .map_err(|e| db_error("reading standard_conforming_strings", &e))?;
+    Ok((version, conforming))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
+#[allow(dead_code)]
+#[path = "../../tests/common/pg.rs"]
+mod test_server;
 
-    #[test]
-    fn passwords_never_show() {
-        assert_eq!(
-            redact("postgres://app:s3cret@db:5432/prod"),
-            "postgres://app:***@db:5432/prod"
-        );
-        assert_eq!(
-            redact("postgresql://app@db/prod"),
-            "postgresql://app@db/prod"
-        );
-        assert_eq!(
-            redact("host=db user=app password=s3cret dbname=prod"),
-            "host=db user=app password=*** dbname=prod"
-        );
-        assert_eq!(
-            redact_in("auth failed for s3cret", "postgres://a:s3cret@h/d"),
-            "auth failed for ***"
-        );
-        assert_eq!(password_of("host=h password=pw"), Some("pw".to_string()));
-    }
-}
+#[cfg(test)]
+mod tests;

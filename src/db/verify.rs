@@ -3,36 +3,45 @@
 //!
 //! Per statement it records the relation locks the session newly holds (`pg_locks` for its own
 //! pid: <https://www.postgresql.org/docs/15/view-pg-locks.html>), the tables whose storage changed
-//! (`pg_class.relfilenode`), the tables read sequentially (`pg_stat_xact_user_tables.seq_scan`,
-//! which counts the current transaction), the time it took and the server's error. DML is
-//! EXPLAINed in place, after the statements before it ran. Then the rollback runs, and the schema
-//! is compared with the one before the migration.
+//! (`pg_class.relfilenode`), the tables read sequentially (`pg_stat_get_xact_numscans`, which
+//! counts the current transaction), the time it took and the server's error. DML is EXPLAINed in
+//! place, after the statements before it ran. Then the rollback runs, and the schema is compared
+//! with the one before the migration. Per statement, only the session's own locks and the tables
+//! the statement could have touched (those it locked, and those migsafe predicted) are read, so the
+//! cost does not grow with the size of the catalog.
 //!
-//! What cannot run in one transaction: the migration's own BEGIN/COMMIT (the whole run is one
-//! transaction), CONCURRENTLY forms (run in their plain form, which takes stronger locks: the
-//! report says so), VACUUM (skipped), `COPY … FROM STDIN` (no data to send; skipped), and `SET` of
-//! the timeouts (the run keeps its own). Migration bookkeeping (`alembic_version`,
-//! `django_migrations`) is left out of both directions.
+//! Only statements migsafe read run, one per message (`session`); statements that would
+//! act outside the transaction or lift migsafe's limits are not run (`outside`);
+//! sequence values are put back afterwards (`leftovers`). What cannot run in one
+//! transaction: the migration's own BEGIN/COMMIT (the whole run is one transaction), CONCURRENTLY
+//! forms (run in their plain form, which takes stronger locks: the report says so), VACUUM. Migration
+//! bookkeeping (`alembic_version`, `django_migrations`) is left out of both directions.
 
 use super::explain::{is_dml, plan_in};
 use super::introspect::describe;
-use super::{Session, db_error, error_text, is_statement_error};
+use super::leftovers::{self, AtEnd, Before};
+use super::outside::{self, Tainted};
+use super::session::{Access, Budget, Failure, Limits, Ran, RunAs, Tx};
+use super::tainted;
+use super::{DbOptions, db_error};
+use crate::catalog::Catalog;
 use crate::error::Error;
-use crate::ir::Op;
 use crate::ir::lower_statement;
+use crate::ir::{Op, QualName};
 use crate::pg::LockMode;
 use crate::pg::effect::no_transaction_block;
 use crate::pg::plan::Plan;
 use crate::report::{LockReport, Observed, Report, StatementReport};
-use crate::source::{self, RawKind};
+use crate::source::{self, RawKind, SourceStatement};
 use postgres::Client;
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
 
 /// What the verification run found.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyRun {
+    /// EXPLAIN plans of the DML, made in place, by statement index.
     pub plans: BTreeMap<usize, Plan>,
+    /// What each statement did (or why it did not run), by statement index.
     pub observed: BTreeMap<usize, Observed>,
     /// The rollback ran without error and the schema after it equals the schema before (`None`:
     /// not verified, because the migration itself fails).
@@ -42,47 +51,179 @@ pub struct VerifyRun {
     pub notes: Vec<String>,
 }
 
+/// What the run needs besides the connection.
+pub(crate) struct Input<'a> {
+    pub text: &'a str,
+    pub report: &'a Report,
+    /// The catalog read before the run (heap sizes, for the dead rows it leaves).
+    pub catalog: &'a Catalog,
+    pub options: &'a DbOptions,
+    pub limits: Limits,
+    pub budget: Budget,
+}
+
 /// A relation of the copy before the migration.
 struct Relation {
     name: String,
     kind: char,
+    file: Option<i64>,
+    /// Sequential scans the session's statistics count before the run (those not yet sent include
+    /// earlier transactions of the session).
+    scans: i64,
 }
 
-/// Runs the migration of `report` (read again from `text`) and its rollback script in a
-/// transaction that is rolled back, whatever happens.
+/// What the run knows about the copy before the first statement.
+struct Restored {
+    relations: BTreeMap<i64, Relation>,
+    by_name: BTreeMap<String, i64>,
+    tainted: Vec<Tainted>,
+    schema: Vec<String>,
+}
+
+/// The session's state between statements: what it holds, and each touched table's storage file
+/// and sequential-scan count as last read.
+struct Watch {
+    held: BTreeSet<(i64, LockMode)>,
+    files: BTreeMap<i64, Option<i64>>,
+    scans: BTreeMap<i64, i64>,
+    current_user: String,
+}
+
+/// Runs the migration of `input.report` (read again from its text) and its rollback script in a
+/// transaction that is rolled back, whatever happens; then puts back what a rollback does not.
 pub(crate) fn verify(
     client: &mut Client,
-    session: &Session,
-    text: &str,
-    report: &Report,
-    statement_timeout_ms: u64,
-    role: Option<&str>,
+    input: &Input<'_>,
     mut progress: Option<&mut super::Progress>,
 ) -> Result<VerifyRun, Error> {
     let mut run = VerifyRun::default();
-    let mut tx = session.read_write(client, statement_timeout_ms)?;
-    if let Some(role) = role {
-        // SET LOCAL: the role ends with the transaction, which is rolled back.
-        tx.batch_execute(&format!("SET LOCAL ROLE {}", crate::ir::quote_ident(role)))
-            .map_err(|e| db_error(&format!("SET ROLE {role}"), &e))?;
+    let (result, before, end, tables) = {
+        let mut before = leftovers::record(client, input.limits, input.budget)?;
+        let mut tx = Tx::begin(client, Access::ReadWrite, input.limits, input.budget)?;
+        let copy = read_copy(&mut tx)?;
+        before.written = leftovers::written(&mut tx)?;
+        let tables: BTreeMap<i64, String> = copy
+            .relations
+            .iter()
+            .filter(|(_, r)| matches!(r.kind, 'r' | 'm' | 'p'))
+            .map(|(oid, r)| (*oid, r.name.clone()))
+            .collect();
+        let mut result = run_in(&mut tx, input, &copy, &mut run, progress.as_mut());
+        let mut end = None;
+        if result.is_ok() {
+            result = finish(&mut tx, &copy, &before, &mut run).map(|e| end = Some(e));
+        }
+        drop(tx);
+        (result, before, end, tables)
+    };
+    let restored = leftovers::restore(
+        client,
+        &before,
+        input.options.allow_live,
+        input.limits,
+        input.budget,
+    );
+    match (result, restored) {
+        (Err(e), Ok(_)) => Err(stopped(
+            e,
+            "sequence values and session state were put back",
+        )),
+        (Err(e), Err(r)) => Err(stopped(
+            e,
+            &format!("putting back sequence values failed too: {r}"),
+        )),
+        (Ok(()), Err(r)) => Err(r),
+        (Ok(()), Ok(notes)) => {
+            run.notes.extend(notes);
+            if let Some(end) = &end {
+                let mut tx = Tx::begin(client, Access::ReadOnly, input.limits, input.budget)?;
+                let heap = |name: &str| {
+                    let (schema, table) = name.split_once('.')?;
+                    input
+                        .catalog
+                        .size(&QualName::new(Some(schema), table))
+                        .map(|s| s.heap_bytes)
+                };
+                run.notes
+                    .extend(leftovers::dead_rows(&mut tx, end, &tables, &heap)?);
+                tx.rollback()?;
+            }
+            Ok(run)
+        }
+    }
+}
+
+/// After the run, as the connecting user: what it left, and the schema after the rollback.
+fn finish(
+    tx: &mut Tx<'_>,
+    copy: &Restored,
+    before: &Before,
+    run: &mut VerifyRun,
+) -> Result<AtEnd, Error> {
+    tx.resume_connecting_user()?;
+    let end = leftovers::at_end(tx, before)?;
+    if run.rollback_verified.is_some() {
+        compare_schema(tx, &copy.schema, run)?;
+    }
+    Ok(end)
+}
+
+fn stopped(e: Error, after: &str) -> Error {
+    match e {
+        Error::Database { message } => Error::Database {
+            message: format!("{message}; {after}"),
+        },
+        other => other,
+    }
+}
+
+/// The migration, then (when every statement of it ran) the rollback script, in `tx`.
+fn run_in(
+    tx: &mut Tx<'_>,
+    input: &Input<'_>,
+    copy: &Restored,
+    run: &mut VerifyRun,
+    mut progress: Option<&mut &mut super::Progress>,
+) -> Result<(), Error> {
+    if let Some(role) = &input.options.role {
+        let how = match tx.assume(role)? {
+            RunAs::Session(_) => {
+                "SET SESSION AUTHORIZATION: the server judged every SET ROLE in it as for a session of that role"
+            }
+            _ => {
+                "SET ROLE: the connecting user is not a superuser, so statements that change the role were not run"
+            }
+        };
         run.notes.push(format!(
-            "the migration and its rollback ran as role {role} (SET ROLE)"
+            "the migration and its rollback ran as role {role} ({how})"
         ));
     }
-    let relations = relations(&mut tx)?;
-    let before = describe_plain(&mut tx)?;
+    if superuser(tx)? {
+        run.notes.push("the run's statements ran as a superuser, for whom the server checks no privilege: migsafe refused by name what acts outside the transaction, and code that builds such a call at run time would get past it; pass --role with the deploy role to have the server refuse it".to_string());
+    }
+    let mut watch = Watch {
+        held: locks(tx, &copy.relations)?,
+        files: copy
+            .relations
+            .iter()
+            .map(|(oid, r)| (*oid, r.file))
+            .collect(),
+        scans: copy
+            .relations
+            .iter()
+            .map(|(oid, r)| (*oid, r.scans))
+            .collect(),
+        current_user: tx.check()?.current_user,
+    };
+    let text = input.text;
     let read = source::read(text);
-    let pg_version = report.pg_version;
-    let mut altered = 0;
-    let mut failed = 0;
+    let mut tainted = copy.tainted.clone();
+    let mut tally = Tally::default();
     let total = read.statements.len();
     for (index, st) in read.statements.iter().enumerate() {
-        let Some(s) = report.statements.get(index) else {
+        let Some(s) = input.report.statements.get(index) else {
             break;
         };
-        if st.kind != RawKind::Sql {
-            continue;
-        }
         if let Some(p) = progress.as_mut() {
             p(&format!(
                 "verify {}/{total}: line {}",
@@ -92,132 +233,469 @@ pub(crate) fn verify(
         }
         let op = lower_statement(text, st);
         let sql = s.sql.trim().trim_end_matches(';').to_string();
-        let (to_run, skipped) = plan_statement(&op, &sql, pg_version, op.is_bookkeeping());
-        let mut observed = Observed {
-            skipped: skipped.clone(),
-            ..Observed::default()
+        let decision = if tally.budget_spent || input.budget.remaining_ms() == 0 {
+            tally.budget_spent = true;
+            Decision::Skip(budget_note(input.budget))
+        } else {
+            decide(st, &op, &sql, s.parsed, input, copy, &tainted, tx.run_as())
         };
-        let Some(to_run) = to_run else {
-            if skipped.is_some() {
-                run.observed.insert(index, observed);
+        if let (Op::CreateFunction { name, .. }, Decision::Run { .. }) = (&op, &decision) {
+            if let Some(why) = outside::acts_outside(&sql, &tainted) {
+                tainted.push(Tainted {
+                    name: name.name.to_ascii_lowercase(),
+                    why: format!(
+                        "it calls {}(), which the migration creates: {why}",
+                        name.name
+                    ),
+                });
             }
-            continue;
-        };
-        if to_run != sql {
-            altered += 1;
-            observed.ran_as = Some(to_run.clone());
         }
-        // Before the EXPLAIN: planning takes the statement's own locks.
-        let locks_before = locks(&mut tx, &relations)?;
-        let files_before = files(&mut tx)?;
-        let scans_before = seq_scans(&mut tx)?;
-        if is_dml(s) {
-            match plan_in(&mut tx, &to_run, false)? {
-                Ok(plan) => {
-                    run.plans.insert(index, plan);
+        let observed = match decision {
+            Decision::Quiet => continue,
+            Decision::Transaction => {
+                tally.transaction = true;
+                continue;
+            }
+            Decision::Skip(why) => {
+                tally.skipped(s.span.start_line, s.parsed, st.kind);
+                Observed {
+                    skipped: Some(why),
+                    ..Observed::default()
                 }
-                Err(e) => run.notes.push(format!(
-                    "statement at line {} not EXPLAINed: {e}",
-                    s.span.start_line
-                )),
             }
-        }
-        let started = Instant::now();
-        let outcome = execute(&mut tx, &to_run)?;
-        observed.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        if let Err(e) = outcome {
-            failed += 1;
-            observed.error = Some(match role {
-                // Missing privileges are what --role is for: say whose.
-                Some(role) if e.contains("(42501)") => format!("as role {role}: {e}"),
-                _ => e,
-            });
-            run.observed.insert(index, observed);
-            continue;
-        }
-        let locks_after = locks(&mut tx, &relations)?;
-        let files_after = files(&mut tx)?;
-        let scans_after = seq_scans(&mut tx)?;
-        let new_locks: BTreeSet<(i64, LockMode)> =
-            locks_after.difference(&locks_before).copied().collect();
-        observed.locks = new_locks
-            .iter()
-            .filter_map(|(oid, mode)| {
-                relations.get(oid).map(|r| LockReport {
-                    table: r.name.clone(),
-                    mode: *mode,
-                })
-            })
-            .collect();
-        observed.rewrote = relations
-            .iter()
-            .filter(|(oid, r)| {
-                matches!(r.kind, 'r' | 'm')
-                    && files_before.contains_key(oid)
-                    && files_before.get(oid) != files_after.get(oid)
-            })
-            .map(|(_, r)| r.name.clone())
-            .collect();
-        observed.seq_scans = relations
-            .iter()
-            .filter(|(oid, _)| {
-                scans_after.get(oid).copied().unwrap_or(0)
-                    > scans_before.get(oid).copied().unwrap_or(0)
-            })
-            .map(|(_, r)| r.name.clone())
-            .collect();
-        if observed.ran_as.is_none() {
-            observed.differences = differences(s, &observed, &locks_before, &relations);
-        }
+            Decision::Run {
+                sql: to_run,
+                altered,
+            } => {
+                let o = run_one(tx, input, copy, &mut watch, run, s, &to_run, &sql)
+                    .map_err(|e| at_line(e, s.span.start_line))?;
+                tally.ran(altered, &o);
+                o
+            }
+        };
         run.observed.insert(index, observed);
     }
-    if read.statements.iter().any(|st| {
-        st.kind == RawKind::Sql && matches!(lower_statement(text, st), Op::Transaction(_))
-    }) {
-        run.notes.push(
-            "the migration's own BEGIN/COMMIT did not run: the verification is one transaction, rolled back at the end".to_string(),
-        );
-    }
-    if altered > 0 {
-        run.notes.push(format!(
-            "{altered} CONCURRENTLY statement(s) ran in their plain form in the verification transaction (CONCURRENTLY cannot run inside one): their observed locks are the plain form's"
-        ));
-    }
-    if failed > 0 {
-        // The rollback undoes a migration that ran; this one stopped.
+    run.notes.extend(tally.notes(input.budget));
+    if !tally.complete() {
         run.rollback_verified = None;
-        run.notes.push(format!(
-            "the rollback was not verified: {failed} statement(s) of the migration fail on the copy"
-        ));
-        tx.rollback()
-            .map_err(|e| db_error("rolling the verification back", &e))?;
-        return Ok(run);
+        return Ok(());
     }
-    // The rollback, in the same transaction, after the whole migration.
+    run_rollback(tx, input, copy, &tainted, run, progress)?;
+    run.rollback_verified = Some(true);
+    Ok(())
+}
+
+/// Whether the statements run as a superuser.
+fn superuser(tx: &mut Tx<'_>) -> Result<bool, Error> {
+    tx.query_one("SELECT current_setting('is_superuser') = 'on'", &[])
+        .and_then(|r| r.try_get(0))
+        .map_err(|e| db_error("reading is_superuser", &e))
+}
+
+fn at_line(e: Error, line: u32) -> Error {
+    match e {
+        Error::Database { message } => Error::Database {
+            message: format!("verification stopped at the statement at line {line}: {message}"),
+        },
+        other => other,
+    }
+}
+
+fn budget_note(budget: Budget) -> String {
+    format!(
+        "not run: the time budget of {} (--time-budget) ran out",
+        budget.describe()
+    )
+}
+
+/// What happens to one statement.
+enum Decision {
+    /// Nothing to run and nothing to say (an empty statement).
+    Quiet,
+    /// The migration's own transaction control: not run, the run is one transaction (a note says
+    /// so once).
+    Transaction,
+    Skip(String),
+    Run {
+        sql: String,
+        altered: bool,
+    },
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decide(
+    st: &SourceStatement,
+    op: &Op,
+    sql: &str,
+    parsed: bool,
+    input: &Input<'_>,
+    copy: &Restored,
+    tainted: &[Tainted],
+    run_as: &RunAs,
+) -> Decision {
+    let skip = |why: String| Decision::Skip(why);
+    if st.kind == RawKind::Empty || matches!(op, Op::Empty) {
+        return Decision::Quiet;
+    }
+    if st.kind == RawKind::Text {
+        return skip("not SQL: only statements migsafe read run on the copy".to_string());
+    }
+    // A function's body does not run when it is created: calls to it are what is refused.
+    let outside = match op {
+        Op::CreateFunction { .. } => None,
+        _ => outside::acts_outside(sql, tainted),
+    };
+    if let Some(why) = outside {
+        return skip(format!(
+            "it acts outside the verification's transaction: {why}"
+        ));
+    }
+    if matches!(op, Op::Transaction(_)) || outside::controls_transaction(sql) {
+        return Decision::Transaction;
+    }
+    match op {
+        _ if !parsed => {
+            return skip(
+                "migsafe could not read this statement, and runs only statements it read on the copy"
+                    .to_string(),
+            );
+        }
+        _ if op.is_bookkeeping() => return skip("migration bookkeeping: not run".to_string()),
+        _ => {}
+    }
+    if let Some(why) = outside::lifts_limits(sql, !matches!(run_as, RunAs::Role(_))) {
+        return skip(why);
+    }
+    if let Some(t) = foreign_target(op, copy) {
+        return skip(format!(
+            "it writes to the foreign table {t}, which its foreign-data wrapper may commit on the remote side"
+        ));
+    }
+    match no_transaction_block(op, input.report.pg_version) {
+        Some(what) if what.contains("CONCURRENTLY") => match without_concurrently(sql) {
+            Some(plain) => Decision::Run {
+                sql: plain,
+                altered: true,
+            },
+            None => skip("CONCURRENTLY cannot run inside a transaction block".to_string()),
+        },
+        Some(what) => skip(format!("{what} cannot run inside a transaction block")),
+        None => Decision::Run {
+            sql: sql.to_string(),
+            altered: false,
+        },
+    }
+}
+
+/// The foreign table a DML statement writes to, if it does.
+fn foreign_target(op: &Op, copy: &Restored) -> Option<String> {
+    let target = match op {
+        Op::Insert { table, .. }
+        | Op::Update { table, .. }
+        | Op::Delete { table, .. }
+        | Op::Merge { table } => table,
+        _ => return None,
+    };
+    let name = target.display_qualified();
+    let oid = copy.by_name.get(&name)?;
+    (copy.relations.get(oid)?.kind == 'f').then_some(name)
+}
+
+/// Counts for the run's notes.
+#[derive(Default)]
+struct Tally {
+    altered: usize,
+    failed: usize,
+    transaction: bool,
+    budget_spent: bool,
+    /// Lines of statements not run because migsafe could not read them (or they are not SQL).
+    unread: Vec<u32>,
+}
+
+impl Tally {
+    fn skipped(&mut self, line: u32, parsed: bool, kind: RawKind) {
+        if kind == RawKind::Text || !parsed {
+            self.unread.push(line);
+        }
+    }
+
+    fn ran(&mut self, altered: bool, o: &Observed) {
+        self.altered += usize::from(altered);
+        if o.error.is_some() {
+            self.failed += 1;
+        }
+        if o.cancelled
+            .as_deref()
+            .is_some_and(|c| c.contains("time budget"))
+        {
+            self.budget_spent = true;
+        }
+    }
+
+    /// Whether every statement of the migration ran without error (the rollback is then checked).
+    fn complete(&self) -> bool {
+        self.failed == 0 && !self.budget_spent && self.unread.is_empty()
+    }
+
+    fn notes(&self, budget: Budget) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.transaction {
+            notes.push("the migration's own BEGIN/COMMIT did not run: the verification is one transaction, rolled back at the end".to_string());
+        }
+        if self.altered > 0 {
+            notes.push(format!(
+                "{} CONCURRENTLY statement(s) ran in their plain form in the verification transaction (CONCURRENTLY cannot run inside one): their observed locks are the plain form's",
+                self.altered
+            ));
+        }
+        if !self.unread.is_empty() {
+            let lines: Vec<String> = self.unread.iter().map(u32::to_string).collect();
+            notes.push(format!(
+                "{} statement(s) migsafe could not read (or that are not SQL) were not run on the copy: line(s) {}",
+                self.unread.len(),
+                lines.join(", ")
+            ));
+        }
+        if self.budget_spent {
+            notes.push(format!(
+                "the time budget of {} (--time-budget) ran out: the statements after the cancelled one did not run",
+                budget.describe()
+            ));
+        }
+        if !self.complete() {
+            let why = if self.failed > 0 {
+                format!(
+                    "{} statement(s) of the migration fail on the copy",
+                    self.failed
+                )
+            } else if self.budget_spent {
+                "the migration did not finish within the time budget".to_string()
+            } else {
+                "not every statement of the migration ran".to_string()
+            };
+            notes.push(format!("the rollback was not verified: {why}"));
+        }
+        notes
+    }
+}
+
+/// Runs one statement and observes it.
+#[allow(clippy::too_many_arguments)]
+fn run_one(
+    tx: &mut Tx<'_>,
+    input: &Input<'_>,
+    copy: &Restored,
+    watch: &mut Watch,
+    run: &mut VerifyRun,
+    s: &StatementReport,
+    to_run: &str,
+    written: &str,
+) -> Result<Observed, Error> {
+    let mut observed = Observed::default();
+    if to_run != written {
+        observed.ran_as = Some(to_run.to_string());
+    }
+    if is_dml(s) {
+        match plan_in(tx, to_run, false, input.limits.statement_ms)? {
+            Ok(plan) => {
+                run.plans.insert(s.index, plan);
+            }
+            Err(e) => run.notes.push(format!(
+                "statement at line {} not EXPLAINed: {}",
+                s.span.start_line, e.text
+            )),
+        }
+    }
+    let ran = tx.run(to_run, input.options.verify_timeout_ms)?;
+    let seen = tx.check()?;
+    observed.duration_ms = ran.duration.as_secs_f64() * 1000.0;
+    if !seen.changed.is_empty() {
+        run.notes.push(format!(
+            "the statement at line {} changed {}; migsafe set {} again before the next statement",
+            s.span.start_line,
+            seen.changed.join(", "),
+            if seen.changed.len() == 1 {
+                "it"
+            } else {
+                "them"
+            }
+        ));
+    }
+    if seen.current_user != watch.current_user {
+        run.notes.push(format!(
+            "from the statement at line {} on, statements ran as role {} (the migration's own role change, which the server allowed)",
+            s.span.start_line, seen.current_user
+        ));
+        watch.current_user = seen.current_user.clone();
+    }
+    if let Err(failure) = &ran.result {
+        record_failure(&mut observed, failure, &ran, input, tx.run_as());
+        return Ok(observed);
+    }
+    observe(tx, copy, watch, s, &mut observed)?;
+    Ok(observed)
+}
+
+/// The server's refusal, or its cancellation (a timeout is not a fault of the data).
+fn record_failure(
+    observed: &mut Observed,
+    failure: &Failure,
+    ran: &Ran,
+    input: &Input<'_>,
+    run_as: &RunAs,
+) {
+    let text = failure.text.clone();
+    observed.cancelled = match failure.code.as_str() {
+        "57014" if ran.budget_timeout && text.contains("statement timeout") => Some(format!(
+            "the time budget of {} (--time-budget) ran out while it ran",
+            input.budget.describe()
+        )),
+        "57014" if text.contains("statement timeout") => Some(format!(
+            "statement timeout: it ran longer than migsafe's limit of {} ms per statement (--verify-timeout)",
+            input.options.verify_timeout_ms
+        )),
+        "57014" => Some("a cancel request ended it".to_string()),
+        "55P03" if text.contains("lock timeout") => Some(format!(
+            "lock timeout: it waited longer than {} ms (--lock-timeout) for a lock another session holds on the copy",
+            input.limits.lock_ms
+        )),
+        _ => None,
+    };
+    observed.error = Some(match run_as {
+        // Missing privileges are what --role is for: say whose.
+        RunAs::Session(role) | RunAs::Role(role) if failure.code == "42501" => {
+            format!("as role {role}: {text}")
+        }
+        _ => text,
+    });
+}
+
+/// Locks, rewrites and sequential scans of a statement that ran.
+fn observe(
+    tx: &mut Tx<'_>,
+    copy: &Restored,
+    watch: &mut Watch,
+    s: &StatementReport,
+    observed: &mut Observed,
+) -> Result<(), Error> {
+    let held_after = locks(tx, &copy.relations)?;
+    let new_locks: BTreeSet<(i64, LockMode)> =
+        held_after.difference(&watch.held).copied().collect();
+    // Only a table the session holds a lock on can have been rewritten or scanned; of those, the
+    // ones newly locked and the ones migsafe predicted are read.
+    let mut candidates: BTreeSet<i64> = new_locks.iter().map(|(oid, _)| *oid).collect();
+    for name in s
+        .tables
+        .iter()
+        .map(|t| &t.name)
+        .chain(s.locks.iter().map(|l| &l.table))
+    {
+        candidates.extend(copy.by_name.get(name));
+    }
+    let now = storage(tx, &candidates)?;
+    observed.locks = new_locks
+        .iter()
+        .filter_map(|(oid, mode)| {
+            copy.relations.get(oid).map(|r| LockReport {
+                table: r.name.clone(),
+                mode: *mode,
+            })
+        })
+        .collect();
+    for (oid, (file, scans)) in &now {
+        let Some(r) = copy.relations.get(oid) else {
+            continue;
+        };
+        let before_file = watch.files.get(oid).copied().flatten();
+        // A dropped table has no file any more: that is not a rewrite.
+        if matches!(r.kind, 'r' | 'm')
+            && before_file.is_some()
+            && file.is_some()
+            && *file != before_file
+        {
+            observed.rewrote.push(r.name.clone());
+        }
+        if *scans > watch.scans.get(oid).copied().unwrap_or(0) {
+            observed.seq_scans.push(r.name.clone());
+        }
+        watch.files.insert(*oid, *file);
+        watch.scans.insert(*oid, *scans);
+    }
+    observed.rewrote.sort();
+    observed.seq_scans.sort();
+    if observed.ran_as.is_none() {
+        observed.differences = differences(s, observed, &watch.held, &copy.relations);
+    }
+    watch.held = held_after;
+    Ok(())
+}
+
+/// The rollback script, in the same transaction, after the whole migration.
+fn run_rollback(
+    tx: &mut Tx<'_>,
+    input: &Input<'_>,
+    copy: &Restored,
+    tainted: &[Tainted],
+    run: &mut VerifyRun,
+    mut progress: Option<&mut &mut super::Progress>,
+) -> Result<(), Error> {
     if let Some(p) = progress.as_mut() {
         p("verify: running the generated rollback");
     }
-    let script = &report.rollback.script;
-    let rread = source::read(script);
-    for st in &rread.statements {
+    let script = &input.report.rollback.script;
+    let read = source::read(script);
+    for st in &read.statements {
         if st.kind != RawKind::Sql {
             continue;
         }
         let op = lower_statement(script, st);
-        let sql = script[st.body.clone()].trim().to_string();
-        let (to_run, _) = plan_statement(&op, &sql, pg_version, op.is_bookkeeping());
-        let Some(to_run) = to_run else {
-            continue;
+        let sql = script[st.body.clone()]
+            .trim()
+            .trim_end_matches(';')
+            .to_string();
+        let line = st.span.start_line;
+        let to_run = match decide(
+            st,
+            &op,
+            &sql,
+            op.is_parsed(),
+            input,
+            copy,
+            tainted,
+            tx.run_as(),
+        ) {
+            Decision::Run { sql, .. } => sql,
+            Decision::Quiet | Decision::Transaction => continue,
+            Decision::Skip(why) if why.contains("bookkeeping") => continue,
+            Decision::Skip(why) => {
+                run.rollback_differences
+                    .push(format!("rollback statement at line {line} not run: {why}"));
+                continue;
+            }
         };
-        if let Err(e) = execute(&mut tx, &to_run)? {
+        let ran = tx
+            .run(&to_run, input.options.verify_timeout_ms)
+            .map_err(|e| at_line(e, line))?;
+        tx.check().map_err(|e| at_line(e, line))?;
+        if let Err(f) = ran.result {
             run.rollback_differences.push(format!(
-                "rollback statement at line {} failed: {e}: {}",
-                st.span.start_line,
+                "rollback statement at line {line} failed: {}: {}",
+                f.text,
                 to_run.lines().next().unwrap_or("")
             ));
         }
     }
-    let after = describe_plain(&mut tx)?;
+    if !input.report.rollback.complete {
+        run.notes.push(
+            "the rollback is incomplete (some statements cannot be undone): the schema after it is expected to differ".to_string(),
+        );
+    }
+    Ok(())
+}
+
+/// Compares the schema after the rollback with the one before the migration.
+fn compare_schema(tx: &mut Tx<'_>, before: &[String], run: &mut VerifyRun) -> Result<(), Error> {
+    let after = describe_plain(tx)?;
     let before_set: BTreeSet<&String> = before.iter().collect();
     let after_set: BTreeSet<&String> = after.iter().collect();
     for l in before_set.difference(&after_set) {
@@ -229,52 +707,7 @@ pub(crate) fn verify(
             .push(format!("left behind by the rollback: {l}"));
     }
     run.rollback_verified = Some(run.rollback_differences.is_empty());
-    if !report.rollback.complete {
-        run.notes.push(
-            "the rollback is incomplete (some statements cannot be undone): the schema after it is expected to differ".to_string(),
-        );
-    }
-    tx.rollback()
-        .map_err(|e| db_error("rolling the verification back", &e))?;
-    Ok(run)
-}
-
-/// What to run for a statement in the verification transaction, or why it is skipped.
-fn plan_statement(
-    op: &Op,
-    sql: &str,
-    pg_version: u32,
-    bookkeeping: bool,
-) -> (Option<String>, Option<String>) {
-    let skip = |why: &str| (None, Some(why.to_string()));
-    match op {
-        Op::Empty | Op::Text => (None, None),
-        // The whole run is one transaction (a note says so once).
-        Op::Transaction(_) => (None, None),
-        _ if bookkeeping => skip("migration bookkeeping: not run"),
-        Op::Set { name, .. } | Op::Reset { name: Some(name) }
-            if matches!(
-                name.as_str(),
-                "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout"
-            ) =>
-        {
-            skip("the verification keeps its own timeouts")
-        }
-        Op::Copy { .. } if sql.to_ascii_uppercase().contains("STDIN") => {
-            skip("COPY … FROM STDIN: the export's data is not sent")
-        }
-        _ => match no_transaction_block(op, pg_version) {
-            Some(what) if what.contains("CONCURRENTLY") => match without_concurrently(sql) {
-                Some(plain) => (Some(plain), None),
-                None => skip("CONCURRENTLY cannot run inside a transaction block"),
-            },
-            Some(what) => (
-                None,
-                Some(format!("{what} cannot run inside a transaction block")),
-            ),
-            None => (Some(sql.to_string()), None),
-        },
-    }
+    Ok(())
 }
 
 /// The statement without its first `CONCURRENTLY` keyword (outside quotes and comments).
@@ -311,30 +744,35 @@ pub(crate) fn without_concurrently(sql: &str) -> Option<String> {
     None
 }
 
-/// Runs one statement under a savepoint: `Ok(Err(message))` when the server rejects it (the
-/// transaction goes on), `Err` when the connection is gone.
-fn execute(tx: &mut postgres::Transaction<'_>, sql: &str) -> Result<Result<(), String>, Error> {
-    tx.batch_execute("SAVEPOINT migsafe_verify")
-        .map_err(|e| db_error("verification run", &e))?;
-    match tx.batch_execute(sql) {
-        Ok(()) => {
-            tx.batch_execute("RELEASE SAVEPOINT migsafe_verify")
-                .map_err(|e| db_error("verification run", &e))?;
-            Ok(Ok(()))
-        }
-        Err(e) if is_statement_error(&e) => {
-            let text = error_text(&e);
-            tx.batch_execute("ROLLBACK TO SAVEPOINT migsafe_verify")
-                .map_err(|e| db_error("verification run", &e))?;
-            Ok(Err(text))
-        }
-        Err(e) => Err(db_error("verification run: the connection was lost", &e)),
+/// The relations, functions and triggers of the copy, and its schema, before the run.
+fn read_copy(tx: &mut Tx<'_>) -> Result<Restored, Error> {
+    let relations = relations(tx)?;
+    let by_name = relations
+        .iter()
+        .map(|(oid, r)| (r.name.clone(), *oid))
+        .collect();
+    let tainted = tainted::of_the_copy(tx)?;
+    let triggers = tainted::event_triggers(tx, &tainted)?;
+    if !triggers.is_empty() {
+        return Err(Error::Database {
+            message: format!(
+                "refusing to verify: the copy's event trigger(s) {} act outside a transaction, and every DDL statement of the run would set them off (disable them on the copy first: ALTER EVENT TRIGGER … DISABLE)",
+                triggers.join(", ")
+            ),
+        });
     }
+    let schema = describe_plain(tx)?;
+    Ok(Restored {
+        relations,
+        by_name,
+        tainted,
+        schema,
+    })
 }
 
 /// The schema description with an empty search_path, so names print schema-qualified whatever
 /// the migration set.
-fn describe_plain(tx: &mut postgres::Transaction<'_>) -> Result<Vec<String>, Error> {
+fn describe_plain(tx: &mut Tx<'_>) -> Result<Vec<String>, Error> {
     let saved: String = tx
         .query_one("SELECT current_setting('search_path')", &[])
         .and_then(|r| r.try_get(0))
@@ -347,10 +785,11 @@ fn describe_plain(tx: &mut postgres::Transaction<'_>) -> Result<Vec<String>, Err
     Ok(lines)
 }
 
-fn relations(tx: &mut postgres::Transaction<'_>) -> Result<BTreeMap<i64, Relation>, Error> {
+fn relations(tx: &mut Tx<'_>) -> Result<BTreeMap<i64, Relation>, Error> {
     let rows = tx
         .query(
-            "SELECT c.oid::int8, n.nspname::text || '.' || c.relname::text, c.relkind::text
+            "SELECT c.oid::int8, n.nspname::text || '.' || c.relname::text, c.relkind::text, c.relfilenode::int8,
+                    pg_stat_get_xact_numscans(c.oid)
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
                AND c.relkind IN ('r','p','v','m','f')",
@@ -362,11 +801,15 @@ fn relations(tx: &mut postgres::Transaction<'_>) -> Result<BTreeMap<i64, Relatio
         let oid: i64 = r.try_get(0).map_err(|e| db_error("relations", &e))?;
         let name: String = r.try_get(1).map_err(|e| db_error("relations", &e))?;
         let kind: String = r.try_get(2).map_err(|e| db_error("relations", &e))?;
+        let file: i64 = r.try_get(3).map_err(|e| db_error("relations", &e))?;
+        let scans: i64 = r.try_get(4).map_err(|e| db_error("relations", &e))?;
         out.insert(
             oid,
             Relation {
                 name,
                 kind: kind.chars().next().unwrap_or('r'),
+                file: (file != 0).then_some(file),
+                scans,
             },
         );
     }
@@ -375,7 +818,7 @@ fn relations(tx: &mut postgres::Transaction<'_>) -> Result<BTreeMap<i64, Relatio
 
 /// The relation locks this session holds on relations that existed before the migration.
 fn locks(
-    tx: &mut postgres::Transaction<'_>,
+    tx: &mut Tx<'_>,
     relations: &BTreeMap<i64, Relation>,
 ) -> Result<BTreeSet<(i64, LockMode)>, Error> {
     let rows = tx
@@ -398,38 +841,28 @@ fn locks(
     Ok(out)
 }
 
-fn files(tx: &mut postgres::Transaction<'_>) -> Result<BTreeMap<i64, i64>, Error> {
+/// The storage file (none once dropped) and the transaction's sequential-scan count of each table.
+fn storage(
+    tx: &mut Tx<'_>,
+    oids: &BTreeSet<i64>,
+) -> Result<BTreeMap<i64, (Option<i64>, i64)>, Error> {
+    if oids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let list: Vec<i64> = oids.iter().copied().collect();
     let rows = tx
         .query(
-            "SELECT oid::int8, relfilenode::int8 FROM pg_class WHERE relkind IN ('r','m') AND oid >= 16384",
-            &[],
+            "SELECT o, c.relfilenode::int8, pg_stat_get_xact_numscans(o::oid)
+             FROM unnest($1::int8[]) o LEFT JOIN pg_class c ON c.oid = o::oid",
+            &[&list],
         )
         .map_err(|e| db_error("reading pg_class", &e))?;
     let mut out = BTreeMap::new();
     for r in rows {
         let oid: i64 = r.try_get(0).map_err(|e| db_error("pg_class", &e))?;
-        let file: i64 = r.try_get(1).map_err(|e| db_error("pg_class", &e))?;
-        out.insert(oid, file);
-    }
-    Ok(out)
-}
-
-fn seq_scans(tx: &mut postgres::Transaction<'_>) -> Result<BTreeMap<i64, i64>, Error> {
-    let rows = tx
-        .query(
-            "SELECT relid::int8, seq_scan FROM pg_stat_xact_user_tables",
-            &[],
-        )
-        .map_err(|e| db_error("reading pg_stat_xact_user_tables", &e))?;
-    let mut out = BTreeMap::new();
-    for r in rows {
-        let oid: i64 = r
-            .try_get(0)
-            .map_err(|e| db_error("pg_stat_xact_user_tables", &e))?;
-        let n: i64 = r
-            .try_get(1)
-            .map_err(|e| db_error("pg_stat_xact_user_tables", &e))?;
-        out.insert(oid, n);
+        let file: Option<i64> = r.try_get(1).map_err(|e| db_error("pg_class", &e))?;
+        let scans: i64 = r.try_get(2).map_err(|e| db_error("pg_class", &e))?;
+        out.insert(oid, (file.filter(|f| *f != 0), scans));
     }
     Ok(out)
 }
@@ -493,8 +926,9 @@ fn differences(
             ));
         }
     }
-    // TRUNCATE gives the table new, empty storage: emptied, not rewritten.
-    if s.kind != "truncate" {
+    // TRUNCATE gives the table new, empty storage, and DROP removes it: neither is a rewrite.
+    let drops = s.kind == "truncate" || s.kind.starts_with("drop");
+    if !drops {
         match (s.rewrites_table, observed.rewrote.is_empty()) {
             (false, false) => out.push(format!(
                 "PostgreSQL rewrote {}; migsafe predicted no rewrite",

@@ -16,6 +16,7 @@
 
 use crate::catalog::{Catalog, TableSize};
 use crate::ir::{AlterAction, ConstraintKind, Op, QualName};
+use crate::pg::LockMode;
 use crate::pg::effect::Effect;
 use crate::vocab::Risk;
 
@@ -206,6 +207,19 @@ fn work_of(op: &Op, catalog: &Catalog) -> Work {
     }
 }
 
+/// The risk of a statement as its verification run (`--verify`) measured it, which replaces the
+/// estimate from table sizes: `seconds` under `strongest`, the strongest lock it held (one it took,
+/// or one its transaction held already), on the scale of `sizes`; `Risk::None` when that lock
+/// blocks no writes. [`Observed::measured_risk`](crate::report::Observed::measured_risk) says when
+/// a run measured a statement.
+pub fn observed_risk(seconds: f64, strongest: Option<LockMode>, sizes: &SizeSettings) -> Risk {
+    if strongest.is_some_and(LockMode::blocks_writes) {
+        sizes.risk(seconds)
+    } else {
+        Risk::None
+    }
+}
+
 /// "2.3 M rows, 350 MB"
 pub fn describe_size(size: &TableSize) -> String {
     format!("{} rows, {}", count(size.rows), bytes(size.total_bytes))
@@ -233,7 +247,8 @@ fn count(n: u64) -> String {
     }
 }
 
-fn bytes(n: u64) -> String {
+/// "8 kB", "350 MB", "3.0 GB"
+pub(crate) fn bytes(n: u64) -> String {
     const K: f64 = 1024.0;
     let f = n as f64;
     if f < K * K {
@@ -310,6 +325,54 @@ mod tests {
             ..Effect::default()
         };
         assert_eq!(secs("UPDATE u SET a = 1;", &other), None);
+    }
+
+    #[test]
+    fn observed_durations_under_a_blocking_lock_decide_the_risk() {
+        // Low under 1 s, high under 60 s, critical from there.
+        let scale = &SizeSettings::default().thresholds(1_000, 1_000, 60_000);
+        let exclusive = Some(LockMode::AccessExclusiveLock);
+        // An UPDATE after an ADD COLUMN in its transaction holds ACCESS EXCLUSIVE for 16.5 s.
+        assert_eq!(observed_risk(16.5, exclusive, scale), Risk::High);
+        assert_eq!(observed_risk(0.003, exclusive, scale), Risk::Low);
+        assert_eq!(observed_risk(600.0, exclusive, scale), Risk::Critical);
+        // Alone it holds ROW EXCLUSIVE, which blocks no writes.
+        assert_eq!(
+            observed_risk(16.5, Some(LockMode::RowExclusiveLock), scale),
+            Risk::None
+        );
+    }
+
+    #[test]
+    fn only_a_statement_measured_as_written_has_a_measured_risk() {
+        use crate::report::Observed;
+        let sizes = SizeSettings::default();
+        let exclusive = Some(LockMode::AccessExclusiveLock);
+        let ran = Observed {
+            duration_ms: 16_500.0,
+            ..Observed::default()
+        };
+        assert_eq!(ran.measured_risk(exclusive, &sizes), Some(Risk::High));
+        assert_eq!(ran.measured_risk(None, &sizes), Some(Risk::None));
+        let failed = Observed {
+            error: Some("ERROR: … (23502)".to_string()),
+            ..ran.clone()
+        };
+        assert_eq!(failed.measured_risk(exclusive, &sizes), None);
+        let cancelled = Observed {
+            cancelled: Some("statement timeout".to_string()),
+            duration_ms: 600_000.0,
+            ..failed
+        };
+        assert_eq!(
+            cancelled.measured_risk(exclusive, &sizes),
+            Some(Risk::Critical)
+        );
+        let plain_form = Observed {
+            ran_as: Some("CREATE INDEX i ON t (a)".to_string()),
+            ..ran
+        };
+        assert_eq!(plain_form.measured_risk(exclusive, &sizes), None);
     }
 
     #[test]

@@ -239,8 +239,38 @@ pub struct Observed {
     /// The server's error, when the statement failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why the server cancelled the statement before it finished (a timeout or the time budget),
+    /// when it did: then `error` holds the server's message and the data did not decide.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<String>,
     /// Where what the server did differs from migsafe's prediction, in words.
     pub differences: Vec<String>,
+}
+
+impl Observed {
+    /// The risk of the statement as the run measured it (see
+    /// [`observed_risk`](crate::pg::duration::observed_risk)), with `held` the strongest lock its
+    /// transaction held before it. `None` when the run did not measure the statement as written:
+    /// not run, run in another form (CONCURRENTLY removed), or failed for a reason other than a
+    /// cancellation (a cancelled statement ran at least that long, which is what counts).
+    pub fn measured_risk(
+        &self,
+        held: Option<crate::pg::LockMode>,
+        sizes: &crate::pg::duration::SizeSettings,
+    ) -> Option<crate::vocab::Risk> {
+        if self.skipped.is_some()
+            || self.ran_as.is_some()
+            || (self.error.is_some() && self.cancelled.is_none())
+        {
+            return None;
+        }
+        let strongest = self.locks.iter().map(|l| l.mode).max().max(held);
+        Some(crate::pg::duration::observed_risk(
+            self.duration_ms / 1000.0,
+            strongest,
+            sizes,
+        ))
+    }
 }
 
 /// The restored copy a report was checked against.

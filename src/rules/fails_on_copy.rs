@@ -5,9 +5,12 @@
 //! With `--database URL --verify`, migsafe runs the migration statement by statement on the
 //! restored copy, inside one transaction that is always rolled back. A statement the server rejects
 //! there — a NOT NULL column that meets a NULL, a unique index over duplicates, a cast that does
-//! not fit, a statement timeout — is reported with the server's error. With `--role NAME` the run
-//! is done as the deploy role (`SET ROLE`), so a statement that role may not run (not the owner, no
-//! privilege) is reported too, naming the role and the missing privilege.
+//! not fit — is reported with the server's error. With `--role NAME` the run is done as the deploy
+//! role (`SET SESSION AUTHORIZATION`), so a statement that role may not run (not the owner, no
+//! privilege, a `SET ROLE` to a role it is not a member of) is reported too, naming the role and
+//! the missing privilege. A statement the server cancelled (migsafe's per-statement limit, its
+//! lock timeout or the run's time budget) is reported as cancelled: it did not finish, so whether
+//! it would succeed is unknown, and it took at least that long.
 //!
 //! ## Why is this bad?
 //! The schema check passes in CI against an empty database, and the migration fails on the first
@@ -47,8 +50,16 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     let Some(error) = ctx.observed.and_then(|o| o.error.as_deref()) else {
         return Vec::new();
     };
+    if let Some(why) = ctx.observed.and_then(|o| o.cancelled.as_deref()) {
+        return vec![cancelled(ctx, why)];
+    }
     // SQLSTATE 42501, insufficient_privilege: the role, not the data, is the problem.
-    let hit = if error.contains("(42501)") {
+    let hit = if error.contains("permission denied to set role") {
+        Hit::new(
+            format!("the deploy role cannot make this role change on the restored copy: {error}"),
+            "Grant the deploy role membership in that role (GRANT role TO deploy), or take the SET ROLE out of the migration; in production the deploy stops here.",
+        )
+    } else if error.contains("(42501)") {
         Hit::new(
             format!("the deploy role cannot run this statement on the restored copy: {error}"),
             "Grant the missing privilege to the deploy role, or run the migration as the object's owner (ALTER TABLE … OWNER TO …); in production the deploy stops here.",
@@ -60,4 +71,22 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         )
     };
     vec![hit.with_risk(Risk::High)]
+}
+
+/// A statement the server cancelled: how long it ran, and why it was stopped.
+fn cancelled(ctx: &Ctx, why: &str) -> Hit {
+    let ms = ctx.observed.map_or(0.0, |o| o.duration_ms);
+    let took = crate::pg::duration::describe_seconds(ms / 1000.0);
+    if why.starts_with("lock timeout") {
+        return Hit::new(
+            format!("this statement was cancelled on the restored copy after {took}, before it got its lock: {why}"),
+            "Run the verification when nothing else holds locks on the copy; in production it waits for the same lock (with lock_timeout, it gives up there too).",
+        )
+        .with_risk(Risk::Medium);
+    }
+    Hit::new(
+        format!("this statement was cancelled on the restored copy after {took} and did not finish ({why}): whether it succeeds is unknown, and it takes at least that long"),
+        "Make it cheaper (batches, an index, NOT VALID + VALIDATE), or raise --verify-timeout / --time-budget to see it finish; in production it holds its locks at least this long.",
+    )
+    .with_risk(Risk::High)
 }

@@ -128,3 +128,38 @@ pub fn split_schema(text: &str) -> Option<(&str, String)> {
     }
     None
 }
+
+/// The command line example (`cargo test` builds it next to the test binaries' folder).
+pub mod cli {
+    use std::path::PathBuf;
+    use std::process::{Command, Output};
+
+    pub fn exe() -> PathBuf {
+        let mut p = std::env::current_exe().unwrap_or_default();
+        p.pop();
+        if p.ends_with("deps") {
+            p.pop();
+        }
+        p.join("examples")
+            .join(format!("migsafe{}", std::env::consts::EXE_SUFFIX))
+    }
+
+    /// Runs the CLI with `args` and these environment variables (and no `PG*` or `HOME` from the
+    /// test's own environment).
+    pub fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(exe());
+        cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("PG") || k == "HOME" || k == "MIGSAFE_DATABASE_URL" {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.envs(env.iter().copied());
+        cmd.output().unwrap_or_else(|e| {
+            panic!(
+                "cannot run {}: {e} (plain `cargo test` builds it)",
+                exe().display()
+            )
+        })
+    }
+}
