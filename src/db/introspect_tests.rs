@@ -1,10 +1,7 @@
 //! Introspection against a real PostgreSQL: what a restored copy's catalog holds once read (it
 //! needs the catalog's inner view, so it lives beside the code).
 
-// The integration tests' scratch databases; this test uses a part of them.
-#[allow(dead_code)]
-#[path = "../../tests/common/pg.rs"]
-mod pg;
+use super::test_server as pg;
 
 use crate::ir::{ConstraintKind, QualName};
 use pg::Scratch;
