@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! migsafe reads PostgreSQL migration SQL — above all the offline exports of Python migration tools
 //! (`alembic upgrade A:B --sql`, Django's `sqlmigrate`) and plain SQL files — and tells a reviewer
 //! what every statement does: its revision, its transaction, its locks, rewrites, scans and data loss.

@@ -42,11 +42,15 @@ pub use insta as __insta;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// The migration file could not be read.
     #[error("cannot read {}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
+    /// The file is not text.
     #[error(transparent)]
     Analyze(#[from] crate::Error),
 }

@@ -19,6 +19,8 @@ pub(super) struct Judged {
 /// What the statement's effect says, whatever the rules say (see [`effect_risk`]).
 pub(super) struct EffectFacts {
     pub lock: Option<LockMode>,
+    /// The strongest lock the transaction holds from earlier statements.
+    pub held: Option<LockMode>,
     pub lock_heavy: bool,
     pub destroys_data: bool,
 }
@@ -30,7 +32,11 @@ pub(super) fn judge(
     settings: &Settings,
     facts: &EffectFacts,
 ) -> Judged {
-    let size_risk = ctx.estimate.map(|e| settings.sizes.risk(e.seconds));
+    // What a verification run measured replaces what the sizes let us estimate.
+    let measured = ctx
+        .observed
+        .and_then(|o| o.measured_risk(facts.held, &settings.sizes));
+    let size_risk = measured.or(ctx.estimate.map(|e| settings.sizes.risk(e.seconds)));
     let mut judged = Judged {
         findings: Vec::new(),
         risk: Risk::None,
@@ -47,11 +53,13 @@ pub(super) fn judge(
         }
         let severity = settings.severity_of(rule.id, rule.severity);
         let mut message = hit.message;
-        match (ctx.estimate, size_risk) {
-            // The table's size decides how much the work matters.
-            (Some(e), Some(sr)) if rule.scales_with_size => {
+        match size_risk {
+            // The table's size (or the measured run) decides how much the work matters.
+            Some(sr) if rule.scales_with_size => {
                 judged.risk = judged.risk.max(hit.risk.unwrap_or(Risk::None).max(sr));
-                message.push_str(&format!(" [{}]", describe_estimate(e)));
+                if let Some(e) = ctx.estimate.filter(|_| measured.is_none()) {
+                    message.push_str(&format!(" [{}]", describe_estimate(e)));
+                }
             }
             _ => judged.risk = judged.risk.max(hit.risk.unwrap_or(severity_risk(severity))),
         }
@@ -68,7 +76,7 @@ pub(super) fn judge(
             span: st.span,
         });
     }
-    judged.risk = judged.risk.max(effect_risk(facts, size_risk));
+    judged.risk = judged.risk.max(effect_risk(facts, size_risk, measured));
     judged
 }
 
@@ -103,12 +111,13 @@ fn severity_risk(s: Severity) -> Risk {
 /// under a lock that blocks writes (its own or one its transaction holds), or lost data, is high;
 /// both together are critical; taking a brief lock that blocks reads or writes is low (it still
 /// queues behind long transactions). When the table's size is known (`size_risk`), the work under
-/// the lock is as risky as its estimated duration.
-fn effect_risk(facts: &EffectFacts, size_risk: Option<Risk>) -> Risk {
-    let heavy = if facts.lock_heavy {
-        size_risk.unwrap_or(Risk::High)
-    } else {
-        Risk::None
+/// the lock is as risky as its estimated duration; when a verification run measured it (`measured`),
+/// as its real one, whatever was predicted.
+fn effect_risk(facts: &EffectFacts, size_risk: Option<Risk>, measured: Option<Risk>) -> Risk {
+    let heavy = match measured {
+        Some(m) => m,
+        None if facts.lock_heavy => size_risk.unwrap_or(Risk::High),
+        None => Risk::None,
     };
     let blocking = if facts.lock.is_some_and(LockMode::blocks_writes) {
         Risk::Low
@@ -136,4 +145,35 @@ fn describe_estimate(e: &Estimate) -> String {
         tables.join(", "),
         duration::describe_seconds(e.seconds)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(lock_heavy: bool) -> EffectFacts {
+        EffectFacts {
+            lock: Some(LockMode::RowExclusiveLock),
+            held: Some(LockMode::AccessExclusiveLock),
+            lock_heavy,
+            destroys_data: false,
+        }
+    }
+
+    /// A measured run outweighs the prediction both ways: long work under a held lock is high
+    /// risk even when nothing predicted a scan, and work that was predicted heavy but ran in a
+    /// blink is low.
+    #[test]
+    fn a_measured_run_replaces_the_estimate() {
+        assert_eq!(
+            effect_risk(&facts(false), None, Some(Risk::High)),
+            Risk::High
+        );
+        assert_eq!(effect_risk(&facts(true), None, Some(Risk::Low)), Risk::Low);
+        assert_eq!(effect_risk(&facts(true), None, None), Risk::High);
+        assert_eq!(
+            effect_risk(&facts(true), Some(Risk::Medium), None),
+            Risk::Medium
+        );
+    }
 }

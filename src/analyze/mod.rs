@@ -48,6 +48,11 @@ impl Analyzer {
         &self.settings
     }
 
+    /// The settings, to change one (the database mode sets what the connection says).
+    pub(crate) fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+
     /// The schema given with [`Analyzer::schema`], if any.
     pub fn catalog(&self) -> Option<&Catalog> {
         self.catalog.as_ref()
@@ -81,7 +86,7 @@ impl Analyzer {
     }
 
     pub(crate) fn analyze_text(&self, name: &str, text: &str) -> Report {
-        let read = source::read(text);
+        let read = source::read_with(text, self.settings.standard_conforming_strings);
         let ops = lower_all(text, &read.statements);
         let transactions = state::transactions(&ops);
         let revision_of = read.statements.iter().map(|s| s.revision).collect();
@@ -120,6 +125,7 @@ impl Analyzer {
             transactions: &transactions,
             inverses: &inverses,
             schema: &schema,
+            standard_conforming_strings: self.settings.standard_conforming_strings,
             downgrade: self.downgrade.as_deref(),
             silenced: &silenced,
         };
@@ -199,6 +205,7 @@ impl Analyzer {
             };
             let facts = findings::EffectFacts {
                 lock,
+                held,
                 lock_heavy,
                 destroys_data,
             };
@@ -316,4 +323,29 @@ pub fn check_text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, Error> {
         name: name.to_string(),
         offset: e.valid_up_to(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The connection's `standard_conforming_strings` decides where statements end: with it off,
+    /// `\'` does not end a string, so what looks like one string holds the next statements.
+    #[test]
+    fn statements_end_where_the_connection_reads_them() {
+        let sql = "SELECT 'it\\'s'; COMMIT; DROP TABLE t; SELECT 'harmless';\n";
+        let kinds = |on: bool| -> Vec<String> {
+            Analyzer::new(Settings::default().standard_conforming_strings(on))
+                .analyze_text("-", sql)
+                .statements
+                .into_iter()
+                .map(|s| s.kind)
+                .collect()
+        };
+        // On: `'it\'` ends at the second quote and `s'; COMMIT; …` is one unterminated statement.
+        assert_eq!(kinds(true), ["unparsed"]);
+        // Off: `'it\'s'` is one string, and the DROP is a statement of its own (the SQL parser
+        // reads backslashes as standard SQL does, so the SELECT itself stays unparsed).
+        assert_eq!(kinds(false), ["unparsed", "commit", "drop_table", "select"]);
+    }
 }

@@ -29,6 +29,10 @@ pub struct Settings {
     pub rules: RuleSettings,
     /// How table sizes turn into risk.
     pub sizes: SizeSettings,
+    /// Whether the connection the migration runs on reads a backslash in `'…'` as a plain
+    /// character (PostgreSQL's default, `on`); `off` makes `\'` an escaped quote, which moves
+    /// where statements end. `SET standard_conforming_strings` in the file is followed from there.
+    pub standard_conforming_strings: bool,
 }
 
 impl Default for Settings {
@@ -37,6 +41,7 @@ impl Default for Settings {
             pg_version: 15,
             rules: RuleSettings::default(),
             sizes: SizeSettings::default(),
+            standard_conforming_strings: true,
         }
     }
 }
@@ -45,6 +50,12 @@ impl Settings {
     /// Sets the PostgreSQL major version the migration will run on.
     pub fn pg_version(mut self, v: u32) -> Self {
         self.pg_version = v;
+        self
+    }
+
+    /// Sets the connection's `standard_conforming_strings` the migration is read with.
+    pub fn standard_conforming_strings(mut self, on: bool) -> Self {
+        self.standard_conforming_strings = on;
         self
     }
 

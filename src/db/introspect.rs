@@ -21,9 +21,8 @@ const USER: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.
 /// What introspection read.
 #[derive(Debug, Clone)]
 pub struct Introspection {
+    /// The schema and sizes.
     pub catalog: Catalog,
-    /// The schema as DDL, in a stable order (what the catalog was loaded from).
-    pub ddl: String,
     /// Tables, views and materialized views.
     pub relations: usize,
 }
@@ -98,11 +97,7 @@ pub(crate) fn read(tx: &mut Client) -> Result<Introspection, Error> {
         let name: String = row.try_get(1).map_err(|e| db_error("index validity", &e))?;
         catalog.set_index_invalid(&QualName::new(Some(&schema), &name));
     }
-    Ok(Introspection {
-        catalog,
-        ddl,
-        relations,
-    })
+    Ok(Introspection { catalog, relations })
 }
 
 /// The user schema as `pg_dump`-style DDL: schemas, extensions, enum and domain types, sequences,

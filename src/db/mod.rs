@@ -1,6 +1,6 @@
-//! A restored copy of production (feature `postgres`): its catalog and table sizes
-//! ([`introspect`]), EXPLAIN plans of the migration's DML ([`explain`]), and a verification run
-//! of the migration and its rollback in a transaction that is always rolled back ([`verify`]).
+//! A restored copy of production (feature `postgres`): its catalog and table sizes, EXPLAIN plans
+//! of the migration's DML, and a verification run of the migration and its rollback in a
+//! transaction that is always rolled back.
 //!
 //! Safety (docs/database.md says it in full): every statement is one extended-protocol message,
 //! which the server refuses to treat as a batch; introspection and EXPLAIN run in `READ ONLY`
@@ -23,13 +23,13 @@
 //! ```
 
 mod conninfo;
-pub mod explain;
-pub mod introspect;
+mod explain;
+mod introspect;
 mod leftovers;
 mod outside;
 mod session;
 mod tainted;
-pub mod verify;
+mod verify;
 
 #[cfg(test)]
 mod introspect_tests;
@@ -292,7 +292,9 @@ impl DatabaseAnalyzer<'_> {
         let (server_version, conforming) = server_settings(self.client)?;
         let mut notes = self.first_notes(&server_version, conforming);
         let relations = intro.relations;
-        let analyzer = self.analyzer.clone().schema(intro.catalog.clone());
+        // The migration is read as psql would read it on this connection.
+        let mut analyzer = self.analyzer.clone().schema(intro.catalog.clone());
+        analyzer.settings_mut().standard_conforming_strings = conforming;
         let first = analyzer.analyze(source.clone())?;
         let mut facts = Facts::default();
         // Taken out of the options, which the run reads while it reports progress.
@@ -301,6 +303,7 @@ impl DatabaseAnalyzer<'_> {
         let (verified, rollback_verified, rollback_differences) = if self.options.verify {
             let input = verify::Input {
                 text: source.text,
+                standard_conforming_strings: conforming,
                 report: &first,
                 catalog: &intro.catalog,
                 options: &self.options,

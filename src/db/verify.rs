@@ -54,6 +54,8 @@ pub struct VerifyRun {
 /// What the run needs besides the connection.
 pub(crate) struct Input<'a> {
     pub text: &'a str,
+    /// The connection's `standard_conforming_strings`, which the text is read with.
+    pub standard_conforming_strings: bool,
     pub report: &'a Report,
     /// The catalog read before the run (heap sizes, for the dead rows it leaves).
     pub catalog: &'a Catalog,
@@ -216,7 +218,7 @@ fn run_in(
         current_user: tx.check()?.current_user,
     };
     let text = input.text;
-    let read = source::read(text);
+    let read = source::read_with(text, input.standard_conforming_strings);
     let mut tainted = copy.tainted.clone();
     let mut tally = Tally::default();
     let total = read.statements.len();
@@ -643,7 +645,7 @@ fn run_rollback(
         p("verify: running the generated rollback");
     }
     let script = &input.report.rollback.script;
-    let read = source::read(script);
+    let read = source::read_with(script, input.standard_conforming_strings);
     for st in &read.statements {
         if st.kind != RawKind::Sql {
             continue;

@@ -2,8 +2,8 @@
 //! scans in full, and which data it destroys, for a given PostgreSQL version and the catalog before it.
 //!
 //! Sources: the lock level switch in `AlterTableGetLockLevel` (`src/backend/commands/tablecmds.c`),
-//! https://www.postgresql.org/docs/current/explicit-locking.html, the Notes of
-//! https://www.postgresql.org/docs/current/sql-altertable.html, and runs of tools/pg-oracle on
+//! <https://www.postgresql.org/docs/current/explicit-locking.html>, the Notes of
+//! <https://www.postgresql.org/docs/current/sql-altertable.html>, and runs of tools/pg-oracle on
 //! PostgreSQL 15 (recorded under `fixtures/oracle/`). Only tables, views and materialized views that
 //! existed before the migration count: locks on indexes, sequences and objects the migration created
 //! are left out, as in the report's `locks`.

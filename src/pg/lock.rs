@@ -1,5 +1,5 @@
 //! PostgreSQL's eight table lock modes and their conflict matrix
-//! (https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES, table 13.2;
+//! (<https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES>, table 13.2;
 //! `src/backend/storage/lmgr/lock.c`, `LockConflicts`).
 
 use serde::Serialize;

@@ -2,7 +2,7 @@
 //!
 //! PostgreSQL skips the table rewrite when the old type is binary-coercible to the new one and the
 //! conversion cannot change a value (`ATColumnChangeRequiresRewrite` in
-//! `src/backend/commands/tablecmds.c`; https://www.postgresql.org/docs/current/sql-altertable.html,
+//! `src/backend/commands/tablecmds.c`; <https://www.postgresql.org/docs/current/sql-altertable.html>,
 //! Notes). Observed on PostgreSQL 15 with tools/pg-oracle: `varchar(n)` → `varchar(m ≥ n)` / `text` and
 //! `numeric(p, s)` → `numeric(q ≥ p, s)` keep storage and indexes; `text` → `varchar(n)` rewrites
 //! the table and every index; `timestamp` → `timestamptz` under `TimeZone = 'UTC'` keeps the table

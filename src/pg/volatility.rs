@@ -2,7 +2,7 @@
 //!
 //! `ADD COLUMN … DEFAULT expr` is catalog-only on PostgreSQL ≥ 11 when `expr` is not volatile: it is
 //! evaluated once and stored as the column's missing value
-//! (https://www.postgresql.org/docs/current/sql-altertable.html, Notes; `ATExecAddColumn` in
+//! (<https://www.postgresql.org/docs/current/sql-altertable.html>, Notes; `ATExecAddColumn` in
 //! `src/backend/commands/tablecmds.c`). A volatile default is evaluated per row: a rewrite.
 
 /// How a default expression is evaluated for existing rows.

@@ -248,8 +248,8 @@ pub struct Observed {
 }
 
 impl Observed {
-    /// The risk of the statement as the run measured it (see
-    /// [`observed_risk`](crate::pg::duration::observed_risk)), with `held` the strongest lock its
+    /// The risk of the statement as the run measured it (its duration under the strongest lock it
+    /// held, graded as `sizes` grades estimates), with `held` the strongest lock its
     /// transaction held before it. `None` when the run did not measure the statement as written:
     /// not run, run in another form (CONCURRENTLY removed), or failed for a reason other than a
     /// cancellation (a cancelled statement ran at least that long, which is what counts).

@@ -59,7 +59,7 @@ fn check_migration(m: &Migration) -> Vec<(usize, Hit)> {
     let Some(text) = m.downgrade else {
         return Vec::new();
     };
-    let down = Downgrade::read(text);
+    let down = Downgrade::read(text, m.standard_conforming_strings);
     let mut out = Vec::new();
     let mut catalog = m.schema.clone();
     let mut revision: Option<usize> = None;
@@ -93,8 +93,8 @@ struct Downgrade<'d> {
 }
 
 impl<'d> Downgrade<'d> {
-    fn read(text: &'d str) -> Self {
-        let read = source::read(text);
+    fn read(text: &'d str, standard_conforming_strings: bool) -> Self {
+        let read = source::read_with(text, standard_conforming_strings);
         let ops: Vec<Op> = read
             .statements
             .iter()

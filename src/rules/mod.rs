@@ -5,6 +5,10 @@
 //!
 //! Rules see only our IR, the catalog before the statement, the statement's [`Effect`] and the
 //! transaction state: never sqlparser.
+//!
+//! A rule's docs are Markdown for `migsafe rules`, SARIF viewers and `docs/rules.md`, where a bare
+//! address is a link: rustdoc's wish for angle brackets does not apply to them.
+#![allow(rustdoc::bare_urls)]
 
 use crate::catalog::Catalog;
 use crate::catalog::normal;
@@ -242,6 +246,8 @@ pub struct Migration<'a> {
     pub inverses: &'a [crate::rollback::Inverse],
     /// The schema before the migration.
     pub schema: &'a Catalog,
+    /// The connection's `standard_conforming_strings` the migration is read with.
+    pub standard_conforming_strings: bool,
     /// The author's own downgrade export, when one was given.
     pub downgrade: Option<&'a str>,
     /// Per statement: the `-- migsafe: ignore` directives that silenced a finding of its own
