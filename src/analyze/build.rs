@@ -39,6 +39,7 @@ pub(super) fn tables(
             created_in_migration,
         });
     }
+    out.shrink_to_fit();
     out
 }
 
@@ -97,14 +98,16 @@ pub(super) fn reversibility(inverse: &Inverse) -> Reversibility {
     }
 }
 
-/// Everything the pass produced, for [`report`].
+/// The migration as the pass leaves it, owned: [`report`] drops each part as soon as what it
+/// feeds is built (on a file of hundreds of thousands of statements, holding them all while the
+/// failure modes and the rollback script are written doubled the peak).
 pub(super) struct Pass<'a> {
     pub name: &'a str,
     pub text: &'a str,
-    pub read: &'a Read,
-    pub ops: &'a [Op],
-    pub units: &'a Units,
-    pub inverses: &'a [Inverse],
+    pub read: Read,
+    pub ops: Vec<Op>,
+    pub units: Units,
+    pub inverses: Vec<Inverse>,
     pub statements: Vec<StatementReport>,
     pub pg_version: u32,
 }
@@ -119,7 +122,7 @@ pub(super) fn report(pass: Pass) -> Report {
         ops,
         units,
         inverses,
-        statements,
+        mut statements,
         pg_version,
     } = pass;
     let irreversible: Vec<Irreversible> = inverses
@@ -143,7 +146,8 @@ pub(super) fn report(pass: Pass) -> Report {
         .collect();
     let lines: Vec<u32> = read.statements.iter().map(|s| s.span.start_line).collect();
     let (per_revision, failure_modes) =
-        failure_modes::failure_modes(units, ops, &lines, &names, irreversible.is_empty());
+        failure_modes::failure_modes(&units, &ops, &lines, &names, irreversible.is_empty());
+    drop((names, lines, ops, units));
     let revisions = read
         .revisions
         .iter()
@@ -162,6 +166,15 @@ pub(super) fn report(pass: Pass) -> Report {
             failure_modes,
         })
         .collect();
+    let script = rollback_script(name, text, &read, &inverses);
+    drop(read);
+    for (s, inverse) in statements.iter_mut().zip(inverses) {
+        s.rollback = inverse
+            .into_steps()
+            .into_iter()
+            .map(|step| step.sql)
+            .collect();
+    }
     Report {
         schema_version: crate::report::SCHEMA_VERSION,
         tool: Tool {
@@ -176,7 +189,7 @@ pub(super) fn report(pass: Pass) -> Report {
         failure_modes,
         rollback: RollbackReport {
             complete: irreversible.is_empty(),
-            script: rollback_script(name, text, read, inverses),
+            script,
             irreversible,
         },
         database: None,
@@ -209,7 +222,9 @@ fn rollback_script(name: &str, text: &str, read: &Read, inverses: &[Inverse]) ->
             upgrade: r.marker.direction == Direction::Upgrade,
         })
         .collect();
-    rollback::script(name, &units, &infos)
+    let mut script = rollback::script(name, &units, &infos);
+    script.shrink_to_fit();
+    script
 }
 
 fn summary(statements: &[StatementReport]) -> Summary {

@@ -140,6 +140,8 @@ pub fn failure_modes(
             None => outside.push(mode),
         }
     }
+    outside.shrink_to_fit();
+    per_revision.iter_mut().for_each(Vec::shrink_to_fit);
     (per_revision, outside)
 }
 
@@ -339,6 +341,7 @@ fn describe(
     if committed.lost_enum {
         out.push_str(" An enum value added by ALTER TYPE … ADD VALUE stays: it cannot be removed.");
     }
+    out.shrink_to_fit();
     out
 }
 

@@ -8,6 +8,24 @@ use crate::report::Finding;
 use crate::rules::{self, Ctx, Hit, Rule};
 use crate::source::{SourceStatement, Span};
 use crate::vocab::{Risk, Severity};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// The help texts of the findings so far, one copy each: a rule usually gives the same help on
+/// every statement it flags, and a long migration has hundreds of thousands of findings.
+#[derive(Default)]
+pub(super) struct Helps(HashSet<Arc<str>>);
+
+impl Helps {
+    fn shared(&mut self, help: String) -> Arc<str> {
+        if let Some(shared) = self.0.get(help.as_str()) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(help);
+        self.0.insert(shared.clone());
+        shared
+    }
+}
 
 /// A statement's findings, its risk, and the directives that silenced something.
 pub(super) struct Judged {
@@ -31,6 +49,7 @@ pub(super) fn judge(
     st: &SourceStatement,
     settings: &Settings,
     facts: &EffectFacts,
+    helps: &mut Helps,
 ) -> Judged {
     // What a verification run measured replaces what the sizes let us estimate.
     let measured = ctx
@@ -72,11 +91,13 @@ pub(super) fn judge(
             rule: rule.id.to_string(),
             severity,
             message,
-            help: hit.help,
+            help: helps.shared(hit.help),
             span: st.span,
         });
     }
     judged.risk = judged.risk.max(effect_risk(facts, size_risk, measured));
+    // Kept until the report is written: no room to spare per statement.
+    judged.findings.shrink_to_fit();
     judged
 }
 
@@ -86,6 +107,7 @@ pub(super) fn migration_finding(
     hit: Hit,
     span: Span,
     settings: &Settings,
+    helps: &mut Helps,
 ) -> (Finding, Risk) {
     let severity = settings.severity_of(rule.id, rule.severity);
     let risk = hit.risk.unwrap_or(severity_risk(severity));
@@ -93,7 +115,7 @@ pub(super) fn migration_finding(
         rule: rule.id.to_string(),
         severity,
         message: hit.message,
-        help: hit.help,
+        help: helps.shared(hit.help),
         span,
     };
     (finding, risk)

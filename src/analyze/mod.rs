@@ -102,6 +102,7 @@ impl Analyzer {
         let mut statements = Vec::with_capacity(ops.len());
         let mut inverses = Vec::with_capacity(ops.len());
         let mut silenced = Vec::with_capacity(ops.len());
+        let mut helps = findings::Helps::default();
         let each = read.statements.iter().zip(&ops).zip(&transactions);
         for (index, ((st, op), &transaction)) in each.enumerate() {
             state.before(index, op);
@@ -113,12 +114,15 @@ impl Analyzer {
                 op,
                 transaction,
             };
-            let (report, inverse, used) = self.statement(&migration, here, &eff, &state);
+            let (report, inverse, used) =
+                self.statement(&migration, here, &eff, &state, &mut helps);
             state.after(index, op, &eff.locks);
             statements.push(report);
             inverses.push(inverse);
             silenced.push(used);
         }
+        // The schema as the migration leaves it is not read again.
+        drop(state);
         let migration = Migration {
             read: &read,
             ops: &ops,
@@ -134,18 +138,19 @@ impl Analyzer {
         {
             if let Some(s) = statements.get_mut(index) {
                 let (finding, risk) =
-                    findings::migration_finding(rule, hit, s.span, &self.settings);
+                    findings::migration_finding(rule, hit, s.span, &self.settings, &mut helps);
                 s.risk = s.risk.max(risk);
                 s.findings.push(finding);
             }
         }
+        drop((schema, silenced, transactions, helps));
         let mut report = build::report(build::Pass {
             name,
             text,
-            read: &read,
-            ops: &ops,
-            units: &units,
-            inverses: &inverses,
+            read,
+            ops,
+            units,
+            inverses,
             statements,
             pg_version: self.settings.pg_version,
         });
@@ -162,6 +167,7 @@ impl Analyzer {
         here: Here,
         eff: &Effect,
         state: &State,
+        helps: &mut findings::Helps,
     ) -> (StatementReport, Inverse, Vec<String>) {
         let Lowered {
             text,
@@ -209,7 +215,7 @@ impl Analyzer {
                 lock_heavy,
                 destroys_data,
             };
-            Some(findings::judge(&ctx, st, &self.settings, &facts))
+            Some(findings::judge(&ctx, st, &self.settings, &facts, helps))
         };
         // The inverse is computed against the catalog before the statement.
         let inverse = if bookkeeping {
@@ -255,8 +261,9 @@ impl Analyzer {
             risk,
             tables: build::tables(op, &eff.locks, catalog),
             findings,
-            rollback: inverse.steps().iter().map(|s| s.sql.clone()).collect(),
-            observed: self.facts.observed.get(&index).cloned(),
+            // Filled from the inverse once the rollback script is written (one copy of each step).
+            rollback: Vec::new(),
+            observed: self.facts.observed.get(&index).cloned().map(Box::new),
         };
         (report, inverse, silenced)
     }

@@ -157,7 +157,8 @@ pub struct Finding {
     /// What the statement does and why it matters.
     pub message: String,
     /// What to do instead.
-    pub help: String,
+    // Shared: a rule usually gives the same help on every statement it flags.
+    pub help: Arc<str>,
     /// Where in the file (the statement's span).
     #[schemars(with = "schema::SpanSchema")]
     pub span: Span,
@@ -210,7 +211,7 @@ pub struct StatementReport {
     pub rollback: Vec<String>,
     /// What running it on a restored copy showed (`--verify`); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub observed: Option<Observed>,
+    pub observed: Option<Box<Observed>>,
 }
 
 /// What one statement did when it ran on the restored copy, inside the verification transaction

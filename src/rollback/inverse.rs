@@ -60,6 +60,14 @@ impl Inverse {
         }
     }
 
+    /// The steps, taken.
+    pub fn into_steps(self) -> Vec<Step> {
+        match self {
+            Inverse::Exact(s) | Inverse::Lossy { steps: s, .. } => s,
+            Inverse::Impossible { .. } => Vec::new(),
+        }
+    }
+
     /// Runs `self` after `other`: the worse verdict wins, steps in order.
     fn then(self, other: Inverse) -> Inverse {
         match (self, other) {

@@ -25,7 +25,7 @@ pub fn render(r: &Report, options: RenderOptions) -> String {
 
 /// Statements whose diagnostics are laid out at a time: the output of a large report goes out in
 /// pieces instead of being held whole (tens of megabytes at 20,000 statements).
-const BATCH: usize = 4096;
+const BATCH: usize = 512;
 
 /// [`render`] written to `w`, a batch of statements at a time.
 pub fn write(
