@@ -292,7 +292,7 @@ fn snapshot_with_validity(c: &mut Client) -> Vec<String> {
     out
 }
 
-/// Issue 8: for every fixture migration with several commit units and a complete rollback, stop
+/// Failure modes against the server: for every fixture migration with several commit units and a complete rollback, stop
 /// the migration after each commit unit with the next unit failing (a transaction block fails at
 /// its end and rolls back; a failed CREATE INDEX CONCURRENTLY leaves its index INVALID), run the
 /// generated rollback script as written (its own BEGIN/COMMIT), and compare the schema with the

@@ -100,7 +100,7 @@ pub(super) fn reversibility(inverse: &Inverse) -> Reversibility {
 
 /// The migration as the pass leaves it, owned: [`report`] drops each part as soon as what it
 /// feeds is built (on a file of hundreds of thousands of statements, holding them all while the
-/// failure modes and the rollback script are written doubled the peak).
+/// failure modes and the rollback script are written would double the peak).
 pub(super) struct Pass<'a> {
     pub name: &'a str,
     pub text: &'a str,

@@ -69,7 +69,7 @@ pub struct Table {
 }
 
 /// A table's columns in order, found by name at once: one migration can add tens of thousands of
-/// columns to a table, and searching the list for each was quadratic.
+/// columns to a table, and searching the list for each would be quadratic.
 #[derive(Clone, Default)]
 pub struct Columns {
     list: Vec<Column>,
@@ -468,7 +468,7 @@ impl Catalog {
 
 /// Indexes by name, with each table's index names beside them: per-table lookups (`indexes_of`,
 /// the indexes a dropped column takes along) run for most statements, and scanning every index of
-/// the database there made long migrations quadratic. Mutation goes through these methods only, so
+/// the database there would make long migrations quadratic. Mutation goes through these methods only, so
 /// the two maps cannot disagree.
 #[derive(Debug, Clone, Default)]
 struct Indexes {

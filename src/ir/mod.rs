@@ -875,8 +875,8 @@ mod tests {
         assert!(!is_reserved("name"));
     }
 
-    /// Every statement's `Op` is kept for the whole pass (issue 7: memory): a new variant with a
-    /// large payload inline would grow all of them. Box it instead.
+    /// Every statement's `Op` is kept for the whole pass: a new variant with a large payload
+    /// inline would grow all of them. Box it instead.
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn the_ir_stays_small() {

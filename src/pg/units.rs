@@ -10,7 +10,7 @@ use crate::vocab::Transaction;
 
 /// A list of statements names at most this many; counts cover them all. Each unit lists what the
 /// units before it committed, so without a bound a revision (or a file without revisions) of
-/// thousands of autocommit statements made the report quadratic in the file's size.
+/// thousands of autocommit statements would make the report quadratic in the file's size.
 pub const LISTED: usize = 20;
 
 /// One commit unit.

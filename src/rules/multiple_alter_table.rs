@@ -77,7 +77,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         return Vec::new();
     }
     // Walked only when this statement makes a pass over the rows (a block may hold thousands of
-    // ALTER TABLEs of one table: collecting them for every statement was quadratic).
+    // ALTER TABLEs of one table: collecting them for every statement would be quadratic).
     let mut earlier = earlier_alters.iter().filter_map(|&i| ctx.ops.get(i));
     let mut reasons = Vec::new();
 
