@@ -361,18 +361,7 @@ impl<'c> Tx<'c> {
                 self.own("RELEASE SAVEPOINT migsafe_statement")?;
                 Ok(())
             }
-            Err(e) if self.client.is_closed() || super::is_fatal(&e) => {
-                self.open = false;
-                return Err(db_error("the connection was lost", &e));
-            }
-            Err(e) => {
-                let failure = Failure {
-                    text: error_text(&e),
-                    code: e.code().map(|c| c.code().to_string()).unwrap_or_default(),
-                };
-                self.own("ROLLBACK TO SAVEPOINT migsafe_statement")?;
-                Err(failure)
-            }
+            Err(e) => Err(self.refused(&e)?),
         };
         self.secure()?;
         Ok(Ran {
@@ -404,21 +393,25 @@ impl<'c> Tx<'c> {
                 }
                 Ok(text)
             }
-            Err(e) if self.client.is_closed() || super::is_fatal(&e) => {
-                self.open = false;
-                return Err(db_error("the connection was lost", &e));
-            }
-            Err(e) => {
-                let failure = Failure {
-                    text: error_text(&e),
-                    code: e.code().map(|c| c.code().to_string()).unwrap_or_default(),
-                };
-                self.own("ROLLBACK TO SAVEPOINT migsafe_statement")?;
-                Err(failure)
-            }
+            Err(e) => Err(self.refused(&e)?),
         };
         self.secure()?;
         Ok(text)
+    }
+
+    /// A statement run under the savepoint failed: the server's refusal, with the savepoint
+    /// rolled back so the transaction goes on; or, when the connection is gone, an error.
+    fn refused(&mut self, e: &postgres::Error) -> Result<Failure, Error> {
+        if self.client.is_closed() || super::is_fatal(e) {
+            self.open = false;
+            return Err(db_error("the connection was lost", e));
+        }
+        let failure = Failure {
+            text: error_text(e),
+            code: e.code().map(|c| c.code().to_string()).unwrap_or_default(),
+        };
+        self.own("ROLLBACK TO SAVEPOINT migsafe_statement")?;
+        Ok(failure)
     }
 
     /// One of migsafe's own statements; its failure means the transaction is not migsafe's any more.
