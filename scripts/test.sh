@@ -52,6 +52,9 @@ if ! "$judge_venv/bin/python" -c 'import pglast' >/dev/null 2>&1; then
 fi
 export MIGSAFE_LEXER_JUDGE_PYTHON="$judge_venv/bin/python"
 
+# One build per run: incremental state would only add gigabytes on a fresh clone.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --all-features -- -D warnings
 # Plain `cargo test` builds the example as a binary (tests/cli.rs runs it) and runs the doc tests.
