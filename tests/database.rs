@@ -26,7 +26,7 @@ fn check(c: &mut Client, settings: Settings, options: DbOptions, sql: &str) -> R
 }
 
 fn rules(s: &StatementReport) -> Vec<&str> {
-    s.findings.iter().map(|f| f.rule.as_str()).collect()
+    s.findings.iter().map(|f| f.rule.as_ref()).collect()
 }
 
 fn finding<'a>(s: &'a StatementReport, rule: &str) -> &'a migsafe::report::Finding {

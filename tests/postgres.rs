@@ -359,7 +359,7 @@ fn rollback_works_after_a_stop_at_every_commit_unit() {
             let label = format!("{} stopped before unit {}", path.display(), stop + 1);
             let mut ok = true;
             for s in report.statements.iter().take(end) {
-                if matches!(s.kind.as_str(), "empty" | "text") {
+                if matches!(s.kind.as_ref(), "empty" | "text") {
                     continue;
                 }
                 if let Err(e) = run_as_written(&mut c, &s.sql) {
@@ -377,7 +377,7 @@ fn rollback_works_after_a_stop_at_every_commit_unit() {
                     .statements
                     .iter()
                     .filter_map(|&i| report.statements.get(i))
-                    .filter(|s| !matches!(s.kind.as_str(), "empty" | "text" | "commit"))
+                    .filter(|s| !matches!(s.kind.as_ref(), "empty" | "text" | "commit"))
                     .collect();
                 if m.in_transaction {
                     for s in &stmts {

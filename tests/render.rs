@@ -204,7 +204,7 @@ fn sarif_has_the_required_fields() {
     assert!(expected > 0, "the fixture should have findings");
     let findings = r.statements.iter().flat_map(|s| &s.findings);
     for (res, f) in results.iter().zip(findings) {
-        assert_eq!(res["ruleId"], f.rule.as_str());
+        assert_eq!(res["ruleId"], f.rule.as_ref());
         let level = match f.severity {
             migsafe::Severity::Error => "error",
             migsafe::Severity::Warning => "warning",

@@ -124,7 +124,7 @@ fn check_fixture(path: &Path) -> Result<(), String> {
     for s in &report.statements {
         let marker = marker_before(&lines, s.span.start_line, floor);
         floor = s.span.end_line;
-        let fired: BTreeSet<&str> = s.findings.iter().map(|f| f.rule.as_str()).collect();
+        let fired: BTreeSet<&str> = s.findings.iter().map(|f| f.rule.as_ref()).collect();
         let first = s.sql.lines().next().unwrap_or("");
         match marker.as_deref() {
             Some(m) if m.starts_with("expect:") => {

@@ -145,9 +145,11 @@ pub(super) fn report(pass: Pass) -> Report {
         })
         .collect();
     let lines: Vec<u32> = read.statements.iter().map(|s| s.span.start_line).collect();
+    let facts = failure_modes::statement_facts(&units, &ops);
+    drop(ops);
     let (per_revision, failure_modes) =
-        failure_modes::failure_modes(&units, &ops, &lines, &names, irreversible.is_empty());
-    drop((names, lines, ops, units));
+        failure_modes::failure_modes(&units, &facts, &lines, &names, irreversible.is_empty());
+    drop((names, lines, facts, units));
     let revisions = read
         .revisions
         .iter()

@@ -15,6 +15,58 @@ pub struct RevisionNames<'a> {
     pub parents: &'a [String],
 }
 
+/// What the failure modes need to know of one statement, read off its lowered form so that the
+/// lowered statements can be dropped before the failure modes are written.
+#[derive(Default)]
+pub struct StatementFacts {
+    /// It changes data: its rerun does the work twice.
+    dml: bool,
+    /// It adds an enum value, which stays after a rollback.
+    lost_enum: bool,
+    /// It fails (or does its work twice) when run again. The reason is kept for the first
+    /// [`LISTED`] such statements of each revision, the ones a failure mode names.
+    rerun: Option<Option<String>>,
+    /// What a failure of it leaves behind outside a transaction block.
+    leftovers: Vec<Leftover>,
+}
+
+/// The facts of every statement (by index).
+pub fn statement_facts(units: &Units, ops: &[Op]) -> Vec<StatementFacts> {
+    let mut facts: Vec<StatementFacts> = Vec::new();
+    facts.resize_with(ops.len(), StatementFacts::default);
+    // Per revision slot (0: outside every revision, revision `r` at `r + 1`): reasons kept so far.
+    let mut reasons: Vec<usize> = Vec::new();
+    for unit in &units.units {
+        let slot = units.revision(unit).map_or(0, |r| r + 1);
+        if reasons.len() <= slot {
+            reasons.resize(slot + 1, 0);
+        }
+        for &i in &unit.work {
+            let (Some(op), Some(f)) = (ops.get(i), facts.get_mut(i)) else {
+                continue;
+            };
+            f.dml = matches!(
+                op,
+                Op::Insert { .. }
+                    | Op::Update { .. }
+                    | Op::Delete { .. }
+                    | Op::Merge { .. }
+                    | Op::Copy { .. }
+                    | Op::Do { .. }
+            );
+            f.lost_enum = matches!(op, Op::AlterTypeAddValue { .. });
+            f.rerun = rerun_failure(op).map(|reason| {
+                reasons[slot] += 1;
+                (reasons[slot] <= LISTED).then_some(reason)
+            });
+            if !unit.in_transaction {
+                f.leftovers = leftovers_of(op);
+            }
+        }
+    }
+    facts
+}
+
 /// What the earlier units of one revision have committed, kept up to date unit by unit. The lists
 /// stop growing at [`LISTED`] entries, so the failure modes of the units after that share them
 /// (a plain file of many autocommit statements has one unit per statement).
@@ -33,7 +85,7 @@ struct Committed {
 }
 
 impl Committed {
-    fn add(&mut self, unit: &CommitUnit, ops: &[Op]) {
+    fn add(&mut self, unit: &CommitUnit, facts: &[StatementFacts]) {
         let room = LISTED.saturating_sub(self.listed.len());
         if room > 0 {
             let more = unit.statements.iter().take(room);
@@ -42,25 +94,17 @@ impl Committed {
         self.count += unit.statements.len();
         self.last = unit.statements.last().copied().or(self.last);
         let mut rerun = Vec::new();
-        for &i in &unit.work {
-            let op = ops.get(i);
-            self.dml |= matches!(
-                op,
-                Some(
-                    Op::Insert { .. }
-                        | Op::Update { .. }
-                        | Op::Delete { .. }
-                        | Op::Merge { .. }
-                        | Op::Copy { .. }
-                        | Op::Do { .. }
-                )
-            );
-            self.lost_enum |= matches!(op, Some(Op::AlterTypeAddValue { .. }));
-            if let Some(reason) = op.and_then(rerun_failure) {
-                if self.rerun.len() + rerun.len() < LISTED {
+        for (i, f) in unit.work.iter().filter_map(|&i| Some((i, facts.get(i)?))) {
+            self.dml |= f.dml;
+            self.lost_enum |= f.lost_enum;
+            if let Some(reason) = &f.rerun {
+                if let Some(reason) = reason
+                    .as_ref()
+                    .filter(|_| self.rerun.len() + rerun.len() < LISTED)
+                {
                     rerun.push(RerunFailure {
                         statement: i,
-                        reason,
+                        reason: reason.clone(),
                     });
                 }
                 self.rerun_count += 1;
@@ -76,20 +120,24 @@ impl Committed {
 /// revision. Units without work are left out: their failure changes nothing.
 pub fn failure_modes(
     units: &Units,
-    ops: &[Op],
+    facts: &[StatementFacts],
     lines: &[u32],
     revisions: &[RevisionNames],
     rollback_complete: bool,
 ) -> (Vec<Vec<FailureMode>>, Vec<FailureMode>) {
-    let mut per_revision: Vec<Vec<FailureMode>> = vec![Vec::new(); revisions.len()];
-    let mut outside = Vec::new();
-    // Index 0: outside every revision; revision `r` at `r + 1`.
+    // Index 0: outside every revision; revision `r` at `r + 1`. The lists are sized first: a
+    // plain file has a failure mode per statement, and growing the list would copy it.
+    let slot_of = |rev: Option<usize>| rev.filter(|&r| r < revisions.len()).map_or(0, |r| r + 1);
+    let mut sizes = vec![0; revisions.len() + 1];
+    for unit in units.units.iter().filter(|u| !u.work.is_empty()) {
+        sizes[slot_of(units.revision(unit))] += 1;
+    }
+    let mut lists: Vec<Vec<FailureMode>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
     let mut committed: Vec<Committed> = Vec::new();
-    committed.resize_with(revisions.len() + 1, Committed::default);
+    committed.resize_with(lists.len(), Committed::default);
     // Per slot, the last unit seen: added to what is committed only when a later unit of its
-    // revision asks (the last unit of a revision commits before nothing, and adding it formats
-    // the rerun failure of each of its statements).
-    let mut pending: Vec<Option<&CommitUnit>> = vec![None; revisions.len() + 1];
+    // revision asks (the last unit of a revision commits before nothing).
+    let mut pending: Vec<Option<&CommitUnit>> = vec![None; lists.len()];
     let mut number = 0;
     for unit in &units.units {
         if unit.work.is_empty() {
@@ -97,25 +145,17 @@ pub fn failure_modes(
         }
         number += 1;
         let rev = units.revision(unit);
-        let slot = rev.map_or(0, |r| r + 1);
-        if committed.len() <= slot {
-            committed.resize_with(slot + 1, Committed::default);
-            pending.resize(slot + 1, None);
-        }
+        let slot = slot_of(rev);
         if let Some(earlier) = pending[slot].replace(unit) {
-            committed[slot].add(earlier, ops);
+            committed[slot].add(earlier, facts);
         }
         let before = &committed[slot];
-        let leftovers: Vec<Leftover> = if unit.in_transaction {
-            // A CONCURRENTLY statement in a block fails before it does anything.
-            Vec::new()
-        } else {
-            unit.work
-                .iter()
-                .filter_map(|&i| ops.get(i))
-                .flat_map(leftovers_of)
-                .collect()
-        };
+        let leftovers: Vec<Leftover> = unit
+            .work
+            .iter()
+            .filter_map(|&i| facts.get(i))
+            .flat_map(|f| f.leftovers.iter().cloned())
+            .collect();
         let message = describe(
             unit,
             before,
@@ -124,7 +164,7 @@ pub fn failure_modes(
             rev.and_then(|r| revisions.get(r)),
             rollback_complete,
         );
-        let mode = FailureMode {
+        lists[slot].push(FailureMode {
             unit: number,
             statements: unit.statements.clone(),
             in_transaction: unit.in_transaction,
@@ -134,15 +174,11 @@ pub fn failure_modes(
             rerun_fail_count: before.rerun_count,
             leftovers,
             message,
-        };
-        match rev.and_then(|r| per_revision.get_mut(r)) {
-            Some(list) => list.push(mode),
-            None => outside.push(mode),
-        }
+        });
     }
-    outside.shrink_to_fit();
-    per_revision.iter_mut().for_each(Vec::shrink_to_fit);
-    (per_revision, outside)
+    let mut lists = lists.into_iter();
+    let outside = lists.next().unwrap_or_default();
+    (lists.collect(), outside)
 }
 
 /// What a failed statement leaves behind although it failed (outside a transaction block).

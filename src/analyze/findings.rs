@@ -8,6 +8,7 @@ use crate::report::Finding;
 use crate::rules::{self, Ctx, Hit, Rule};
 use crate::source::{SourceStatement, Span};
 use crate::vocab::{Risk, Severity};
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -88,7 +89,7 @@ pub(super) fn judge(
             }
         }
         judged.findings.push(Finding {
-            rule: rule.id.to_string(),
+            rule: Cow::Borrowed(rule.id),
             severity,
             message,
             help: helps.shared(hit.help),
@@ -112,7 +113,7 @@ pub(super) fn migration_finding(
     let severity = settings.severity_of(rule.id, rule.severity);
     let risk = hit.risk.unwrap_or(severity_risk(severity));
     let finding = Finding {
-        rule: rule.id.to_string(),
+        rule: Cow::Borrowed(rule.id),
         severity,
         message: hit.message,
         help: helps.shared(hit.help),

@@ -23,6 +23,7 @@ use crate::source::{self, Read, Source, SourceStatement};
 use crate::vocab::Transaction;
 use rayon::prelude::*;
 use state::State;
+use std::borrow::Cow;
 
 /// Analyses migrations with the given settings.
 #[derive(Debug, Clone, Default)]
@@ -240,7 +241,7 @@ impl Analyzer {
                 .map(|r| r.marker.id.clone()),
             sql: text[st.span.start_byte..st.span.end_byte].to_string(),
             span: st.span,
-            kind: op.kind().to_string(),
+            kind: Cow::Borrowed(op.kind()),
             parsed: op.is_parsed(),
             transaction,
             locks: eff
@@ -346,7 +347,7 @@ mod tests {
                 .analyze_text("-", sql)
                 .statements
                 .into_iter()
-                .map(|s| s.kind)
+                .map(|s| s.kind.into_owned())
                 .collect()
         };
         // On: `'it\'` ends at the second quote and `s'; COMMIT; …` is one unterminated statement.

@@ -288,6 +288,9 @@ impl Catalog {
         {
             self.add_constraint(&key, c, in_migration);
         }
+        if let Some(t) = self.tables.get_mut(&key) {
+            t.constraints.shrink_to_fit();
+        }
     }
 
     /// A view or materialized view: a relation whose columns are not known.

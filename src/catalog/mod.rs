@@ -152,7 +152,13 @@ impl std::fmt::Debug for Columns {
 
 impl FromIterator<Column> for Columns {
     fn from_iter<I: IntoIterator<Item = Column>>(iter: I) -> Self {
-        let mut out = Columns::default();
+        // Sized up front: a catalog can hold a hundred thousand tables.
+        let iter = iter.into_iter();
+        let n = iter.size_hint().0;
+        let mut out = Columns {
+            list: Vec::with_capacity(n),
+            at: HashMap::with_capacity(n),
+        };
         for c in iter {
             out.push(c);
         }

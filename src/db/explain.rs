@@ -27,7 +27,7 @@ pub struct Explained {
 pub(crate) fn is_dml(s: &StatementReport) -> bool {
     s.parsed
         && s.transaction != Transaction::Bookkeeping
-        && matches!(s.kind.as_str(), "update" | "delete" | "insert" | "select")
+        && matches!(s.kind.as_ref(), "update" | "delete" | "insert" | "select")
 }
 
 /// How EXPLAIN runs.

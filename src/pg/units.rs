@@ -108,6 +108,12 @@ pub fn units(ops: &[Op], transactions: &[Transaction], revision_of: Vec<Option<u
         }
         out.unit_of.push(unit);
     }
+    // A plain file has a unit per statement: no spare room in their lists.
+    for u in &mut out.units {
+        u.statements.shrink_to_fit();
+        u.work.shrink_to_fit();
+    }
+    out.units.shrink_to_fit();
     out.index(ops);
     out
 }
@@ -155,6 +161,12 @@ impl Units {
                     .find(|&&w| ops.get(w).and_then(rerun_failure).is_some())
                     .map(|&w| (i, w));
             }
+        }
+        self.unit_revision.shrink_to_fit();
+        for r in &mut self.by_revision {
+            r.work_units.shrink_to_fit();
+            r.statements_through.shrink_to_fit();
+            r.autocommit_work_through.shrink_to_fit();
         }
     }
 

@@ -7,6 +7,7 @@ pub mod schema;
 use crate::source::{Direction, Span};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// The version of the JSON layout ([`Report::schema_version`]): it changes only when a field changes
@@ -151,7 +152,8 @@ pub struct TableReport {
 #[non_exhaustive]
 pub struct Finding {
     /// The rule id (`migsafe rules` lists them).
-    pub rule: String,
+    // Borrowed from the rule registry: a report can hold hundreds of thousands of findings.
+    pub rule: Cow<'static, str>,
     /// How serious it is (the rule's default unless the settings change it).
     pub severity: Severity,
     /// What the statement does and why it matters.
@@ -178,7 +180,7 @@ pub struct StatementReport {
     #[schemars(with = "schema::SpanSchema")]
     pub span: Span,
     /// What the statement is, e.g. `alter_table`, `create_index`, `unparsed`.
-    pub kind: String,
+    pub kind: Cow<'static, str>,
     /// Whether the SQL parser read it (otherwise a keyword fallback or nothing did).
     pub parsed: bool,
     /// Where it runs: in a transaction block, on its own, or as the migration tool's bookkeeping.

@@ -224,7 +224,7 @@ pub(crate) fn unit_line(r: &Report, m: &FailureMode) -> Option<u32> {
         .find(|s| {
             s.transaction != Transaction::Bookkeeping
                 && !matches!(
-                    s.kind.as_str(),
+                    s.kind.as_ref(),
                     "begin" | "commit" | "rollback" | "set" | "reset" | "empty" | "text"
                 )
         })

@@ -120,7 +120,7 @@ fn log(reports: &[Report], rules: &[RuleInfo]) -> Sarif {
                     .message(Message::builder().text(text).build())
                     .locations(vec![location])
                     .properties(PropertyBag::builder().additional_properties(props).build());
-                results.push(match index.get(f.rule.as_str()) {
+                results.push(match index.get(f.rule.as_ref()) {
                     Some(i) => builder.rule_index(*i).build(),
                     None => builder.build(),
                 });

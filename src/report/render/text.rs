@@ -99,7 +99,7 @@ fn diagnostic<'a>(
             .char_column(f.span.start_column as usize);
         let mut group = level
             .primary_title(clean(&f.message))
-            .id(f.rule.as_str())
+            .id(f.rule.as_ref())
             .element(origin);
         if !f.help.is_empty() {
             group = group.element(Level::HELP.message(clean(&f.help)));
@@ -113,7 +113,7 @@ fn diagnostic<'a>(
     text.extend(std::iter::repeat_n(' ', pad));
     text.push_str(&s.sql);
     let range = relative(s, f);
-    let label = lock_text(s).unwrap_or_else(|| s.kind.clone());
+    let label = lock_text(s).unwrap_or_else(|| s.kind.to_string());
     let snippet = Snippet::source(text)
         .line_start(s.span.start_line as usize)
         .path(source)
@@ -124,7 +124,7 @@ fn diagnostic<'a>(
         );
     let mut group = level
         .primary_title(clean(&f.message))
-        .id(f.rule.as_str())
+        .id(f.rule.as_ref())
         .element(snippet)
         .element(Level::NOTE.message(note(s)));
     if !f.help.is_empty() {
