@@ -59,6 +59,7 @@ pub fn statement_facts(units: &Units, ops: &[Op]) -> Vec<StatementFacts> {
                 reasons[slot] += 1;
                 (reasons[slot] <= LISTED).then_some(reason)
             });
+            // A CONCURRENTLY statement in a block fails before it does anything.
             if !unit.in_transaction {
                 f.leftovers = leftovers_of(op);
             }
