@@ -2,23 +2,12 @@
 //! [`LIMIT`] lines. The sources are rustfmt's, so a function's closing brace is the first line after
 //! its signature that holds only `}` at the signature's indentation.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::rust_files;
+use std::path::Path;
 
 const LIMIT: usize = 250;
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
 
 /// `(name, first line, length)` of each function in `text` (with a body).
 fn functions(text: &str) -> Vec<(String, usize, usize)> {

@@ -3,7 +3,10 @@
 //! → analyze → render); the report model and the shared words (severity, risk) are plain data that
 //! the layers that fill or read them import. Test modules may use anything.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::rust_files;
+use std::path::Path;
 
 /// Each top-level module of `src/` with its layer, lowest first. `report` is the report model
 /// (`src/report/mod.rs`, `schema.rs`); its renderers (`src/report/render/`) sit above the analysis
@@ -57,20 +60,6 @@ fn module_of(path: &Path, src: &Path) -> Option<String> {
         return Some("render".to_string());
     }
     Some(first.trim_end_matches(".rs").to_string())
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
 }
 
 /// The `crate::module` paths a file uses outside its test module.

@@ -6,7 +6,7 @@ pub mod pg;
 
 use migsafe::report::Observed;
 use migsafe::{Analyzer, Catalog, Facts, Plan, Report, Settings, Source, TableSize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The line that separates a fixture's schema (above) from its migration (below).
 pub const SCHEMA_END: &str = "-- end of schema";
@@ -161,5 +161,20 @@ pub mod cli {
                 exe().display()
             )
         })
+    }
+}
+
+/// Every `.rs` file under `dir`, at any depth, added to `out`.
+pub fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
     }
 }
