@@ -74,7 +74,8 @@ pub(crate) fn parse(sql: &str, line: u32, column: u32) -> Parsed {
     // read (checked on its first words here) or rejects (tokenized again below). Building them for
     // every statement cost two strings per word of the file.
     let mut ours: Option<Vec<Tok>> = (misread_by_sqlparser(&tokens)
-        || unread_by_sqlparser(&tokens))
+        || unread_by_sqlparser(&tokens)
+        || details_in_tokens(&tokens))
     .then(|| tokens.iter().filter_map(|t| self::ours(&t.token)).collect());
     strip_matview_data_clause(&mut tokens);
     let statement = match Parser::new(&dialect)
@@ -126,6 +127,63 @@ fn misread_by_sqlparser(tokens: &[TokenWithSpan]) -> bool {
 /// tokens would otherwise be made twice, for the parser and again for the fallback).
 fn unread_by_sqlparser(tokens: &[TokenWithSpan]) -> bool {
     matches!(tokens.first().map(|t| &t.token), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("DO"))
+}
+
+/// Statements whose details the lowering reads from our tokens although sqlparser reads them:
+/// GRANT and REVOKE, CREATE SEQUENCE and CREATE TRIGGER (kept as written), and ALTER TABLE with an
+/// action sqlparser keeps only as text (storage parameters, owner, inheritance, clustering, column
+/// storage, compression, identity restart).
+fn details_in_tokens(tokens: &[TokenWithSpan]) -> bool {
+    let word = |t: &TokenWithSpan| match &t.token {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_uppercase()),
+        _ => None,
+    };
+    let words: Vec<String> = tokens.iter().take(6).filter_map(word).collect();
+    let first = words.first().map(String::as_str);
+    match first {
+        Some("GRANT" | "REVOKE") => true,
+        Some("CREATE") => words
+            .iter()
+            .skip(1)
+            .take_while(|w| {
+                matches!(
+                    w.as_str(),
+                    "OR" | "REPLACE"
+                        | "TEMP"
+                        | "TEMPORARY"
+                        | "UNLOGGED"
+                        | "CONSTRAINT"
+                        | "SEQUENCE"
+                        | "TRIGGER"
+                )
+            })
+            .any(|w| w == "SEQUENCE" || w == "TRIGGER"),
+        Some("ALTER") if words.get(1).is_some_and(|w| w == "TABLE") => {
+            tokens.iter().enumerate().any(|(i, t)| {
+                let Token::Word(w) = &t.token else {
+                    return false;
+                };
+                if w.quote_style.is_some() {
+                    return false;
+                }
+                let v = w.value.as_str();
+                [
+                    "RESET",
+                    "OWNER",
+                    "INHERIT",
+                    "CLUSTER",
+                    "STORAGE",
+                    "COMPRESSION",
+                    "RESTART",
+                ]
+                .iter()
+                .any(|k| v.eq_ignore_ascii_case(k))
+                    || (v.eq_ignore_ascii_case("SET")
+                        && matches!(tokens.get(i + 1).map(|t| &t.token), Some(Token::LParen)))
+            })
+        }
+        _ => false,
+    }
 }
 
 /// Our tokens of `sql` (which tokenized before, so this cannot fail).

@@ -6,7 +6,7 @@ use crate::catalog::{Catalog, normal};
 use crate::ir::{self, ConstraintKind, Op, QualName};
 use crate::pg::units::Units;
 use crate::report::{
-    FindingCounts, Irreversible, Report, Reversibility, RevisionReport, RollbackReport,
+    FindingCounts, Irreversible, Lossy, Report, Reversibility, RevisionReport, RollbackReport,
     StatementReport, Summary, TableReport, Tool,
 };
 use crate::rollback::{self, Inverse};
@@ -136,6 +136,17 @@ pub(super) fn report(pass: Pass) -> Report {
             _ => None,
         })
         .collect();
+    let lossy: Vec<Lossy> = inverses
+        .iter()
+        .enumerate()
+        .filter_map(|(i, inv)| match inv {
+            Inverse::Lossy { loses, .. } => Some(Lossy {
+                statement: i,
+                loses: loses.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
     let names: Vec<RevisionNames> = read
         .revisions
         .iter()
@@ -193,6 +204,7 @@ pub(super) fn report(pass: Pass) -> Report {
             complete: irreversible.is_empty(),
             script,
             irreversible,
+            lossy,
         },
         database: None,
     }

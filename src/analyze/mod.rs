@@ -220,7 +220,7 @@ impl Analyzer {
         };
         // The inverse is computed against the catalog before the statement.
         let inverse = if bookkeeping {
-            rollback::bookkeeping_inverse(op)
+            rollback::bookkeeping_inverse(op, catalog)
         } else {
             let cx = rollback::Context {
                 catalog,

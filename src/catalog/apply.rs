@@ -48,6 +48,12 @@ fn column(def: &ColumnDef, in_migration: bool) -> Column {
         }),
         identity: def.identity.clone(),
         generated: def.generated.clone(),
+        extras: def.collation.as_ref().map(|c| {
+            Box::new(super::ColumnExtras {
+                collation: Some(c.clone()),
+                ..Default::default()
+            })
+        }),
         created_in_migration: in_migration,
     }
 }
@@ -207,6 +213,7 @@ impl Catalog {
     /// Applies one statement. `in_migration` marks what it creates as created by the migration (false
     /// while loading a schema).
     pub(crate) fn apply(&mut self, op: &Op, in_migration: bool) {
+        self.apply_extras(op);
         match op {
             Op::CreateTable {
                 name,
@@ -416,6 +423,7 @@ impl Catalog {
                     t.name = QualName::new(t.name.schema.as_deref(), to);
                     self.types.insert(t.name.clone(), t);
                 }
+                self.retype_columns(name, to);
             }
             _ => {}
         }
@@ -441,6 +449,19 @@ impl Catalog {
             AlterAction::RenameTable { to } => {
                 let new = QualName::new(key.schema.as_deref(), to);
                 self.move_table(key, new);
+            }
+            AlterAction::SetStorage { column, storage } => {
+                if let Some(c) = self.column_mut(key, column) {
+                    c.set(|x| x.storage = (storage != "DEFAULT").then(|| storage.clone()));
+                }
+            }
+            AlterAction::SetCompression { column, method } => {
+                if let Some(c) = self.column_mut(key, column) {
+                    c.set(|x| {
+                        x.compression =
+                            (!method.eq_ignore_ascii_case("default")).then(|| method.to_lowercase())
+                    });
+                }
             }
             AlterAction::SetSchema { schema } => {
                 let new = QualName::new(Some(schema), &key.name);
@@ -476,9 +497,16 @@ impl Catalog {
                 self.indexes
                     .retain_of_table(&k, |i| !i.columns.contains(name));
             }
-            AlterAction::AlterColumnType { column, ty, .. } => {
+            AlterAction::AlterColumnType {
+                column,
+                ty,
+                collation,
+                ..
+            } => {
                 if let Some(c) = self.column_mut(key, column) {
                     c.ty = ty.clone();
+                    // Without COLLATE, the column takes the new type's default collation.
+                    c.set(|x| x.collation = collation.clone());
                 } else {
                     // Known from now on, even without a schema.
                     self.table_mut(key).columns.push(Column {
@@ -488,6 +516,7 @@ impl Catalog {
                         default: None,
                         identity: None,
                         generated: None,
+                        extras: None,
                         created_in_migration: false,
                     });
                 }
@@ -637,6 +666,28 @@ impl Catalog {
             }
         }
         *key = new;
+    }
+
+    /// ALTER TYPE … RENAME TO: columns of the type keep it under its new name.
+    fn retype_columns(&mut self, from: &QualName, to: &str) {
+        let from = normal(from);
+        for t in self.tables.values_mut() {
+            for c in t.columns.iter_mut() {
+                if normal(&c.ty.qual_name()) != from {
+                    continue;
+                }
+                let renamed = QualName::new(c.ty.qual_name().schema.as_deref(), to);
+                c.ty = crate::ir::TypeName {
+                    sql: format!("{renamed}{}", if c.ty.array { "[]" } else { "" }),
+                    base: match &renamed.schema {
+                        Some(s) => format!("{s}.{to}"),
+                        None => to.to_string(),
+                    },
+                    modifiers: Vec::new(),
+                    array: c.ty.array,
+                };
+            }
+        }
     }
 
     fn column_mut(&mut self, table: &QualName, column: &str) -> Option<&mut Column> {

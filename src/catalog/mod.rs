@@ -5,9 +5,12 @@
 //! else lookups return `None` and the effects and findings say what they assume.
 
 mod apply;
+mod extras;
 mod from_sql;
 
 pub(crate) use apply::constraint_name;
+pub(crate) use extras::{DomainConstraint, Grant, Sequence, Trigger};
+pub(crate) use extras::{clause_kind, default_clause, sequence_clauses};
 pub use from_sql::Skipped;
 
 use crate::ir::{ConstraintKind, Expr, Identity, QualName, TypeName};
@@ -31,6 +34,8 @@ pub struct Catalog {
     functions: BTreeMap<String, bool>,
     sizes: BTreeMap<QualName, TableSize>,
     extensions: std::collections::BTreeSet<String>,
+    /// Sequences, privileges, storage parameters, clustering, inheritance, statistics, triggers.
+    extras: extras::Extras,
     /// A schema was loaded: a table it does not list did not exist before the migration.
     schema_loaded: bool,
     skipped: Vec<Skipped>,
@@ -182,8 +187,35 @@ pub struct Column {
     pub default: Option<Expr>,
     pub identity: Option<Identity>,
     pub generated: Option<Box<Expr>>,
+    /// Collation, storage and compression when not the type's defaults.
+    pub extras: Option<Box<ColumnExtras>>,
     /// Added by the migration (so it holds no values that could be lost).
     pub created_in_migration: bool,
+}
+
+/// A column's settings that are rarely changed, each `None` when it is the type's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColumnExtras {
+    /// `COLLATE` as SQL (`"C"`).
+    pub collation: Option<String>,
+    /// `SET STORAGE`, upper case.
+    pub storage: Option<String>,
+    /// `SET COMPRESSION` method.
+    pub compression: Option<String>,
+}
+
+impl Column {
+    /// The column's collation, storage and compression settings (all defaults when unset).
+    pub fn settings(&self) -> ColumnExtras {
+        self.extras.as_deref().cloned().unwrap_or_default()
+    }
+
+    /// Changes one of those settings.
+    pub(crate) fn set(&mut self, change: impl FnOnce(&mut ColumnExtras)) {
+        let mut x = self.settings();
+        change(&mut x);
+        self.extras = (x != ColumnExtras::default()).then(|| Box::new(x));
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -5,8 +5,12 @@
 //!
 //! Only what the tokens say for sure is recorded; anything else stays `Unparsed`.
 
+mod objects;
+
+use super::lower::{expr_from_sql, type_from_sql};
 use super::*;
 use crate::parse::Tok;
+pub(crate) use objects::complete;
 
 /// Statements that sqlparser parses *wrongly*: checked before its result is used.
 /// `DROP INDEX CONCURRENTLY;` is read by sqlparser as dropping an index named "concurrently",
@@ -30,7 +34,13 @@ pub(super) fn before_sqlparser(t: &[Tok]) -> Option<Op> {
             concurrently: true,
         });
     }
-    None
+    // Read from the tokens even when sqlparser reads them: they keep what is needed to say the
+    // statement again (privileges, sequence options).
+    match t.first() {
+        Some(first) if first.is_kw("GRANT") || first.is_kw("REVOKE") => objects::privileges(t),
+        Some(first) if first.is_kw("CREATE") => objects::create_sequence(t),
+        _ => None,
+    }
 }
 
 /// Statements sqlparser rejected.
@@ -180,9 +190,8 @@ pub(super) fn recognise(t: &[Tok]) -> Option<Op> {
                 column: None,
             })
         }
-        "GRANT" => Some(Op::Grant),
-        "REVOKE" => Some(Op::Revoke),
         "CREATE" => create(c),
+        "DROP" if c.eat("STATISTICS") => objects::drop_statistics(c),
         _ => None,
     }
 }
@@ -252,6 +261,11 @@ fn alter(mut c: Cursor) -> Option<Op> {
                 actions,
             })
         }
+        "DOMAIN" => objects::alter_domain(c),
+        // `pg_dump` gives each statistics object its owner: nothing a migration analysis needs.
+        "STATISTICS" => Some(Op::Other {
+            what: "ALTER STATISTICS".to_string(),
+        }),
         "TYPE" => {
             let name = c.name()?;
             if c.eat_seq(&["RENAME", "TO"]) {
@@ -307,13 +321,9 @@ fn table_action(c: &mut Cursor) -> Option<AlterAction> {
     if c.eat_seq(&["SET", "ACCESS", "METHOD"]) {
         return Some(AlterAction::SetAccessMethod);
     }
-    if c.eat_seq(&["SET", "WITHOUT", "CLUSTER"]) || c.eat_seq(&["CLUSTER", "ON"]) {
-        return Some(AlterAction::ClusterOn);
-    }
-    if (c.eat("SET") || c.eat("RESET")) && c.peek_punct("(") {
-        return Some(AlterAction::SetStorageParams {
-            sql: words_between(c.t, start, c.next_comma()),
-        });
+    c.i = start;
+    if let Some(a) = objects::detailed_table_action(c) {
+        return Some(a);
     }
     c.i = start;
     // Recognised actions that only take ACCESS EXCLUSIVE briefly, kept as SQL.
@@ -421,11 +431,14 @@ fn create(mut c: Cursor) -> Option<Op> {
                         name,
                         table: c.name()?,
                         or_replace,
+                        // Filled from the tokens (`complete`).
+                        sql: String::new(),
                     });
                 }
             }
             None
         }
+        "STATISTICS" => objects::create_statistics(c),
         _ => None,
     }
 }

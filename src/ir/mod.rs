@@ -332,6 +332,8 @@ pub enum AlterAction {
         column: String,
         ty: TypeName,
         using: Option<Box<Expr>>,
+        /// `COLLATE name` after the type, as written.
+        collation: Option<String>,
     },
     SetDefault {
         column: String,
@@ -405,13 +407,41 @@ pub enum AlterAction {
     /// `SET (…)` / `RESET (…)` storage parameters.
     SetStorageParams {
         sql: String,
+        /// The parameters named, folded, with the value SET gives them (`None` for RESET).
+        params: Vec<(String, Option<String>)>,
+    },
+    /// `ALTER COLUMN … SET STORAGE PLAIN|EXTERNAL|EXTENDED|MAIN|DEFAULT`.
+    SetStorage {
+        column: String,
+        /// Upper case.
+        storage: String,
+    },
+    /// `ALTER COLUMN … SET COMPRESSION method` (`DEFAULT` included).
+    SetCompression {
+        column: String,
+        method: String,
+    },
+    /// `INHERIT parent` / `NO INHERIT parent`.
+    Inherit {
+        parent: QualName,
+        inherit: bool,
+    },
+    /// `ALTER COLUMN … RESTART [WITH n]` of an identity column.
+    RestartIdentity {
+        column: String,
+    },
+    /// `OWNER TO role`.
+    OwnerTo {
+        role: String,
     },
     /// `ALTER COLUMN … SET STATISTICS` / `SET (n_distinct …)` / `RESET (…)`.
     SetColumnStatistics {
         column: String,
     },
-    /// `CLUSTER ON index` / `SET WITHOUT CLUSTER`.
-    ClusterOn,
+    /// `CLUSTER ON index` / `SET WITHOUT CLUSTER` (`None`).
+    ClusterOn {
+        index: Option<String>,
+    },
     ReplicaIdentity,
     RowLevelSecurity {
         enable: bool,
@@ -454,7 +484,55 @@ pub enum ObjectKind {
     Function,
     Procedure,
     Trigger,
+    /// Extended statistics (`CREATE STATISTICS`).
+    Statistics,
     Other,
+}
+
+/// What `GRANT privileges ON [TABLE|SEQUENCE] objects TO grantees` (or the REVOKE) names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Privileges {
+    /// `Table` (tables, views, matviews) or `Sequence`.
+    pub on: ObjectKind,
+    pub objects: Vec<QualName>,
+    /// As written, upper case: `SELECT, INSERT`, `ALL PRIVILEGES`, `UPDATE (a, b)`.
+    pub privileges: String,
+    /// Role names as written (folded), or `PUBLIC`.
+    pub grantees: Vec<String>,
+    /// `WITH GRANT OPTION` (GRANT) / `GRANT OPTION FOR` (REVOKE).
+    pub grant_option: bool,
+}
+
+/// The rarer clauses of `CREATE TABLE`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TableExtras {
+    /// `WITH (name = value, …)`: folded names, values as written (quotes removed).
+    pub with: Vec<(String, String)>,
+    /// `INHERITS (parent, …)`.
+    pub inherits: Vec<QualName>,
+}
+
+/// One action of `ALTER DOMAIN`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum DomainAction {
+    AddConstraint {
+        name: Option<String>,
+        /// The constraint's body (`CHECK (…)`), as SQL.
+        body: String,
+        not_valid: bool,
+    },
+    DropConstraint {
+        name: String,
+        if_exists: bool,
+    },
+    ValidateConstraint {
+        name: String,
+    },
+    /// Anything else, as SQL.
+    Other {
+        sql: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -482,6 +560,8 @@ pub enum Op {
         partition_of: Option<Box<QualName>>,
         temporary: bool,
         unlogged: bool,
+        /// `WITH (…)` storage parameters and `INHERITS (…)`, when given.
+        extras: Option<Box<TableExtras>>,
     },
     AlterTable {
         name: QualName,
@@ -533,6 +613,10 @@ pub enum Op {
     CreateSequence {
         name: QualName,
         if_not_exists: bool,
+        /// The options as written after the name (`AS integer START WITH 1 …`), `OWNED BY` left out.
+        options: String,
+        /// `OWNED BY table.column`.
+        owned_by: Option<Box<(QualName, String)>>,
     },
     AlterSequence {
         name: QualName,
@@ -565,6 +649,21 @@ pub enum Op {
         name: String,
         table: QualName,
         or_replace: bool,
+        /// The statement as SQL, to create the trigger again after a later DROP.
+        sql: String,
+    },
+    /// `CREATE STATISTICS name … FROM table`.
+    CreateStatistics {
+        name: QualName,
+        table: QualName,
+        if_not_exists: bool,
+        /// The statement as SQL.
+        sql: String,
+    },
+    /// `ALTER DOMAIN name …`.
+    AlterDomain {
+        name: QualName,
+        action: DomainAction,
     },
     DropTrigger {
         name: String,
@@ -662,8 +761,10 @@ pub enum Op {
         sql: String,
     },
     Transaction(TxControl),
-    Grant,
-    Revoke,
+    /// `GRANT`; the privileges when they are on tables or sequences.
+    Grant(Option<Box<Privileges>>),
+    /// `REVOKE`; the privileges when they are on tables or sequences.
+    Revoke(Option<Box<Privileges>>),
     /// Parsed, but nothing migsafe models (SHOW, LISTEN, CALL, …): the keyword(s) it starts with.
     Other {
         what: String,
@@ -753,6 +854,7 @@ impl Op {
                 ObjectKind::Function => "drop_function",
                 ObjectKind::Procedure => "drop_procedure",
                 ObjectKind::Trigger => "drop_trigger",
+                ObjectKind::Statistics => "drop_statistics",
                 ObjectKind::Other => "drop",
             },
             Op::CreateIndex(_) => "create_index",
@@ -776,6 +878,8 @@ impl Op {
             } => "create_procedure",
             Op::CreateFunction { .. } => "create_function",
             Op::CreateTrigger { .. } => "create_trigger",
+            Op::CreateStatistics { .. } => "create_statistics",
+            Op::AlterDomain { .. } => "alter_domain",
             Op::DropTrigger { .. } => "drop_trigger",
             Op::CreateExtension { .. } => "create_extension",
             Op::CreateSchema { .. } => "create_schema",
@@ -803,8 +907,8 @@ impl Op {
                 TxControl::ReleaseSavepoint => "release_savepoint",
                 TxControl::RollbackToSavepoint => "rollback_to_savepoint",
             },
-            Op::Grant => "grant",
-            Op::Revoke => "revoke",
+            Op::Grant(_) => "grant",
+            Op::Revoke(_) => "revoke",
             Op::Other { .. } => "other",
             Op::Empty => "empty",
             Op::Text => "text",

@@ -583,6 +583,11 @@ fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction)
         | AlterAction::SetSchema { .. }
         | AlterAction::ReplicaIdentity
         | AlterAction::RowLevelSecurity { .. }
+        | AlterAction::SetStorage { .. }
+        | AlterAction::SetCompression { .. }
+        | AlterAction::Inherit { .. }
+        | AlterAction::RestartIdentity { .. }
+        | AlterAction::OwnerTo { .. }
         | AlterAction::Other { .. } => e.lock(cx, table, AccessExclusiveLock),
         AlterAction::AddConstraint { constraint } => {
             add_constraint(e, cx, table, &constraint.kind, constraint.not_valid, false)
@@ -603,7 +608,7 @@ fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction)
         // Most storage parameters take SHARE UPDATE EXCLUSIVE (`AlterTableGetRelOptionsLockLevel`).
         AlterAction::SetStorageParams { .. }
         | AlterAction::SetColumnStatistics { .. }
-        | AlterAction::ClusterOn => e.lock(cx, table, ShareUpdateExclusiveLock),
+        | AlterAction::ClusterOn { .. } => e.lock(cx, table, ShareUpdateExclusiveLock),
     }
 }
 
@@ -626,9 +631,9 @@ fn column_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction
                 );
             }
         }
-        AlterAction::AlterColumnType { column, ty, using } => {
-            alter_column_type(e, cx, table, column, ty, using.as_deref())
-        }
+        AlterAction::AlterColumnType {
+            column, ty, using, ..
+        } => alter_column_type(e, cx, table, column, ty, using.as_deref()),
         AlterAction::SetNotNull { column } => {
             e.lock(cx, table, AccessExclusiveLock);
             let col = cat.column(table, column);

@@ -31,6 +31,7 @@ pub fn rerun_failure(op: &Op) -> Option<String> {
         Op::CreateSequence {
             name,
             if_not_exists: false,
+            ..
         } => Some(format!(
             "CREATE SEQUENCE {name} without IF NOT EXISTS fails: the sequence exists"
         )),
@@ -79,6 +80,7 @@ pub fn rerun_failure(op: &Op) -> Option<String> {
                 ObjectKind::MaterializedView => "MATERIALIZED VIEW",
                 ObjectKind::Index => "INDEX",
                 ObjectKind::Sequence => "SEQUENCE",
+                ObjectKind::Statistics => "STATISTICS",
                 ObjectKind::Type => "TYPE",
                 ObjectKind::Domain => "DOMAIN",
                 ObjectKind::Schema => "SCHEMA",

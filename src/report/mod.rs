@@ -307,6 +307,16 @@ pub struct Irreversible {
     pub reason: String,
 }
 
+/// A statement the rollback script undoes, but not everything it changed comes back.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct Lossy {
+    /// Index into `statements`.
+    pub statement: usize,
+    /// What does not come back (rows, a column's values, a sequence's position, a row order).
+    pub loses: String,
+}
+
 /// The generated rollback of the whole file.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
@@ -317,6 +327,9 @@ pub struct RollbackReport {
     pub script: String,
     /// The statements it cannot undo.
     pub irreversible: Vec<Irreversible>,
+    /// The statements it undoes with a loss: the schema comes back, these values do not.
+    #[serde(default)]
+    pub lossy: Vec<Lossy>,
 }
 
 /// Findings by severity.

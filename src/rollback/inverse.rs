@@ -1,5 +1,6 @@
 //! The inverse of one statement.
 
+use super::objects;
 use crate::catalog::{Catalog, ConstraintInfo, Index, RelKind, Table, normal};
 use crate::ir::{
     AlterAction, Constraint, ConstraintKind, Expr, Identity, IndexDef, ObjectKind, Op, QualName,
@@ -16,7 +17,7 @@ pub struct Step {
 }
 
 impl Step {
-    fn tx(sql: impl Into<String>) -> Step {
+    pub(super) fn tx(sql: impl Into<String>) -> Step {
         Step {
             sql: sql.into(),
             transactional: true,
@@ -43,11 +44,11 @@ pub enum Inverse {
 }
 
 impl Inverse {
-    fn none() -> Inverse {
+    pub(super) fn none() -> Inverse {
         Inverse::Exact(Vec::new())
     }
 
-    fn impossible(reason: impl Into<String>) -> Inverse {
+    pub(super) fn impossible(reason: impl Into<String>) -> Inverse {
         Inverse::Impossible {
             reason: reason.into(),
         }
@@ -109,15 +110,15 @@ pub struct Context<'a> {
     pub pg_version: u32,
 }
 
-fn q(n: &QualName) -> String {
+pub(super) fn q(n: &QualName) -> String {
     n.to_string()
 }
 
-fn id(s: &str) -> String {
+pub(super) fn id(s: &str) -> String {
     quote_ident(s)
 }
 
-fn lit(s: &str) -> String {
+pub(super) fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
@@ -125,19 +126,19 @@ fn lit(s: &str) -> String {
 /// commit unit, so every step checks that what it undoes is there. Statements with `IF [NOT]
 /// EXISTS` say so themselves; the others run inside a DO block that asks the catalog first (a
 /// transactional step only: nothing CONCURRENTLY runs in a DO block).
-fn guarded(cond: &str, sql: &str) -> Step {
+pub(super) fn guarded(cond: &str, sql: &str) -> Step {
     Step::tx(format!(
         "DO $migsafe$ BEGIN IF {cond} THEN {sql} END IF; END $migsafe$;"
     ))
 }
 
 /// SQL condition: the relation exists.
-fn has_rel(t: &QualName) -> String {
+pub(super) fn has_rel(t: &QualName) -> String {
     format!("to_regclass({}) IS NOT NULL", lit(&q(t)))
 }
 
 /// SQL condition: the table has the column.
-fn has_column(t: &QualName, c: &str) -> String {
+pub(super) fn has_column(t: &QualName, c: &str) -> String {
     format!(
         "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass({}) AND attname = {} AND NOT attisdropped)",
         lit(&q(t)),
@@ -293,6 +294,9 @@ fn re_create_index(ix: &Index, concurrently: bool) -> Option<Step> {
 fn column_sql(c: &crate::catalog::Column) -> String {
     let serial = c.ty.base.ends_with("(serial)");
     let mut s = format!("{} {}", id(&c.name), c.ty.sql);
+    if let Some(coll) = &c.settings().collation {
+        s.push_str(&format!(" COLLATE {coll}"));
+    }
     if let Some(g) = &c.generated {
         s.push_str(&format!(" GENERATED ALWAYS AS ({}) STORED", g.sql));
     } else if let Some(i) = &c.identity {
@@ -309,20 +313,38 @@ fn column_sql(c: &crate::catalog::Column) -> String {
     s
 }
 
-/// Re-creates a dropped table: columns, constraints, indexes.
-fn re_create_table(t: &Table) -> Option<Vec<Step>> {
+/// Re-creates a dropped table: its sequences, columns, storage parameters, parents, constraints
+/// (then, by the caller, its indexes and [`objects::table_steps`]).
+fn re_create_table(t: &Table, cat: &Catalog) -> Option<Vec<Step>> {
     if !t.complete || t.kind != RelKind::Table {
         return None;
     }
+    let mut steps = objects::sequences_before(cat, &t.name, None);
     let columns: Vec<String> = t.columns.iter().map(column_sql).collect();
-    let mut steps = vec![Step::tx(format!(
-        "CREATE TABLE IF NOT EXISTS {} (\n    {}\n);",
+    let mut create = format!(
+        "CREATE TABLE IF NOT EXISTS {} (\n    {}\n)",
         q(&t.name),
         columns.join(",\n    ")
-    ))];
+    );
+    let parents = cat.parents(&t.name);
+    if !parents.is_empty() {
+        let names: Vec<String> = parents.iter().map(q).collect();
+        create.push_str(&format!(" INHERITS ({})", names.join(", ")));
+    }
+    let options = cat.reloptions(&t.name);
+    if !options.is_empty() {
+        let list: Vec<String> = options
+            .iter()
+            .map(|(k, v)| format!("{k} = {}", lit(v)))
+            .collect();
+        create.push_str(&format!(" WITH ({})", list.join(", ")));
+    }
+    create.push(';');
+    steps.push(Step::tx(create));
     for c in &t.constraints {
         steps.extend(re_add_constraint(&t.name, c)?);
     }
+    steps.extend(objects::sequences_after(cat, &t.name, None));
     Some(steps)
 }
 
@@ -373,7 +395,6 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
         | Op::Lock { .. }
         | Op::Vacuum { .. }
         | Op::Analyze { .. }
-        | Op::Cluster { .. }
         | Op::Reindex { .. }
         | Op::RefreshMaterializedView { .. } => Inverse::none(),
         Op::CreateTable { .. }
@@ -392,20 +413,28 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
         | Op::AlterTypeRenameValue { .. }
         | Op::AlterTypeRename { .. }
         | Op::AlterSequence { .. }
-        | Op::Comment { .. } => alter_object_inverse(op),
+        | Op::Comment { .. } => alter_object_inverse(op, cx.catalog),
         Op::Drop { .. } | Op::DropTrigger { .. } => drop_inverse(op, cx.catalog),
+        Op::Cluster { table, index } => {
+            objects::cluster_inverse(table.as_ref(), index.as_deref(), cx.catalog)
+        }
+        Op::CreateStatistics {
+            name,
+            if_not_exists,
+            ..
+        } => objects::create_statistics_inverse(name, *if_not_exists, cx.catalog),
+        Op::AlterDomain { name, action } => objects::alter_domain_inverse(name, action, cx.catalog),
         Op::Insert { .. }
         | Op::Update { .. }
         | Op::Delete { .. }
         | Op::Merge { .. }
         | Op::Truncate { .. }
-        | Op::Copy { .. } => data_inverse(op),
+        | Op::Copy { .. } => data_inverse(op, cx.catalog),
         Op::Do { .. } => {
             Inverse::impossible("a DO block runs procedural code whose effects migsafe cannot undo")
         }
-        Op::Grant | Op::Revoke => {
-            Inverse::impossible("GRANT/REVOKE: the previous privileges are not known to migsafe")
-        }
+        Op::Grant(p) => objects::privileges_inverse(p.as_deref(), true, cx.catalog),
+        Op::Revoke(p) => objects::privileges_inverse(p.as_deref(), false, cx.catalog),
         Op::Other { what } => Inverse::impossible(format!("{what}: migsafe does not model it")),
         Op::Unparsed { .. } => Inverse::impossible("migsafe could not read this statement"),
     }
@@ -443,6 +472,7 @@ fn create_inverse(op: &Op, cat: &Catalog) -> Inverse {
         Op::CreateSequence {
             name,
             if_not_exists,
+            ..
         } => {
             if *if_not_exists && !cat.schema_loaded() {
                 Inverse::Lossy {
@@ -472,7 +502,8 @@ fn create_inverse(op: &Op, cat: &Catalog) -> Inverse {
             name,
             table,
             or_replace,
-        } => create_trigger_inverse(name, table, *or_replace),
+            ..
+        } => create_trigger_inverse(name, table, *or_replace, cat),
         Op::CreateExtension {
             name,
             if_not_exists,
@@ -518,14 +549,27 @@ fn create_index_inverse(ix: &IndexDef, cat: &Catalog) -> Inverse {
     Inverse::Exact(vec![step])
 }
 
-/// CREATE [OR REPLACE] TRIGGER: dropped; a replaced definition is lost.
-fn create_trigger_inverse(name: &str, table: &QualName, or_replace: bool) -> Inverse {
+/// CREATE [OR REPLACE] TRIGGER: dropped; a replaced definition is put back when known.
+fn create_trigger_inverse(
+    name: &str,
+    table: &QualName,
+    or_replace: bool,
+    cat: &Catalog,
+) -> Inverse {
     let drop = Step::tx(format!(
         "DROP TRIGGER IF EXISTS {} ON {};",
         id(name),
         q(table)
     ));
-    if or_replace {
+    if let Some(old) = or_replace
+        .then(|| objects::replaced_trigger(name, table, cat))
+        .flatten()
+    {
+        return Inverse::Exact(vec![old]);
+    }
+    if or_replace
+        && !(cat.schema_loaded() || cat.table(table).is_some_and(|t| t.created_in_migration))
+    {
         Inverse::Lossy {
             steps: vec![drop],
             loses: format!("the previous definition of trigger {name}, if one was replaced"),
@@ -636,7 +680,7 @@ fn alter_table_inverse(name: &QualName, actions: &[AlterAction], cx: &Context) -
 }
 
 /// ALTER of an index, type or sequence, and COMMENT ON.
-fn alter_object_inverse(op: &Op) -> Inverse {
+fn alter_object_inverse(op: &Op, cat: &Catalog) -> Inverse {
     match op {
         Op::AlterIndex {
             name,
@@ -675,9 +719,9 @@ fn alter_object_inverse(op: &Op) -> Inverse {
                 id(&name.name)
             ),
         )]),
-        Op::AlterSequence { name, .. } => Inverse::impossible(format!(
-            "ALTER SEQUENCE {name}: its previous settings are not known to migsafe"
-        )),
+        Op::AlterSequence { name, sql_tail } => {
+            objects::alter_sequence_inverse(name, sql_tail, cat)
+        }
         Op::Comment {
             target,
             name,
@@ -727,8 +771,7 @@ fn comment_inverse(target: &ObjectKind, name: &QualName, column: Option<&str>) -
     }
 }
 
-/// DROP: each object re-created from the catalog, the last named first; DROP TRIGGER cannot be
-/// undone (its definition is not known).
+/// DROP: each object re-created from the catalog, the last named first.
 fn drop_inverse(op: &Op, cat: &Catalog) -> Inverse {
     match op {
         Op::Drop {
@@ -751,17 +794,29 @@ fn drop_inverse(op: &Op, cat: &Catalog) -> Inverse {
             }
             out
         }
-        Op::DropTrigger { name, .. } => Inverse::impossible(format!(
-            "DROP TRIGGER {name}: its definition is not known to migsafe"
-        )),
+        Op::DropTrigger {
+            name,
+            table,
+            if_exists,
+        } => objects::drop_trigger_inverse(name, table.as_ref(), *if_exists, cat),
         // `inverse` sends only DROP statements here.
         _ => unmodelled(op),
     }
 }
 
-/// Statements that change rows: what they changed is gone.
-fn data_inverse(op: &Op) -> Inverse {
+/// Statements that change rows: what they changed is gone, unless the rollback drops it anyway
+/// (an UPDATE that only fills columns the migration added: undoing the ADD COLUMN drops them).
+fn data_inverse(op: &Op, cat: &Catalog) -> Inverse {
     match op {
+        Op::Update {
+            table, assignments, ..
+        } if !assignments.is_empty()
+            && assignments.iter().all(|(c, _)| {
+                !c.is_empty() && cat.column(table, c).is_some_and(|c| c.created_in_migration)
+            }) =>
+        {
+            Inverse::none()
+        }
         Op::Insert { table, .. } => Inverse::impossible(format!(
             "INSERT INTO {table}: migsafe cannot tell which rows to delete again"
         )),
@@ -808,15 +863,18 @@ fn drop_object_inverse(
         ObjectKind::Table => match cat.table(n) {
             Some(t) => {
                 let created_here = t.created_in_migration;
-                match re_create_table(t) {
+                match re_create_table(t, cat) {
                     Some(mut steps) => {
                         steps.extend(plain_indexes(cat, n, None));
+                        steps.extend(objects::table_steps(cat, n));
                         if created_here && !cascade {
                             Inverse::Exact(steps)
                         } else {
+                            let mut loses = vec![format!("the rows of {n}{cascade_note}")];
+                            loses.extend(objects::sequence_losses(cat, n, None));
                             Inverse::Lossy {
                                 steps,
-                                loses: format!("the rows of {n}{cascade_note}"),
+                                loses: loses.join("; "),
                             }
                         }
                     }
@@ -861,6 +919,8 @@ fn drop_object_inverse(
         ObjectKind::View | ObjectKind::MaterializedView => Inverse::impossible(format!(
             "DROP VIEW {n}: its query is not known to migsafe{cascade_note}"
         )),
+        ObjectKind::Sequence if !cascade => objects::drop_sequence_inverse(n, if_exists, cat),
+        ObjectKind::Statistics => objects::drop_statistics_inverse(n, if_exists, cat),
         _ => Inverse::impossible(format!(
             "DROP of {n}: its definition is not known to migsafe{cascade_note}"
         )),
@@ -897,10 +957,24 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
         | AlterAction::RowLevelSecurity { .. }
         | AlterAction::SetTablespace { .. }
         | AlterAction::SetAccessMethod
-        | AlterAction::SetStorageParams { .. }
-        | AlterAction::ClusterOn
         | AlterAction::ReplicaIdentity
         | AlterAction::Other { .. } => table_action_inverse(a, t),
+        AlterAction::SetStorageParams { params, .. } => {
+            objects::storage_params_inverse(params, before, t, cx.catalog)
+        }
+        AlterAction::ClusterOn { .. } => objects::cluster_on_inverse(before, t, cx.catalog),
+        AlterAction::SetStorage { column, .. } => {
+            objects::column_setting_inverse(column, true, before, t, cx.catalog)
+        }
+        AlterAction::SetCompression { column, .. } => {
+            objects::column_setting_inverse(column, false, before, t, cx.catalog)
+        }
+        AlterAction::Inherit { parent, inherit } => objects::inherit_inverse(parent, *inherit, t),
+        AlterAction::OwnerTo { .. } => objects::owner_inverse(before, t, cx.catalog),
+        AlterAction::RestartIdentity { column } => Inverse::Lossy {
+            steps: Vec::new(),
+            loses: format!("the position of {t}.{column}'s identity sequence before RESTART"),
+        },
     }
 }
 
@@ -943,9 +1017,20 @@ fn column_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context
             if_exists,
             cascade,
         } => drop_column_inverse(name, *if_exists, *cascade, before, t, cat),
-        AlterAction::AlterColumnType { column, ty, using } => {
-            column_type_inverse(column, ty, using.as_deref(), before, t, cx)
-        }
+        AlterAction::AlterColumnType {
+            column,
+            ty,
+            using,
+            collation,
+        } => column_type_inverse(
+            column,
+            ty,
+            using.as_deref(),
+            collation.is_some(),
+            before,
+            t,
+            cx,
+        ),
         AlterAction::SetDefault { column, .. } | AlterAction::DropDefault { column } => {
             match col(column) {
                 Some(c) => match (&c.default, c.ty.base.ends_with("(serial)")) {
@@ -954,9 +1039,20 @@ fn column_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context
                         column,
                         format!("ALTER COLUMN {} SET DEFAULT {}", id(column), d.sql),
                     ),
-                    (Some(_), true) => Inverse::impossible(format!(
-                        "the default of serial column {column} (its sequence's name) is not known"
-                    )),
+                    (Some(_), true) => match cat.owned_sequences(before, Some(column)).next() {
+                        Some(s) => on_column(
+                            t,
+                            column,
+                            format!(
+                                "ALTER COLUMN {} SET DEFAULT nextval({}::regclass)",
+                                id(column),
+                                lit(&q(&s.name))
+                            ),
+                        ),
+                        None => Inverse::impossible(format!(
+                            "the default of serial column {column} (its sequence's name) is not known"
+                        )),
+                    },
                     (None, _) => on_column(
                         t,
                         column,
@@ -1028,10 +1124,12 @@ fn drop_column_inverse(
             "DROP COLUMN {name}: its type is not known (give --schema)"
         ));
     };
-    let mut steps = vec![Step::tx(format!(
+    let mut steps = objects::sequences_before(cat, before, Some(name));
+    steps.push(Step::tx(format!(
         "ALTER TABLE IF EXISTS {tq} ADD COLUMN IF NOT EXISTS {};",
         column_sql(c)
-    ))];
+    )));
+    steps.extend(objects::column_setting_steps(t, c));
     if let Some(table) = cat.table(before) {
         for k in table
             .constraints
@@ -1050,10 +1148,13 @@ fn drop_column_inverse(
         }
     }
     steps.extend(plain_indexes(cat, before, Some(name)));
+    steps.extend(objects::sequences_after(cat, before, Some(name)));
     let mut loses = if c.created_in_migration {
         String::new()
     } else {
-        format!("the values of {t}.{name}")
+        let mut l = vec![format!("the values of {t}.{name}")];
+        l.extend(objects::sequence_losses(cat, before, Some(name)));
+        l.join("; ")
     };
     if c.not_null
         && c.default.is_none()
@@ -1083,6 +1184,7 @@ fn column_type_inverse(
     column: &str,
     ty: &TypeName,
     using: Option<&Expr>,
+    collates: bool,
     before: &QualName,
     t: &QualName,
     cx: &Context,
@@ -1094,10 +1196,28 @@ fn column_type_inverse(
         ));
     };
     let change = type_change(&c.ty, ty, using, column, cx.timezone, cx.pg_version);
+    // The collation before: its own, or the type's default when the change named one.
+    let collate = match (&c.settings().collation, collates) {
+        (Some(coll), _) => format!(" COLLATE {coll}"),
+        (None, true) if matches!(c.ty.base.as_str(), "text" | "varchar" | "bpchar") => {
+            " COLLATE \"default\"".to_string()
+        }
+        _ => String::new(),
+    };
+    // Enums take no cast from other enums or most types: through text, which every type has.
+    let via = if cx
+        .catalog
+        .type_def(&c.ty.qual_name())
+        .is_some_and(|d| d.enum_values.is_some())
+    {
+        "::text"
+    } else {
+        ""
+    };
     let back = guarded(
         &has_column(t, column),
         &format!(
-            "ALTER TABLE {tq} ALTER COLUMN {} TYPE {} USING {}::{};",
+            "ALTER TABLE {tq} ALTER COLUMN {} TYPE {}{collate} USING {}{via}::{};",
             id(column),
             c.ty.sql,
             id(column),
@@ -1210,7 +1330,46 @@ fn add_constraint_inverse(
             }
         }
     }
+    if let ConstraintKind::PrimaryKey { columns, .. } = &constraint.kind {
+        let columns = match using {
+            Some(ix) if columns.is_empty() => cat
+                .index(&sibling(before, ix))
+                .map(|i| i.columns.clone())
+                .unwrap_or_default(),
+            _ => columns.clone(),
+        };
+        match primary_key_not_null_inverse(&columns, before, t, cat) {
+            Ok(more) => steps.extend(more),
+            Err(reason) => return Inverse::impossible(reason),
+        }
+    }
     Inverse::Exact(steps)
+}
+
+/// A primary key makes its columns NOT NULL, and dropping it leaves them so: the columns that were
+/// nullable before get DROP NOT NULL again.
+fn primary_key_not_null_inverse(
+    columns: &[String],
+    before: &QualName,
+    t: &QualName,
+    cat: &Catalog,
+) -> Result<Vec<Step>, String> {
+    let mut steps = Vec::new();
+    for c in columns {
+        match cat.column(before, c) {
+            Some(col) if col.not_null => {}
+            Some(_) => steps.push(guarded(
+                &has_column(t, c),
+                &format!("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL;", q(t), id(c)),
+            )),
+            None => {
+                return Err(format!(
+                    "PRIMARY KEY: whether {c} was NOT NULL before is not known (give --schema)"
+                ));
+            }
+        }
+    }
+    Ok(steps)
 }
 
 /// VALIDATE CONSTRAINT: the constraint re-created NOT VALID.
@@ -1306,12 +1465,6 @@ fn table_action_inverse(a: &AlterAction, t: &QualName) -> Inverse {
         AlterAction::SetAccessMethod => Inverse::impossible(
             "SET ACCESS METHOD: the previous access method is not known to migsafe",
         ),
-        AlterAction::SetStorageParams { sql } => Inverse::impossible(format!(
-            "{sql}: the previous storage parameters are not known to migsafe"
-        )),
-        AlterAction::ClusterOn => Inverse::impossible(
-            "CLUSTER ON / SET WITHOUT CLUSTER: the previous clustering index is not known",
-        ),
         AlterAction::ReplicaIdentity => {
             Inverse::impossible("REPLICA IDENTITY: the previous setting is not known to migsafe")
         }
@@ -1325,7 +1478,26 @@ fn table_action_inverse(a: &AlterAction, t: &QualName) -> Inverse {
 
 /// The inverse of a migration tool's bookkeeping statement (`alembic_version`,
 /// `django_migrations`), read from the statement itself so that merges and un-merges reverse too.
-pub fn bookkeeping_inverse(op: &Op) -> Inverse {
+/// When the migration itself created the table, the rollback drops it at the end, so a second run
+/// of the script finds no table: the row changes then only run while the table is there.
+pub fn bookkeeping_inverse(op: &Op, cat: &Catalog) -> Inverse {
+    let inverse = bookkeeping_rows_inverse(op);
+    let created_here = |t: &QualName| cat.table(t).is_some_and(|t| t.created_in_migration);
+    match (op, inverse) {
+        (
+            Op::Insert { table, .. } | Op::Update { table, .. } | Op::Delete { table, .. },
+            Inverse::Exact(steps),
+        ) if created_here(table) => Inverse::Exact(
+            steps
+                .into_iter()
+                .map(|s| guarded(&has_rel(table), &s.sql))
+                .collect(),
+        ),
+        (_, inverse) => inverse,
+    }
+}
+
+fn bookkeeping_rows_inverse(op: &Op) -> Inverse {
     let table_is = |t: &QualName, n: &str| t.name == n;
     match op {
         Op::CreateTable { name, .. } => {

@@ -6,6 +6,7 @@
 
 mod compare;
 mod inverse;
+mod objects;
 mod script;
 
 pub(crate) use compare::{downgrade_differences, statement_diff};

@@ -99,7 +99,9 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     let lock = say::lock_on(LockMode::AccessExclusiveLock, name);
     let mut hits = Vec::new();
     for a in actions {
-        let AlterAction::AlterColumnType { column, ty, using } = a else {
+        let AlterAction::AlterColumnType {
+            column, ty, using, ..
+        } = a else {
             continue;
         };
         let Some(old) = ctx.catalog.column(name, column) else {

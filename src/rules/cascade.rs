@@ -163,6 +163,7 @@ fn drop_words(kind: &ObjectKind) -> &'static str {
         ObjectKind::Function => "DROP FUNCTION",
         ObjectKind::Procedure => "DROP PROCEDURE",
         ObjectKind::Trigger => "DROP TRIGGER",
+        ObjectKind::Statistics => "DROP STATISTICS",
         ObjectKind::Other => "DROP",
     }
 }
@@ -237,6 +238,7 @@ fn created_earlier(ctx: &Ctx, kind: &ObjectKind, n: &QualName) -> bool {
             Op::CreateSequence {
                 name,
                 if_not_exists: false,
+                ..
             },
         ) => same_normal(name, &n),
         (
@@ -420,7 +422,7 @@ fn drop_deps(ctx: &Ctx, kind: &ObjectKind, n: &QualName, names: &[QualName]) -> 
                 )
             }
         }
-        ObjectKind::Trigger | ObjectKind::Other => Deps::Unknown("objects that depend on it"),
+        ObjectKind::Trigger | ObjectKind::Statistics | ObjectKind::Other => Deps::Unknown("objects that depend on it"),
     }
 }
 

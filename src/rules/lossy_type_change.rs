@@ -103,7 +103,9 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     let table = name.display_qualified();
     let mut hits = Vec::new();
     for a in actions {
-        let AlterAction::AlterColumnType { column, ty, using } = a else {
+        let AlterAction::AlterColumnType {
+            column, ty, using, ..
+        } = a else {
             continue;
         };
         let old = ctx.catalog.column(name, column);

@@ -79,7 +79,9 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         .collect();
     let mut hits = Vec::new();
     for a in actions {
-        let AlterAction::AlterColumnType { column, ty, using } = a else {
+        let AlterAction::AlterColumnType {
+            column, ty, using, ..
+        } = a else {
             continue;
         };
         let Some(col) = ctx.catalog.column(&table, column) else {

@@ -40,8 +40,9 @@ pub(super) fn session(s: &sq::Statement) -> Option<Op> {
                 _ => None,
             },
         },
-        S::Grant(_) | S::GrantRole(_) => Op::Grant,
-        S::Revoke(_) | S::RevokeRole(_) => Op::Revoke,
+        // What they grant is read from the tokens (`fallback::before_sqlparser`).
+        S::Grant(_) | S::GrantRole(_) => Op::Grant(None),
+        S::Revoke(_) | S::RevokeRole(_) => Op::Revoke(None),
         _ => return None,
     };
     Some(op)

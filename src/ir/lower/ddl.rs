@@ -4,7 +4,7 @@ use super::dml::reads;
 use super::expr::expr;
 use super::table::{alter_actions, column_def, table_constraint};
 use super::{fold, last_ident, name_parts, qual};
-use crate::ir::{IndexDef, ObjectKind, Op, QualName};
+use crate::ir::{IndexDef, ObjectKind, Op, QualName, TableExtras};
 use sqlparser::ast as sq;
 
 /// CREATE of a table, index, type, sequence, view, domain, function, trigger, extension or schema.
@@ -25,6 +25,7 @@ pub(super) fn create(s: &sq::Statement) -> Option<Op> {
                 _ => None,
             },
         },
+        // Read from the tokens (`fallback::before_sqlparser`), which keep the options as written.
         S::CreateSequence {
             if_not_exists,
             name,
@@ -32,6 +33,8 @@ pub(super) fn create(s: &sq::Statement) -> Option<Op> {
         } => Op::CreateSequence {
             name: qual(name),
             if_not_exists: *if_not_exists,
+            options: String::new(),
+            owned_by: None,
         },
         S::CreateView(cv) => Op::CreateView {
             name: qual(&cv.name),
@@ -63,6 +66,8 @@ pub(super) fn create(s: &sq::Statement) -> Option<Op> {
             name: last_ident(&ct.name),
             table: qual(&ct.table_name),
             or_replace: ct.or_replace,
+            // Filled from the tokens (`fallback::complete`).
+            sql: String::new(),
         },
         S::CreateExtension(ce) => Op::CreateExtension {
             name: fold(&ce.name),
@@ -101,7 +106,28 @@ fn create_table(ct: &sq::CreateTable) -> Op {
         partition_of: ct.partition_of.as_ref().map(|p| Box::new(qual(p))),
         temporary: ct.temporary,
         unlogged: ct.unlogged,
+        extras: table_extras(ct),
     }
+}
+
+/// `WITH (…)` storage parameters and `INHERITS (…)`.
+fn table_extras(ct: &sq::CreateTable) -> Option<Box<TableExtras>> {
+    let with: Vec<(String, String)> = match &ct.table_options {
+        sq::CreateTableOptions::With(options) => options
+            .iter()
+            .filter_map(|o| match o {
+                sq::SqlOption::KeyValue { key, value } => Some((
+                    name_parts(key).join("."),
+                    value.to_string().trim_matches('\'').to_string(),
+                )),
+                sq::SqlOption::Ident(key) => Some((name_parts(key).join("."), "true".to_string())),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let inherits: Vec<QualName> = ct.inherits.iter().flatten().map(qual).collect();
+    (!with.is_empty() || !inherits.is_empty()).then(|| Box::new(TableExtras { with, inherits }))
 }
 
 /// CREATE INDEX: the keys as written (with their operator class) and the plain-column keys.

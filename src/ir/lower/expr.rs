@@ -43,7 +43,7 @@ fn constant(e: &sq::Expr) -> bool {
 }
 
 /// Builds an [`Expr`] from SQL text: the words before `(` are calls, other plain words columns.
-pub(super) fn expr_from_sql(sql: String, constant: bool) -> Expr {
+pub(in crate::ir) fn expr_from_sql(sql: String, constant: bool) -> Expr {
     let dialect = PostgreSqlDialect {};
     let tokens: Vec<Token> = Tokenizer::new(&dialect, &sql)
         .tokenize()
@@ -127,7 +127,7 @@ fn canonical_type(words: &str) -> String {
 }
 
 /// Splits a type's SQL text into base words, numeric modifiers and array-ness.
-pub(super) fn type_from_sql(sql: &str) -> TypeName {
+pub(in crate::ir) fn type_from_sql(sql: &str) -> TypeName {
     let lower = sql.to_lowercase();
     let mut array = false;
     let mut body = lower.trim().to_string();

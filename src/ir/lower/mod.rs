@@ -10,6 +10,8 @@ mod dml;
 mod expr;
 mod table;
 
+pub(super) use expr::{expr_from_sql, type_from_sql};
+
 use super::fallback;
 use super::*;
 use crate::parse::Parsed;
@@ -41,12 +43,13 @@ pub(crate) fn lower(parsed: &Parsed) -> Op {
     if let Some(op) = fallback::before_sqlparser(&parsed.tokens) {
         return op;
     }
-    match &parsed.statement {
+    let op = match &parsed.statement {
         Ok(stmt) => statement(stmt),
         Err(error) => fallback::recognise(&parsed.tokens).unwrap_or_else(|| Op::Unparsed {
             error: error.clone(),
         }),
-    }
+    };
+    fallback::complete(op, &parsed.tokens)
 }
 
 pub(super) fn fold(id: &sq::Ident) -> String {

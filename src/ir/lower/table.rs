@@ -234,7 +234,11 @@ fn alter_action(op: &sq::AlterTableOperation) -> AlterAction {
             let sql = other.to_string();
             let upper = sql.to_uppercase();
             if upper.starts_with("SET (") || upper.starts_with("RESET (") {
-                AlterAction::SetStorageParams { sql }
+                // The parameters are read from the tokens (`fallback::complete`).
+                AlterAction::SetStorageParams {
+                    sql,
+                    params: Vec::new(),
+                }
             } else {
                 AlterAction::Other { sql }
             }
@@ -259,6 +263,7 @@ fn alter_column(column_name: &sq::Ident, op: &sq::AlterColumnOperation) -> Alter
             column,
             ty: ty(data_type),
             using: using.as_ref().map(|e| Box::new(expr(e))),
+            collation: None,
         },
         sq::AlterColumnOperation::AddGenerated { generated_as, .. } => AlterAction::AddIdentity {
             column,

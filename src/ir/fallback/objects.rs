@@ -1,0 +1,423 @@
+//! Statements and clauses read from the tokens whatever sqlparser makes of them: privileges,
+//! sequence options, statistics objects, domain constraints, the text of a trigger, and the ALTER
+//! TABLE actions sqlparser keeps only as text.
+
+use super::*;
+
+/// `GRANT … ON [TABLE|SEQUENCE] … TO …` and `REVOKE [GRANT OPTION FOR] … ON … FROM …`; other
+/// forms (roles, schemas, functions, `ALL TABLES IN SCHEMA`) keep no details.
+pub(super) fn privileges(t: &[Tok]) -> Option<Op> {
+    let grant = t.first()?.is_kw("GRANT");
+    let mut c = Cursor { t, i: 1 };
+    let grant_option_for = !grant && c.eat_seq(&["GRANT", "OPTION", "FOR"]);
+    let start = c.i;
+    let mut depth = 0i32;
+    while let Some(tok) = c.t.get(c.i) {
+        match tok {
+            Tok::Punct(p) if p == "(" => depth += 1,
+            Tok::Punct(p) if p == ")" => depth -= 1,
+            _ if depth == 0 && tok.is_kw("ON") => break,
+            _ => {}
+        }
+        c.i += 1;
+    }
+    let privileges = sql_words(&t[start..c.i.min(t.len())]);
+    let details = (|| {
+        if !c.eat("ON") {
+            return None;
+        }
+        let on = if c.eat("SEQUENCE") {
+            ObjectKind::Sequence
+        } else {
+            c.eat("TABLE");
+            ObjectKind::Table
+        };
+        // `ALL TABLES IN SCHEMA`, `FUNCTION f()`, `SCHEMA s`: not single relations.
+        if [
+            "ALL", "FUNCTION", "SCHEMA", "DATABASE", "TYPE", "DOMAIN", "LANGUAGE",
+        ]
+        .iter()
+        .any(|k| c.t.get(c.i).is_some_and(|t| t.is_kw(k)))
+        {
+            return None;
+        }
+        let objects = c.names();
+        if objects.is_empty() || !(c.eat("TO") || c.eat("FROM")) {
+            return None;
+        }
+        let mut grantees = Vec::new();
+        loop {
+            c.eat("GROUP");
+            match c.t.get(c.i) {
+                Some(Tok::Word { upper, .. }) if upper == "PUBLIC" => grantees.push(upper.clone()),
+                Some(Tok::Word { ident, .. }) => grantees.push(ident.clone()),
+                _ => return None,
+            }
+            c.i += 1;
+            if !c.eat_punct(",") {
+                break;
+            }
+        }
+        let grant_option = grant_option_for || c.eat_seq(&["WITH", "GRANT", "OPTION"]);
+        Some(Box::new(Privileges {
+            on,
+            objects,
+            privileges,
+            grantees,
+            grant_option,
+        }))
+    })();
+    Some(if grant {
+        Op::Grant(details)
+    } else {
+        Op::Revoke(details)
+    })
+}
+
+/// Tokens as SQL with key words in upper case and identifiers quoted where needed.
+fn sql_words(t: &[Tok]) -> String {
+    let mut out = String::new();
+    for tok in t {
+        let s = match tok {
+            Tok::Word { upper, ident } if upper.is_empty() => quote_ident(ident),
+            Tok::Word { upper, .. } => upper.clone(),
+            Tok::Str(s) => format!("'{}'", s.replace('\'', "''")),
+            Tok::Number(n) => n.clone(),
+            Tok::Dollar(d) => format!("$migsafe${d}$migsafe$"),
+            Tok::Punct(p) => p.clone(),
+        };
+        let glue = matches!(tok, Tok::Punct(p) if p == "." || p == "," || p == ")")
+            || out.ends_with('.')
+            || out.ends_with('(');
+        if !out.is_empty() && !glue {
+            out.push(' ');
+        }
+        out.push_str(&s);
+    }
+    out
+}
+
+/// `CREATE [TEMP|UNLOGGED] SEQUENCE [IF NOT EXISTS] name options`: the options as written, with
+/// `OWNED BY` taken out.
+pub(super) fn create_sequence(t: &[Tok]) -> Option<Op> {
+    let mut c = Cursor { t, i: 1 };
+    let _ = c.eat("TEMP") || c.eat("TEMPORARY") || c.eat("UNLOGGED");
+    if !c.eat("SEQUENCE") {
+        return None;
+    }
+    let if_not_exists = c.eat_seq(&["IF", "NOT", "EXISTS"]);
+    let name = c.name()?;
+    let rest = &t[c.i..];
+    let (options, owned_by) = match rest
+        .windows(2)
+        .position(|w| w[0].is_kw("OWNED") && w[1].is_kw("BY"))
+    {
+        Some(k) => {
+            let mut o = Cursor { t: rest, i: k + 2 };
+            let owner = owned_column(&mut o);
+            let mut kept = rest[..k].to_vec();
+            kept.extend_from_slice(&rest[o.i.min(rest.len())..]);
+            (sql_words(&kept), owner)
+        }
+        None => (sql_words(rest), None),
+    };
+    Some(Op::CreateSequence {
+        name,
+        if_not_exists,
+        options,
+        owned_by: owned_by.map(Box::new),
+    })
+}
+
+/// After `OWNED BY`: `[schema.]table.column`, or `NONE` (`None`).
+pub(crate) fn owned_column(c: &mut Cursor) -> Option<(QualName, String)> {
+    if c.eat("NONE") {
+        return None;
+    }
+    let mut parts = Vec::new();
+    while let Some(Tok::Word { ident, .. }) = c.t.get(c.i) {
+        parts.push(ident.clone());
+        c.i += 1;
+        if !c.eat_punct(".") {
+            break;
+        }
+    }
+    match parts.as_slice() {
+        [table, column] => Some((QualName::new(None, table), column.clone())),
+        [.., schema, table, column] => Some((QualName::new(Some(schema), table), column.clone())),
+        _ => None,
+    }
+}
+
+/// `CREATE STATISTICS [IF NOT EXISTS] name … FROM table` (an unnamed one is left unread).
+pub(super) fn create_statistics(mut c: Cursor) -> Option<Op> {
+    let if_not_exists = c.eat_seq(&["IF", "NOT", "EXISTS"]);
+    let name = c.name()?;
+    if name.name.eq_ignore_ascii_case("on") {
+        return None;
+    }
+    let from = c.t.iter().rposition(|t| t.is_kw("FROM"))?;
+    let mut f = Cursor {
+        t: c.t,
+        i: from + 1,
+    };
+    let table = f.name()?;
+    Some(Op::CreateStatistics {
+        name,
+        table,
+        if_not_exists,
+        sql: sql_words(c.t),
+    })
+}
+
+/// `DROP STATISTICS [IF EXISTS] name, … [CASCADE]`.
+pub(super) fn drop_statistics(mut c: Cursor) -> Option<Op> {
+    let if_exists = c.eat_seq(&["IF", "EXISTS"]);
+    let names = c.names();
+    if names.is_empty() {
+        return None;
+    }
+    let cascade = c.eat("CASCADE");
+    Some(Op::Drop {
+        kind: ObjectKind::Statistics,
+        names,
+        if_exists,
+        cascade,
+        concurrently: false,
+    })
+}
+
+/// `ALTER DOMAIN name ADD [CONSTRAINT c] … [NOT VALID] | DROP CONSTRAINT | VALIDATE CONSTRAINT | …`.
+pub(super) fn alter_domain(mut c: Cursor) -> Option<Op> {
+    let name = c.name()?;
+    let rest = c.i;
+    let action = if c.eat("ADD") {
+        let constraint = if c.eat("CONSTRAINT") {
+            Some(c.name()?.name)
+        } else {
+            None
+        };
+        let mut end = c.t.len();
+        let not_valid = end >= 2 && c.t[end - 2].is_kw("NOT") && c.t[end - 1].is_kw("VALID");
+        if not_valid {
+            end -= 2;
+        }
+        DomainAction::AddConstraint {
+            name: constraint,
+            body: sql_words(c.t.get(c.i..end)?),
+            not_valid,
+        }
+    } else if c.eat_seq(&["DROP", "CONSTRAINT"]) {
+        let if_exists = c.eat_seq(&["IF", "EXISTS"]);
+        DomainAction::DropConstraint {
+            name: c.name()?.name,
+            if_exists,
+        }
+    } else if c.eat_seq(&["VALIDATE", "CONSTRAINT"]) {
+        DomainAction::ValidateConstraint {
+            name: c.name()?.name,
+        }
+    } else {
+        DomainAction::Other {
+            sql: words_after(c.t, rest),
+        }
+    };
+    Some(Op::AlterDomain { name, action })
+}
+
+/// ALTER TABLE actions that tell more than the fallback's `table_action` did before sqlparser
+/// read them: clustering, storage parameters, column storage and compression, inheritance,
+/// owner, identity restart, and a type change with `COLLATE`. `None` when `c` is at none of
+/// these.
+pub(super) fn detailed_table_action(c: &mut Cursor) -> Option<AlterAction> {
+    let start = c.i;
+    if c.eat_seq(&["SET", "WITHOUT", "CLUSTER"]) {
+        return Some(AlterAction::ClusterOn { index: None });
+    }
+    if c.eat_seq(&["CLUSTER", "ON"]) {
+        return Some(AlterAction::ClusterOn {
+            index: Some(c.name()?.name),
+        });
+    }
+    let reset = c.eat("RESET");
+    if (reset || c.eat("SET")) && c.peek_punct("(") {
+        return Some(storage_params(c, start, reset));
+    }
+    c.i = start;
+    let no = c.eat("NO");
+    if c.eat("INHERIT") {
+        return Some(AlterAction::Inherit {
+            parent: c.name()?,
+            inherit: !no,
+        });
+    }
+    c.i = start;
+    if c.eat_seq(&["OWNER", "TO"]) {
+        return Some(AlterAction::OwnerTo {
+            role: sql_words(c.t.get(c.i..c.next_comma())?),
+        });
+    }
+    c.i = start;
+    if !c.eat("ALTER") {
+        return None;
+    }
+    c.eat("COLUMN");
+    let column = c.name()?.name;
+    if c.eat_seq(&["SET", "STORAGE"]) {
+        return Some(AlterAction::SetStorage {
+            column,
+            storage: c.word()?,
+        });
+    }
+    if c.eat_seq(&["SET", "COMPRESSION"]) {
+        return Some(AlterAction::SetCompression {
+            column,
+            method: sql_words(c.t.get(c.i..c.next_comma())?),
+        });
+    }
+    if c.eat("RESTART") {
+        return Some(AlterAction::RestartIdentity { column });
+    }
+    if c.eat_seq(&["SET", "DATA", "TYPE"]) || c.eat("TYPE") {
+        return type_with_collation(c, column);
+    }
+    None
+}
+
+/// `SET (a = 1, b)` / `RESET (a, b)` from the `(`.
+fn storage_params(c: &mut Cursor, start: usize, reset: bool) -> AlterAction {
+    let end = c.next_comma();
+    let mut params = Vec::new();
+    let inner = c.t.get(c.i + 1..end.saturating_sub(1)).unwrap_or(&[]);
+    for part in inner.split(|t| matches!(t, Tok::Punct(p) if p == ",")) {
+        let eq = part
+            .iter()
+            .position(|t| matches!(t, Tok::Punct(p) if p == "="));
+        let (key, value) = match eq {
+            Some(k) => (&part[..k], Some(&part[k + 1..])),
+            None => (part, None),
+        };
+        let key: String = key
+            .iter()
+            .map(|t| match t {
+                Tok::Word { ident, .. } => ident.clone(),
+                Tok::Punct(p) => p.clone(),
+                _ => String::new(),
+            })
+            .collect();
+        let value = match value {
+            Some([Tok::Str(s)]) => Some(s.clone()),
+            Some(v) => Some(sql_words(v).to_lowercase()),
+            None if reset => None,
+            None => Some("true".to_string()),
+        };
+        if !key.is_empty() {
+            params.push((key, value));
+        }
+    }
+    c.i = end;
+    AlterAction::SetStorageParams {
+        sql: words_between(c.t, start, end),
+        params,
+    }
+}
+
+/// `TYPE t COLLATE c [USING e]` (sqlparser does not read COLLATE there); `None` without COLLATE.
+fn type_with_collation(c: &mut Cursor, column: String) -> Option<AlterAction> {
+    let end = c.next_comma();
+    let at = |kw: &str| (c.i..end).find(|&k| c.t[k].is_kw(kw));
+    let collate = at("COLLATE")?;
+    let using = at("USING");
+    let ty = type_from_sql(&sql_words(c.t.get(c.i..collate)?));
+    let mut n = Cursor {
+        t: c.t,
+        i: collate + 1,
+    };
+    let collation = n.name()?;
+    let collation = match &collation.schema {
+        Some(s) => format!("{}.{}", quote_ident(s), quote_ident(&collation.name)),
+        None => quote_ident(&collation.name),
+    };
+    let using = using.map(|u| Box::new(expr_from_sql(sql_words(&c.t[u + 1..end]), false)));
+    c.i = end;
+    Some(AlterAction::AlterColumnType {
+        column,
+        ty,
+        using,
+        collation: Some(collation),
+    })
+}
+
+/// Fills in what sqlparser's reading leaves out: a trigger's text, and the details of ALTER TABLE
+/// actions it keeps as text.
+pub(crate) fn complete(op: Op, t: &[Tok]) -> Op {
+    match op {
+        Op::CreateTrigger {
+            name,
+            table,
+            or_replace,
+            sql,
+        } if sql.is_empty() => Op::CreateTrigger {
+            name,
+            table,
+            or_replace,
+            sql: sql_words(t),
+        },
+        Op::AlterTable {
+            name,
+            if_exists,
+            only,
+            mut actions,
+        } if actions.iter().any(|a| {
+            matches!(
+                a,
+                AlterAction::Other { .. } | AlterAction::SetStorageParams { .. }
+            )
+        }) =>
+        {
+            let detailed = detailed_actions(t);
+            if detailed.len() == actions.len() {
+                for (a, d) in actions.iter_mut().zip(detailed) {
+                    if let (
+                        AlterAction::Other { .. } | AlterAction::SetStorageParams { .. },
+                        Some(d),
+                    ) = (&*a, d)
+                    {
+                        *a = d;
+                    }
+                }
+            }
+            Op::AlterTable {
+                name,
+                if_exists,
+                only,
+                actions,
+            }
+        }
+        op => op,
+    }
+}
+
+/// Each action of an `ALTER TABLE`, read by [`detailed_table_action`] where it can.
+fn detailed_actions(t: &[Tok]) -> Vec<Option<AlterAction>> {
+    let mut c = Cursor { t, i: 0 };
+    if !c.eat_seq(&["ALTER", "TABLE"]) {
+        return Vec::new();
+    }
+    c.eat_seq(&["IF", "EXISTS"]);
+    c.eat("ONLY");
+    if c.name().is_none() {
+        return Vec::new();
+    }
+    c.eat_punct("*");
+    let mut out = Vec::new();
+    loop {
+        let start = c.i;
+        out.push(detailed_table_action(&mut c));
+        c.i = start;
+        if !c.skip_to_comma() {
+            break;
+        }
+    }
+    out
+}
