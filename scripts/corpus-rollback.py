@@ -10,6 +10,7 @@ database. For revision k, with the state holding everything before k:
   2. clone the state (CREATE DATABASE ... TEMPLATE), snapshot, run the revision statement by
      statement in autocommit (BEGIN/COMMIT skipped), run the generated rollback (every statement's
      `rollback` list, last statement first), snapshot: the round trip passes when the snapshots agree.
+     The same rollback then runs a second time: it must run, and leave the schema as it was.
   3. on another clone: the revision, then the project's own downgrade/NNNN.sql; its snapshot is
      compared with the one after migsafe's rollback.
   4. the revision is applied to the state (a statement that fails is recorded and skipped).
@@ -119,6 +120,8 @@ BASE_SCHEMA = {
 # --- snapshot: the queries of tests/postgres.rs ----------------------------------------------
 
 USER = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
+# The privileges a relation's owner has while its ACL is NULL (never granted or revoked).
+ACLDEFAULT = "acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner)"
 SNAPSHOT_QUERIES = [
     f"SELECT 'rel ' || n.nspname || '.' || c.relname || ' ' || c.relkind::text || c.relpersistence::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER} AND c.relkind IN ('r','p','v','m','S','f')",
     f"SELECT 'col ' || n.nspname || '.' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '') || CASE WHEN a.attidentity <> '' THEN ' identity ' || a.attidentity::text ELSE '' END || CASE WHEN a.attgenerated <> '' THEN ' generated' ELSE '' END FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE {USER} AND c.relkind IN ('r','p','v','m','f') AND a.attnum > 0 AND NOT a.attisdropped",
@@ -132,6 +135,17 @@ SNAPSHOT_QUERIES = [
     "SELECT 'ext ' || extname FROM pg_extension",
     f"SELECT 'schema ' || n.nspname FROM pg_namespace n WHERE {USER} AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE 'pg_toast_temp%'",
     "SELECT 'comment ' || classoid::regclass::text || ' ' || objoid::regclass::text || ' ' || objsubid || ' ' || description FROM pg_description WHERE classoid = 'pg_class'::regclass AND objoid >= 16384",
+    f"SELECT 'owner ' || n.nspname || '.' || c.relname || ' ' || pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER} AND c.relkind IN ('r','p','v','m','S','f')",
+    f"SELECT 'grant ' || n.nspname || '.' || c.relname || ' ' || CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END || ' ' || a.privilege_type || CASE WHEN a.is_grantable THEN ' with grant option' ELSE '' END FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN LATERAL aclexplode(coalesce(c.relacl, {ACLDEFAULT})) a WHERE {USER} AND c.relkind IN ('r','p','v','m','S','f') AND (a.grantee, a.privilege_type, a.is_grantable) NOT IN (SELECT d.grantee, d.privilege_type, d.is_grantable FROM aclexplode({ACLDEFAULT}) d)",
+    f"SELECT 'revoke ' || n.nspname || '.' || c.relname || ' ' || pg_get_userbyid(d.grantee) || ' ' || d.privilege_type FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN LATERAL aclexplode({ACLDEFAULT}) d WHERE {USER} AND c.relkind IN ('r','p','v','m','S','f') AND c.relacl IS NOT NULL AND (d.grantee, d.privilege_type, d.is_grantable) NOT IN (SELECT a.grantee, a.privilege_type, a.is_grantable FROM aclexplode(c.relacl) a)",
+    f"SELECT 'seq ' || n.nspname || '.' || c.relname || ' as ' || format_type(s.seqtypid, NULL) || ' start ' || s.seqstart || ' increment ' || s.seqincrement || ' min ' || s.seqmin || ' max ' || s.seqmax || ' cache ' || s.seqcache || CASE WHEN s.seqcycle THEN ' cycle' ELSE ' no cycle' END FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER}",
+    f"SELECT 'owned ' || n.nspname || '.' || c.relname || ' by ' || tn.nspname || '.' || t.relname || '.' || a.attname FROM pg_depend d JOIN pg_class c ON c.oid = d.objid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid WHERE {USER} AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' AND c.relkind = 'S'",
+    f"SELECT 'cluster ' || n.nspname || '.' || t.relname || ' on ' || i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE {USER} AND x.indisclustered",
+    f"SELECT 'relopt ' || n.nspname || '.' || c.relname || ' ' || array_to_string(ARRAY(SELECT o FROM unnest(c.reloptions) o ORDER BY o), ',') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER} AND c.relkind IN ('r','p','v','m','f') AND c.reloptions IS NOT NULL",
+    f"SELECT 'colopt ' || n.nspname || '.' || c.relname || '.' || a.attname || CASE WHEN a.attstorage <> t.typstorage THEN ' storage ' || a.attstorage::text ELSE '' END || CASE WHEN a.attcompression <> '' THEN ' compression ' || a.attcompression::text ELSE '' END || CASE WHEN a.attcollation <> t.typcollation THEN ' collate ' || a.attcollation::regcollation::text ELSE '' END FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid WHERE {USER} AND c.relkind IN ('r','p','v','m','f') AND a.attnum > 0 AND NOT a.attisdropped AND (a.attstorage <> t.typstorage OR a.attcompression <> '' OR a.attcollation <> t.typcollation)",
+    f"SELECT 'stats ' || pg_get_statisticsobjdef(s.oid) || CASE WHEN s.stxstattarget >= 0 THEN ' target ' || s.stxstattarget ELSE '' END FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE {USER}",
+    f"SELECT 'inherit ' || n.nspname || '.' || c.relname || ' from ' || pn.nspname || '.' || p.relname || coalesce(' ' || pg_get_expr(c.relpartbound, c.oid), '') FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE {USER} AND c.relkind IN ('r','p','f')",
+    f"SELECT 'domcon ' || n.nspname || '.' || t.typname || ' ' || k.conname || ' ' || pg_get_constraintdef(k.oid) || CASE WHEN k.convalidated THEN '' ELSE ' (not validated)' END FROM pg_constraint k JOIN pg_type t ON t.oid = k.contypid JOIN pg_namespace n ON n.oid = t.typnamespace WHERE {USER} AND k.contypid <> 0",
 ]
 
 
@@ -162,6 +176,23 @@ def object_key(line):
     if kind == "comment":
         parts = rest.split(" ", 3)
         return f"comment {' '.join(parts[:3])}"
+    if kind in ("grant", "revoke"):
+        parts = rest.split(" ", 3)
+        return f"{kind} {' '.join(parts[:3])}"
+    if kind == "domcon":
+        parts = rest.split(" ", 2)
+        return f"domain constraint {parts[0]}.{parts[1]}" if len(parts) > 1 else line
+    if kind == "stats":
+        m = re.match(r"CREATE STATISTICS (\S+)", rest)
+        return f"statistics {m.group(1)}" if m else line
+    if kind == "inherit":
+        parts = rest.split(" ", 3)
+        return f"inheritance {' '.join(parts[:3])}"
+    if kind in ("owner", "seq", "owned", "cluster", "relopt", "colopt"):
+        name = {"owner": "owner of", "seq": "sequence", "owned": "owner column of sequence",
+                "cluster": "clustering of", "relopt": "storage parameters of",
+                "colopt": "column options of"}[kind]
+        return f"{name} {rest.split(' ', 1)[0]}"
     return line
 
 
@@ -169,7 +200,11 @@ def describe(line):
     kind, _, rest = line.partition(" ")
     name = {"idx": "", "con": "constraint ", "col": "column ", "rel": "relation ", "fn": "function ",
             "ext": "extension ", "enum": "enum ", "type": "type ", "view": "view ",
-            "trigger": "trigger ", "schema": "schema ", "comment": "comment "}.get(kind, kind + " ")
+            "trigger": "trigger ", "schema": "schema ", "comment": "comment ", "owner": "owner of ",
+            "grant": "privilege on ", "revoke": "owner's privilege revoked on ", "seq": "sequence ",
+            "owned": "ownership of sequence ", "cluster": "clustered table ", "relopt": "storage parameters of ",
+            "colopt": "column options ", "stats": "", "inherit": "inheritance ",
+            "domcon": "domain constraint "}.get(kind, kind + " ")
     return name + rest
 
 
@@ -412,6 +447,15 @@ def run_project(server, exe, corpus, project, work, limit, details):
             else:
                 r["after_rollback"] = snapshot(c)
                 r["round_trip"] = r["after_rollback"] == before
+                # the same rollback a second time (re-run after a stop half-way, or by mistake):
+                # it must run and leave the schema as it was before the revision
+                fail = run_all(c, rollback)
+                if fail:
+                    r["second_run_failed"] = fail
+                else:
+                    again = snapshot(c)
+                    if again != before and again != r["after_rollback"]:
+                        r["after_second_run"] = again
         c.close()
         server.drop(clone)
         # 3. the project's own downgrade on another clone
@@ -441,6 +485,10 @@ def run_project(server, exe, corpus, project, work, limit, details):
         status = ("FORWARD FAILED" if "forward_failed" in r else
                   "rollback failed" if "rollback_failed" in r else
                   "pass" if r.get("round_trip") else "FAIL")
+        if "second_run_failed" in r:
+            status += ", second run failed"
+        elif "after_second_run" in r:
+            status += ", second run differs"
         dstat = ("" if "after_downgrade" not in r or "after_rollback" not in r else
                  " downgrade=generated" if r["after_downgrade"] == r["after_rollback"] else " downgrade differs")
         if "downgrade_failed" in r:
@@ -461,20 +509,30 @@ def explain(r, ind):
         print(f"{ind}rollback statement: {short(sql)}\n{ind}  -> {e}")
     if r.get("round_trip") is False:
         print(diff_text(r["before"], r["after_rollback"], ind + "  "))
+    if "second_run_failed" in r:
+        sql, e = r["second_run_failed"]
+        print(f"{ind}rollback statement, second run: {short(sql)}\n{ind}  -> {e}")
+    if "after_second_run" in r:
+        print(f"{ind}after the rollback's second run:")
+        print(diff_text(r["before"], r["after_second_run"], ind + "  "))
 
 
 # --- downgrade vs generated -----------------------------------------------------------------
 
 KIND_NAMES = {"rel": "table", "col": "column", "idx": "index", "con": "constraint", "enum": "enum type",
               "type": "enum type", "view": "view", "trigger": "trigger", "fn": "function",
-              "ext": "extension", "schema": "schema", "comment": "comment"}
+              "ext": "extension", "schema": "schema", "comment": "comment", "owner": "owner of",
+              "grant": "privilege", "revoke": "revoked owner privilege", "seq": "sequence",
+              "owned": "owner column of sequence", "cluster": "clustering of", "relopt": "storage parameters of",
+              "colopt": "column options of", "stats": "statistics", "inherit": "inheritance of",
+              "domcon": "domain constraint"}
 
 
 def table_of(line):
     kind, _, rest = line.partition(" ")
-    if kind == "rel":
+    if kind in ("rel", "owner", "grant", "revoke", "seq", "owned", "cluster", "relopt", "inherit"):
         return rest.split(" ", 1)[0]
-    if kind == "col":
+    if kind in ("col", "colopt"):
         return rest.split(" ", 1)[0].rsplit(".", 1)[0]
     if kind == "con":
         return rest.split(" ", 1)[0]
@@ -489,9 +547,15 @@ def name_of(line):
     if kind == "idx":
         m = re.match(r"CREATE (?:UNIQUE )?INDEX (\S+)", rest)
         name = m.group(1) if m else rest
-    elif kind == "con":
+    elif kind in ("con", "domcon"):
         parts = rest.split(" ", 2)
         name = f"{parts[1]} on {parts[0]}" if len(parts) > 1 else rest
+    elif kind in ("grant", "revoke"):
+        parts = rest.split(" ", 3)
+        name = f"{parts[2]} on {parts[0]} for {parts[1]}" if len(parts) > 2 else rest
+    elif kind == "stats":
+        m = re.match(r"CREATE STATISTICS (\S+)", rest)
+        name = m.group(1) if m else rest
     else:
         name = rest.split(" ", 1)[0]
     return name.replace("public.", "")
@@ -500,8 +564,10 @@ def name_of(line):
 def definition(line):
     """The part of a snapshot line after the object's name."""
     kind, _, rest = line.partition(" ")
-    if kind == "con":
+    if kind in ("con", "domcon"):
         return rest.split(" ", 2)[2] if rest.count(" ") >= 2 else rest
+    if kind == "stats":
+        return rest.split(" ", 3)[3] if rest.count(" ") >= 3 else rest
     if kind == "idx":
         m = re.search(r" USING (.*)$", rest)
         return ("UNIQUE " if " UNIQUE " in f" {rest}" else "") + (m.group(1) if m else rest)
@@ -568,6 +634,8 @@ def summarise(res, details):
     passed = [r for r in ran if r["round_trip"]]
     fwd = [r for r in results if "forward_failed" in r]
     rbf = [r for r in results if "rollback_failed" in r]
+    srf = [r for r in results if "second_run_failed" in r]
+    srd = [r for r in results if "after_second_run" in r]
     rows = [
         ("revisions", res["revisions"]),
         ("skipped (cannot render offline)", len(res["skipped"])),
@@ -576,6 +644,8 @@ def summarise(res, details):
          f"{len(by['exact'])} / {len(by['lossy'])} / {len(by['impossible'])}"),
         ("forward failed on the clone (no round trip)", len(fwd)),
         ("generated rollback failed to run", len(rbf)),
+        ("generated rollback failed on its second run", len(srf)),
+        ("  second run ran but left another schema", len(srd)),
         ("round trips passing, all run", f"{len(passed)} / {len(results)}"),
     ]
     for cl in ("exact", "lossy", "impossible"):
@@ -618,6 +688,16 @@ def summarise(res, details):
         for r in rbf:
             sql, e = r["rollback_failed"]
             print(f"    {r['n']:04} {r['revision']} ({r['claimed']}): {short(sql, 110)}\n         -> {e}")
+    if srf:
+        print("\n  generated rollback failed on its second run (after a first run that ran):")
+        for r in srf:
+            sql, e = r["second_run_failed"]
+            print(f"    {r['n']:04} {r['revision']} ({r['claimed']}): {short(sql, 110)}\n         -> {e}")
+    if srd:
+        print("\n  generated rollback's second run left another schema:")
+        for r in srd:
+            print(f"    {r['n']:04} {r['revision']} ({r['claimed']}):")
+            print(diff_text(r["before"], r["after_second_run"], "         "))
     bad = [r for r in ran if not r["round_trip"]]
     if bad:
         print("\n  failing round trips:")
@@ -667,17 +747,21 @@ def summarise(res, details):
         "passed": len(passed),
         "forward_failed": len(fwd),
         "rollback_failed": len(rbf),
+        "second_run_failed": len(srf),
+        "second_run_differs": len(srd),
         "downgrade_compared": len(both),
         "downgrade_differs": len(differ),
         "downgrade_failed": len(dfail),
-        "failing_exact_or_lossy": [r["revision"] for r in bad + rbf if r["claimed"] != "impossible"],
+        "failing_exact_or_lossy": sorted({r["revision"] for r in bad + rbf + srf + srd
+                                          if r["claimed"] != "impossible"}),
     }
 
 
 def print_bugs(all_results):
     bugs = [(p, r) for p, res in all_results for r in res["results"]
             if r["claimed"] in ("exact", "lossy")
-            and (r.get("round_trip") is False or "rollback_failed" in r)]
+            and (r.get("round_trip") is False or "rollback_failed" in r
+                 or "second_run_failed" in r or "after_second_run" in r)]
     print()
     print(f"== revisions claimed exact or lossy whose round trip fails: {len(bugs)} ==")
     for p, r in bugs:
@@ -692,9 +776,15 @@ def print_bugs(all_results):
         if "rollback_failed" in r:
             sql, e = r["rollback_failed"]
             print(f"   rollback failed at: {short(sql, 200)}\n     -> {e}")
-        else:
+        elif r.get("round_trip") is False:
             print("   schema diff (before → after forward + rollback):")
             print(diff_text(r["before"], r["after_rollback"], "     "))
+        if "second_run_failed" in r:
+            sql, e = r["second_run_failed"]
+            print(f"   rollback failed on its second run at: {short(sql, 200)}\n     -> {e}")
+        if "after_second_run" in r:
+            print("   schema diff (before → after forward + rollback + rollback again):")
+            print(diff_text(r["before"], r["after_second_run"], "     "))
 
 
 def main():

@@ -1,5 +1,6 @@
 //! Round trips on a real PostgreSQL: apply a migration, apply migsafe's generated rollback, and check
-//! that the schema is what it was whenever the rollback claims to restore it.
+//! that the schema is what it was whenever the rollback claims to restore it; then run the same
+//! rollback a second time, which must succeed and leave the schema as it was.
 //!
 //! Each test works in its own scratch database on `MIGSAFE_TEST_DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`) and drops it. Without a server the tests say so
@@ -13,10 +14,18 @@ use migsafe::{Analyzer, Catalog, Settings, Source};
 use postgres::Client;
 use std::path::{Path, PathBuf};
 
-/// The schema as comparable lines: relations, columns (sorted by name: column order aside),
-/// indexes, constraints with validity, enum types, views, triggers, functions, extensions, comments.
+/// The schema as comparable lines: relations, columns (sorted by name: column order aside), column
+/// storage/compression/collation where they are not the type's, indexes and which one is clustered,
+/// table constraints and domain constraints with validity, enum types, views, triggers, functions,
+/// extensions, comments, relation owners and privileges (beyond the owner's defaults, or the
+/// owner's defaults taken away), sequence parameters and ownership, storage parameters
+/// (`reloptions` of the relation itself, not of its TOAST table), extended statistics, inheritance
+/// and partitions.
 fn snapshot(c: &mut Client) -> Vec<String> {
     const USER: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')";
+    // The privileges a relation's owner has while its ACL is NULL (never granted or revoked).
+    const ACLDEFAULT: &str =
+        "acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner)";
     let queries = [
         format!("SELECT 'rel ' || n.nspname || '.' || c.relname || ' ' || c.relkind::text || c.relpersistence::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER} AND c.relkind IN ('r','p','v','m','S','f')"),
         format!("SELECT 'col ' || n.nspname || '.' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '') || CASE WHEN a.attidentity <> '' THEN ' identity ' || a.attidentity::text ELSE '' END || CASE WHEN a.attgenerated <> '' THEN ' generated' ELSE '' END FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE {USER} AND c.relkind IN ('r','p','v','m','f') AND a.attnum > 0 AND NOT a.attisdropped"),
@@ -30,6 +39,17 @@ fn snapshot(c: &mut Client) -> Vec<String> {
         "SELECT 'ext ' || extname FROM pg_extension".to_string(),
         format!("SELECT 'schema ' || n.nspname FROM pg_namespace n WHERE {USER} AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE 'pg_toast_temp%'"),
         "SELECT 'comment ' || classoid::regclass::text || ' ' || objoid::regclass::text || ' ' || objsubid || ' ' || description FROM pg_description WHERE classoid = 'pg_class'::regclass AND objoid >= 16384".to_string(),
+        format!("SELECT 'owner ' || n.nspname || '.' || c.relname || ' ' || pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER} AND c.relkind IN ('r','p','v','m','S','f')"),
+        format!("SELECT 'grant ' || n.nspname || '.' || c.relname || ' ' || CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END || ' ' || a.privilege_type || CASE WHEN a.is_grantable THEN ' with grant option' ELSE '' END FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN LATERAL aclexplode(coalesce(c.relacl, {ACLDEFAULT})) a WHERE {USER} AND c.relkind IN ('r','p','v','m','S','f') AND (a.grantee, a.privilege_type, a.is_grantable) NOT IN (SELECT d.grantee, d.privilege_type, d.is_grantable FROM aclexplode({ACLDEFAULT}) d)"),
+        format!("SELECT 'revoke ' || n.nspname || '.' || c.relname || ' ' || pg_get_userbyid(d.grantee) || ' ' || d.privilege_type FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN LATERAL aclexplode({ACLDEFAULT}) d WHERE {USER} AND c.relkind IN ('r','p','v','m','S','f') AND c.relacl IS NOT NULL AND (d.grantee, d.privilege_type, d.is_grantable) NOT IN (SELECT a.grantee, a.privilege_type, a.is_grantable FROM aclexplode(c.relacl) a)"),
+        format!("SELECT 'seq ' || n.nspname || '.' || c.relname || ' as ' || format_type(s.seqtypid, NULL) || ' start ' || s.seqstart || ' increment ' || s.seqincrement || ' min ' || s.seqmin || ' max ' || s.seqmax || ' cache ' || s.seqcache || CASE WHEN s.seqcycle THEN ' cycle' ELSE ' no cycle' END FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER}"),
+        format!("SELECT 'owned ' || n.nspname || '.' || c.relname || ' by ' || tn.nspname || '.' || t.relname || '.' || a.attname FROM pg_depend d JOIN pg_class c ON c.oid = d.objid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid WHERE {USER} AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' AND c.relkind = 'S'"),
+        format!("SELECT 'cluster ' || n.nspname || '.' || t.relname || ' on ' || i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE {USER} AND x.indisclustered"),
+        format!("SELECT 'relopt ' || n.nspname || '.' || c.relname || ' ' || array_to_string(ARRAY(SELECT o FROM unnest(c.reloptions) o ORDER BY o), ',') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER} AND c.relkind IN ('r','p','v','m','f') AND c.reloptions IS NOT NULL"),
+        format!("SELECT 'colopt ' || n.nspname || '.' || c.relname || '.' || a.attname || CASE WHEN a.attstorage <> t.typstorage THEN ' storage ' || a.attstorage::text ELSE '' END || CASE WHEN a.attcompression <> '' THEN ' compression ' || a.attcompression::text ELSE '' END || CASE WHEN a.attcollation <> t.typcollation THEN ' collate ' || a.attcollation::regcollation::text ELSE '' END FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid WHERE {USER} AND c.relkind IN ('r','p','v','m','f') AND a.attnum > 0 AND NOT a.attisdropped AND (a.attstorage <> t.typstorage OR a.attcompression <> '' OR a.attcollation <> t.typcollation)"),
+        format!("SELECT 'stats ' || pg_get_statisticsobjdef(s.oid) || CASE WHEN s.stxstattarget >= 0 THEN ' target ' || s.stxstattarget ELSE '' END FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE {USER}"),
+        format!("SELECT 'inherit ' || n.nspname || '.' || c.relname || ' from ' || pn.nspname || '.' || p.relname || coalesce(' ' || pg_get_expr(c.relpartbound, c.oid), '') FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE {USER} AND c.relkind IN ('r','p','f')"),
+        format!("SELECT 'domcon ' || n.nspname || '.' || t.typname || ' ' || k.conname || ' ' || pg_get_constraintdef(k.oid) || CASE WHEN k.convalidated THEN '' ELSE ' (not validated)' END FROM pg_constraint k JOIN pg_type t ON t.oid = k.contypid JOIN pg_namespace n ON n.oid = t.typnamespace WHERE {USER} AND k.contypid <> 0"),
     ];
     let mut out = Vec::new();
     for sql in &queries {
@@ -120,6 +140,27 @@ fn diff(before: &[String], after: &[String]) -> String {
     format!("missing after rollback: {gone:#?}\nleft over by rollback: {new:#?}")
 }
 
+/// Runs a rollback that already ran once a second time (a rollback script is re-run after it
+/// stopped half-way, or by mistake): it must succeed and leave the schema as it was before the
+/// migration. `after` is the schema after the first run; a difference the first run already left
+/// is not reported twice.
+fn second_run<'a>(
+    c: &mut Client,
+    rollback: impl IntoIterator<Item = &'a str>,
+    before: &[String],
+    after: &[String],
+) -> Result<(), String> {
+    run_all(c, rollback).map_err(|e| format!("rollback failed on its second run: {e}"))?;
+    let again = snapshot(c);
+    if again != before && again != after {
+        return Err(format!(
+            "after the rollback's second run:\n{}",
+            diff(before, &again)
+        ));
+    }
+    Ok(())
+}
+
 /// The revision history: every revision applied on the state after the previous ones, then its
 /// rollback; the schema must come back whenever the revision is claimed exact or lossy (lossy
 /// loses data, never structure).
@@ -164,6 +205,9 @@ fn history_round_trips_revision_by_revision() {
                             diff(&before, &after)
                         ));
                     }
+                    if let Err(e) = second_run(&mut c, backward(&report, stmts), &before, &after) {
+                        failures.push(format!("revision {rev} ({claimed:?}): {e}"));
+                    }
                 }
                 Err(e) => failures.push(format!("revision {rev}: rollback failed: {e}")),
             }
@@ -181,7 +225,7 @@ fn history_round_trips_revision_by_revision() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// Fixture migrations with their schema: the whole migration, then the whole rollback.
+/// Fixture migrations with their schema: the whole migration, then the whole rollback (twice).
 #[test]
 fn fixtures_round_trip() {
     let Some(mut admin) = admin() else { return };
@@ -242,6 +286,9 @@ fn fixtures_round_trip() {
                         path.display(),
                         diff(&before, &after)
                     ));
+                }
+                if let Err(e) = second_run(&mut c, backward(&report, &all), &before, &after) {
+                    failures.push(format!("{} ({claimed:?}): {e}", path.display()));
                 }
             }
             Err(e) => failures.push(format!("{}: rollback failed: {e}", path.display())),
@@ -440,11 +487,11 @@ fn rollback_works_after_a_stop_at_every_commit_unit() {
     );
 }
 
-/// The migrations of fixtures/{safe,alembic,django,plain}, sorted.
+/// The migrations of fixtures/{safe,alembic,django,plain,rollback}, sorted.
 fn fixture_migrations() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut paths: Vec<PathBuf> = Vec::new();
-    for dir in ["safe", "alembic", "django", "plain"] {
+    for dir in ["safe", "alembic", "django", "plain", "rollback"] {
         if let Ok(rd) = std::fs::read_dir(root.join(dir)) {
             paths.extend(
                 rd.filter_map(|e| e.ok().map(|e| e.path()))

@@ -676,6 +676,11 @@ impl Catalog {
                 if normal(&c.ty.qual_name()) != from {
                     continue;
                 }
+                // A default casts to the type by name: PostgreSQL keeps the type, so the name
+                // follows too.
+                if let Some(d) = &mut c.default {
+                    d.sql = rename_cast(&d.sql, &from, to);
+                }
                 let renamed = QualName::new(c.ty.qual_name().schema.as_deref(), to);
                 c.ty = crate::ir::TypeName {
                     sql: format!("{renamed}{}", if c.ty.array { "[]" } else { "" }),
@@ -693,6 +698,34 @@ impl Catalog {
     fn column_mut(&mut self, table: &QualName, column: &str) -> Option<&mut Column> {
         self.tables.get_mut(&normal(table))?.columns.get_mut(column)
     }
+}
+
+/// `x::type` and `x::schema.type` of the renamed type, cast to its new name instead.
+fn rename_cast(sql: &str, from: &QualName, to: &str) -> String {
+    let schema = from.schema.as_deref().unwrap_or("public");
+    let mut out = sql.to_string();
+    for old in [
+        format!("::{schema}.{}", from.name),
+        format!("::{}", from.name),
+    ] {
+        let new = if old.contains('.') {
+            format!("::{schema}.{to}")
+        } else {
+            format!("::{to}")
+        };
+        let mut result = String::new();
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(&old) {
+            let after = &rest[at + old.len()..];
+            let whole = !after.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.');
+            result.push_str(&rest[..at]);
+            result.push_str(if whole { &new } else { &old });
+            rest = after;
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
 }
 
 fn constraint_mentions(kind: &ConstraintKind, column: &str) -> bool {

@@ -62,6 +62,8 @@ pub(crate) struct Extras {
     statistics: BTreeMap<QualName, (QualName, String)>,
     triggers: BTreeMap<QualName, Vec<Trigger>>,
     domain_constraints: BTreeMap<QualName, Vec<DomainConstraint>>,
+    /// Alembic versions: each with the versions the migration upgraded to it, transitively.
+    versions: BTreeMap<String, Vec<String>>,
 }
 
 /// The clauses of sequence options, each from its key word: `AS integer`, `START WITH 1`,
@@ -199,6 +201,11 @@ impl Catalog {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// The Alembic versions the migration turned into `version` so far (`UPDATE alembic_version`).
+    pub(crate) fn versions_before(&self, version: &str) -> &[String] {
+        self.extras.versions.get(version).map_or(&[], Vec::as_slice)
+    }
+
     /// Evolves the facts above by one statement (before the tables and columns are).
     pub(crate) fn apply_extras(&mut self, op: &Op) {
         let x = &mut self.extras;
@@ -303,6 +310,21 @@ impl Catalog {
                 }
             }
             Op::AlterDomain { name, action } => domain(x, name, action),
+            Op::Update {
+                table,
+                assignments,
+                filter: Some(f),
+                ..
+            } if table.name == "alembic_version" => {
+                let new = assignments
+                    .first()
+                    .and_then(|(_, e)| e.literals().into_iter().next());
+                if let (Some(new), Some(old)) = (new, f.literals().into_iter().next()) {
+                    let mut earlier = x.versions.get(&old).cloned().unwrap_or_default();
+                    earlier.push(old);
+                    x.versions.insert(new, earlier);
+                }
+            }
             Op::AlterTypeRename { name, to } => {
                 let from = normal(name);
                 if let Some(list) = x.domain_constraints.remove(&from) {

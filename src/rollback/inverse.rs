@@ -1481,7 +1481,7 @@ fn table_action_inverse(a: &AlterAction, t: &QualName) -> Inverse {
 /// When the migration itself created the table, the rollback drops it at the end, so a second run
 /// of the script finds no table: the row changes then only run while the table is there.
 pub fn bookkeeping_inverse(op: &Op, cat: &Catalog) -> Inverse {
-    let inverse = bookkeeping_rows_inverse(op);
+    let inverse = bookkeeping_rows_inverse(op, cat);
     let created_here = |t: &QualName| cat.table(t).is_some_and(|t| t.created_in_migration);
     match (op, inverse) {
         (
@@ -1497,7 +1497,7 @@ pub fn bookkeeping_inverse(op: &Op, cat: &Catalog) -> Inverse {
     }
 }
 
-fn bookkeeping_rows_inverse(op: &Op) -> Inverse {
+fn bookkeeping_rows_inverse(op: &Op, cat: &Catalog) -> Inverse {
     let table_is = |t: &QualName, n: &str| t.name == n;
     match op {
         Op::CreateTable { name, .. } => {
@@ -1588,15 +1588,31 @@ fn bookkeeping_rows_inverse(op: &Op) -> Inverse {
                     "DELETE FROM alembic_version without a literal version",
                 );
             }
-            // ON CONFLICT: the row is still there when the DELETE never committed.
-            Inverse::Exact(vec![Step::tx(format!(
-                "INSERT INTO {} (version_num) VALUES {} ON CONFLICT DO NOTHING;",
-                q(table),
-                rows.iter()
-                    .map(|r| format!("({})", lit(r)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))])
+            // ON CONFLICT: the row is still there when the DELETE never committed. Not at all
+            // when a version this one was upgraded from is there: the rollback already took the
+            // revisions back beyond it (it runs a second time).
+            let earlier: Vec<String> = rows
+                .iter()
+                .flat_map(|r| cat.versions_before(r))
+                .map(|v| lit(v))
+                .collect();
+            let values = rows
+                .iter()
+                .map(|r| format!("({})", lit(r)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Inverse::Exact(vec![Step::tx(if earlier.is_empty() {
+                format!(
+                    "INSERT INTO {} (version_num) VALUES {values} ON CONFLICT DO NOTHING;",
+                    q(table)
+                )
+            } else {
+                format!(
+                    "INSERT INTO {t} (version_num) SELECT v FROM (VALUES {values}) AS r (v) WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE version_num IN ({})) ON CONFLICT DO NOTHING;",
+                    earlier.join(", "),
+                    t = q(table)
+                )
+            })])
         }
         Op::Delete { table, .. } if table_is(table, "django_migrations") => {
             Inverse::impossible("DELETE FROM django_migrations: the rows are not known")
