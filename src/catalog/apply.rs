@@ -450,6 +450,11 @@ impl Catalog {
                 let new = QualName::new(key.schema.as_deref(), to);
                 self.move_table(key, new);
             }
+            AlterAction::SetCollation { column, collation } => {
+                if let Some(c) = self.column_mut(key, column) {
+                    c.set(|x| x.collation = Some(collation.clone()));
+                }
+            }
             AlterAction::SetStorage { column, storage } => {
                 if let Some(c) = self.column_mut(key, column) {
                     c.set(|x| x.storage = (storage != "DEFAULT").then(|| storage.clone()));
@@ -497,16 +502,11 @@ impl Catalog {
                 self.indexes
                     .retain_of_table(&k, |i| !i.columns.contains(name));
             }
-            AlterAction::AlterColumnType {
-                column,
-                ty,
-                collation,
-                ..
-            } => {
+            AlterAction::AlterColumnType { column, ty, .. } => {
                 if let Some(c) = self.column_mut(key, column) {
                     c.ty = ty.clone();
-                    // Without COLLATE, the column takes the new type's default collation.
-                    c.set(|x| x.collation = collation.clone());
+                    // The new type's default collation, unless a SetCollation follows.
+                    c.set(|x| x.collation = None);
                 } else {
                     // Known from now on, even without a schema.
                     self.table_mut(key).columns.push(Column {

@@ -248,7 +248,9 @@ fn alter(mut c: Cursor) -> Option<Op> {
             loop {
                 // sqlparser rejected the statement: accept it only when every action is one we
                 // recognise.
+                let start = c.i;
                 actions.push(table_action(&mut c)?);
+                actions.extend(objects::type_collation(c.t, start));
                 // Skip to the next top-level comma, if any.
                 if !c.skip_to_comma() {
                     break;

@@ -332,8 +332,12 @@ pub enum AlterAction {
         column: String,
         ty: TypeName,
         using: Option<Box<Expr>>,
-        /// `COLLATE name` after the type, as written.
-        collation: Option<String>,
+    },
+    /// `COLLATE name` of a type change (`ALTER COLUMN c TYPE t COLLATE name`): follows the
+    /// [`AlterAction::AlterColumnType`] it belongs to.
+    SetCollation {
+        column: String,
+        collation: String,
     },
     SetDefault {
         column: String,

@@ -587,6 +587,7 @@ fn alter_action(e: &mut Effect, cx: &Context, table: &QualName, a: &AlterAction)
         | AlterAction::SetCompression { .. }
         | AlterAction::Inherit { .. }
         | AlterAction::RestartIdentity { .. }
+        | AlterAction::SetCollation { .. }
         | AlterAction::OwnerTo { .. }
         | AlterAction::Other { .. } => e.lock(cx, table, AccessExclusiveLock),
         AlterAction::AddConstraint { constraint } => {

@@ -971,6 +971,8 @@ fn alter_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context)
         }
         AlterAction::Inherit { parent, inherit } => objects::inherit_inverse(parent, *inherit, t),
         AlterAction::OwnerTo { .. } => objects::owner_inverse(before, t, cx.catalog),
+        // Undone with the type change it belongs to, which puts the collation before back.
+        AlterAction::SetCollation { .. } => Inverse::none(),
         AlterAction::RestartIdentity { column } => Inverse::Lossy {
             steps: Vec::new(),
             loses: format!("the position of {t}.{column}'s identity sequence before RESTART"),
@@ -1017,20 +1019,9 @@ fn column_inverse(a: &AlterAction, before: &QualName, t: &QualName, cx: &Context
             if_exists,
             cascade,
         } => drop_column_inverse(name, *if_exists, *cascade, before, t, cat),
-        AlterAction::AlterColumnType {
-            column,
-            ty,
-            using,
-            collation,
-        } => column_type_inverse(
-            column,
-            ty,
-            using.as_deref(),
-            collation.is_some(),
-            before,
-            t,
-            cx,
-        ),
+        AlterAction::AlterColumnType { column, ty, using } => {
+            column_type_inverse(column, ty, using.as_deref(), before, t, cx)
+        }
         AlterAction::SetDefault { column, .. } | AlterAction::DropDefault { column } => {
             match col(column) {
                 Some(c) => match (&c.default, c.ty.base.ends_with("(serial)")) {
@@ -1184,7 +1175,6 @@ fn column_type_inverse(
     column: &str,
     ty: &TypeName,
     using: Option<&Expr>,
-    collates: bool,
     before: &QualName,
     t: &QualName,
     cx: &Context,
@@ -1196,13 +1186,11 @@ fn column_type_inverse(
         ));
     };
     let change = type_change(&c.ty, ty, using, column, cx.timezone, cx.pg_version);
-    // The collation before: its own, or the type's default when the change named one.
-    let collate = match (&c.settings().collation, collates) {
-        (Some(coll), _) => format!(" COLLATE {coll}"),
-        (None, true) if matches!(c.ty.base.as_str(), "text" | "varchar" | "bpchar") => {
-            " COLLATE \"default\"".to_string()
-        }
-        _ => String::new(),
+    // The collation before: without COLLATE the column takes the type's default, which also
+    // undoes a COLLATE the change named.
+    let collate = match &c.settings().collation {
+        Some(coll) => format!(" COLLATE {coll}"),
+        None => String::new(),
     };
     // Enums take no cast from other enums or most types: through text, which every type has.
     let via = if cx

@@ -284,6 +284,28 @@ pub(super) fn detailed_table_action(c: &mut Cursor) -> Option<AlterAction> {
     None
 }
 
+/// The `COLLATE` of a type change whose action starts at `start`, as the action that follows it.
+pub(super) fn type_collation(t: &[Tok], start: usize) -> Option<AlterAction> {
+    let mut c = Cursor { t, i: start };
+    if !c.eat("ALTER") {
+        return None;
+    }
+    c.eat("COLUMN");
+    let column = c.name()?.name;
+    if !(c.eat_seq(&["SET", "DATA", "TYPE"]) || c.eat("TYPE")) {
+        return None;
+    }
+    let end = c.next_comma();
+    let collate = (c.i..end).find(|&k| t[k].is_kw("COLLATE"))?;
+    let mut n = Cursor { t, i: collate + 1 };
+    let name = n.name()?;
+    let collation = match &name.schema {
+        Some(s) => format!("{}.{}", quote_ident(s), quote_ident(&name.name)),
+        None => quote_ident(&name.name),
+    };
+    Some(AlterAction::SetCollation { column, collation })
+}
+
 /// `SET (a = 1, b)` / `RESET (a, b)` from the `(`.
 fn storage_params(c: &mut Cursor, start: usize, reset: bool) -> AlterAction {
     let end = c.next_comma();
@@ -322,30 +344,18 @@ fn storage_params(c: &mut Cursor, start: usize, reset: bool) -> AlterAction {
     }
 }
 
-/// `TYPE t COLLATE c [USING e]` (sqlparser does not read COLLATE there); `None` without COLLATE.
+/// `TYPE t COLLATE c [USING e]` (sqlparser does not read COLLATE there) without its COLLATE;
+/// `None` without COLLATE.
 fn type_with_collation(c: &mut Cursor, column: String) -> Option<AlterAction> {
     let end = c.next_comma();
     let at = |kw: &str| (c.i..end).find(|&k| c.t[k].is_kw(kw));
     let collate = at("COLLATE")?;
     let using = at("USING");
     let ty = type_from_sql(&sql_words(c.t.get(c.i..collate)?));
-    let mut n = Cursor {
-        t: c.t,
-        i: collate + 1,
-    };
-    let collation = n.name()?;
-    let collation = match &collation.schema {
-        Some(s) => format!("{}.{}", quote_ident(s), quote_ident(&collation.name)),
-        None => quote_ident(&collation.name),
-    };
     let using = using.map(|u| Box::new(expr_from_sql(sql_words(&c.t[u + 1..end]), false)));
     c.i = end;
-    Some(AlterAction::AlterColumnType {
-        column,
-        ty,
-        using,
-        collation: Some(collation),
-    })
+    // The COLLATE itself is the next action (`type_collation`).
+    Some(AlterAction::AlterColumnType { column, ty, using })
 }
 
 /// Fills in what sqlparser's reading leaves out: a trigger's text, and the details of ALTER TABLE

@@ -263,7 +263,6 @@ fn alter_column(column_name: &sq::Ident, op: &sq::AlterColumnOperation) -> Alter
             column,
             ty: ty(data_type),
             using: using.as_ref().map(|e| Box::new(expr(e))),
-            collation: None,
         },
         sq::AlterColumnOperation::AddGenerated { generated_as, .. } => AlterAction::AddIdentity {
             column,
