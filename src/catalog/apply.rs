@@ -220,8 +220,14 @@ impl Catalog {
                 columns,
                 constraints,
                 as_query,
+                extras,
                 ..
-            } => self.create_table(name, columns, constraints, *as_query, in_migration),
+            } => {
+                self.create_table(name, columns, constraints, *as_query, in_migration);
+                for parent in extras.iter().flat_map(|e| &e.inherits) {
+                    self.inherit_columns(name, parent);
+                }
+            }
             Op::AlterTable { name, actions, .. } => {
                 let mut key = normal(name);
                 for a in actions {
@@ -666,6 +672,25 @@ impl Catalog {
             }
         }
         *key = new;
+    }
+
+    /// `INHERITS (parent)`: the child has the parent's columns too (`pg_dump` lists only its own).
+    fn inherit_columns(&mut self, child: &QualName, parent: &QualName) {
+        let Some(p) = self.tables.get(&normal(parent)) else {
+            return;
+        };
+        let inherited: Vec<Column> = p.columns.iter().cloned().collect();
+        if let Some(t) = self.tables.get_mut(&normal(child)) {
+            let own: Vec<Column> = t.columns.iter().cloned().collect();
+            let mut all: Columns = inherited
+                .into_iter()
+                .filter(|c| !t.columns.contains(&c.name))
+                .collect();
+            for c in own {
+                all.push(c);
+            }
+            t.columns = all;
+        }
     }
 
     /// ALTER TYPE … RENAME TO: columns of the type keep it under its new name.

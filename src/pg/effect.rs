@@ -12,7 +12,9 @@ use super::LockMode::{self, *};
 use super::types::{Storage, TimeZone, type_change};
 use super::volatility::{Volatility, volatility};
 use crate::catalog::{Catalog, normal};
-use crate::ir::{AlterAction, ColumnDef, ConstraintKind, Expr, ObjectKind, Op, QualName, TypeName};
+use crate::ir::{
+    AlterAction, ColumnDef, ConstraintKind, DomainAction, Expr, ObjectKind, Op, QualName, TypeName,
+};
 
 /// What the effect is computed against.
 #[derive(Debug, Clone, Copy)]
@@ -164,6 +166,9 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
             ..
         } => drop(&mut e, cx, kind, names, *cascade, *concurrently),
         Op::DropTrigger { table: Some(t), .. } => e.lock(cx, t, AccessExclusiveLock),
+        // `CreateStatistics` (statscmds.c) opens the table with SHARE UPDATE EXCLUSIVE.
+        Op::CreateStatistics { table, .. } => e.lock(cx, table, ShareUpdateExclusiveLock),
+        Op::AlterDomain { name, action } => domain_effect(&mut e, cx, name, action),
         // COMMENT ON a table, view or one of their columns (observed, PG 15).
         Op::Comment {
             target: ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView,
@@ -476,6 +481,12 @@ fn drop(
                     }
                 }
             }
+            // RemoveStatisticsById locks the statistics object's table (observed, PG 15).
+            ObjectKind::Statistics => {
+                if let Some((t, _)) = cat.statistics(n) {
+                    e.lock(cx, t, ShareUpdateExclusiveLock);
+                }
+            }
             ObjectKind::Index => match table_of_index(cat, n) {
                 Some(t) => e.lock(
                     cx,
@@ -562,6 +573,37 @@ fn column_rewrites(cx: &Context, col: &ColumnDef) -> Option<String> {
         Volatility::Unknown(f) => Some(format!(
             "the default calls {f}(), whose volatility migsafe does not know: assuming volatile (evaluated for every row)"
         )),
+    }
+}
+
+/// ALTER DOMAIN: a constraint added valid, or validated, is checked against every column of the
+/// domain: each table is locked SHARE and read (`validateDomainConstraint` in typecmds.c).
+fn domain_effect(e: &mut Effect, cx: &Context, domain: &QualName, action: &DomainAction) {
+    let checks = matches!(
+        action,
+        DomainAction::AddConstraint {
+            not_valid: false,
+            ..
+        } | DomainAction::ValidateConstraint { .. }
+    );
+    if !checks {
+        return;
+    }
+    let d = normal(domain);
+    let tables: Vec<QualName> = cx
+        .catalog
+        .tables()
+        .filter(|t| t.columns.iter().any(|c| normal(&c.ty.qual_name()) == d))
+        .map(|t| t.name.clone())
+        .collect();
+    for t in &tables {
+        e.lock(cx, t, ShareLock);
+        e.scan(cx, t);
+    }
+    if !cx.catalog.schema_loaded() {
+        e.assume(format!(
+            "every table with a column of domain {domain} is locked SHARE and read to check the constraint (give --schema to name them)"
+        ));
     }
 }
 

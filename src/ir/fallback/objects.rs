@@ -431,3 +431,183 @@ fn detailed_actions(t: &[Tok]) -> Vec<Option<AlterAction>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::*;
+
+    fn op(sql: &str) -> Op {
+        read_ops(sql).into_iter().next().expect("one statement")
+    }
+
+    fn actions(sql: &str) -> Vec<AlterAction> {
+        match op(sql) {
+            Op::AlterTable { actions, .. } => actions,
+            other => panic!("not ALTER TABLE: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn privileges_on_tables_and_sequences() {
+        let Op::Grant(Some(p)) =
+            op("GRANT SELECT, INSERT ON TABLE public.t, u TO app, \"Ops\" WITH GRANT OPTION;")
+        else {
+            panic!("grant not read")
+        };
+        assert_eq!(p.on, ObjectKind::Table);
+        assert_eq!(
+            p.objects,
+            [QualName::new(Some("public"), "t"), QualName::new(None, "u")]
+        );
+        assert_eq!(p.privileges, "SELECT, INSERT");
+        assert_eq!(p.grantees, ["app", "Ops"]);
+        assert!(p.grant_option);
+        let Op::Revoke(Some(p)) = op("REVOKE ALL ON SEQUENCE s FROM PUBLIC") else {
+            panic!("revoke not read")
+        };
+        assert_eq!((p.on, p.privileges.as_str()), (ObjectKind::Sequence, "ALL"));
+        assert_eq!(p.grantees, ["PUBLIC"]);
+        // Other objects keep no details, but are still privileges.
+        assert_eq!(op("GRANT USAGE ON SCHEMA app TO u"), Op::Grant(None));
+        assert_eq!(
+            op("GRANT SELECT ON ALL TABLES IN SCHEMA app TO u"),
+            Op::Grant(None)
+        );
+        assert_eq!(op("GRANT admin TO alice"), Op::Grant(None));
+    }
+
+    #[test]
+    fn sequence_options_as_written_without_owned_by() {
+        let Op::CreateSequence {
+            name,
+            options,
+            owned_by,
+            ..
+        } = op(
+            "CREATE SEQUENCE public.s AS integer START WITH 1 INCREMENT BY 1 NO MINVALUE OWNED BY public.t.id CACHE 5",
+        )
+        else {
+            panic!("not a sequence")
+        };
+        assert_eq!(name, QualName::new(Some("public"), "s"));
+        assert_eq!(
+            options,
+            "AS INTEGER START WITH 1 INCREMENT BY 1 NO MINVALUE CACHE 5"
+        );
+        assert_eq!(
+            owned_by.as_deref(),
+            Some(&(QualName::new(Some("public"), "t"), "id".to_string()))
+        );
+    }
+
+    #[test]
+    fn table_actions_sqlparser_keeps_as_text() {
+        assert_eq!(
+            actions(
+                "ALTER TABLE t SET (fillfactor = 70, autovacuum_enabled = false), RESET (toast.autovacuum_enabled)"
+            ),
+            [
+                AlterAction::SetStorageParams {
+                    sql: "SET (fillfactor = 70, autovacuum_enabled = false)".into(),
+                    params: vec![
+                        ("fillfactor".into(), Some("70".into())),
+                        ("autovacuum_enabled".into(), Some("false".into()))
+                    ],
+                },
+                AlterAction::SetStorageParams {
+                    sql: "RESET (toast.autovacuum_enabled)".into(),
+                    params: vec![("toast.autovacuum_enabled".into(), None)],
+                },
+            ]
+        );
+        assert_eq!(
+            actions("ALTER TABLE t OWNER TO app_owner, CLUSTER ON t_ix, NO INHERIT p"),
+            [
+                AlterAction::OwnerTo {
+                    role: "app_owner".into()
+                },
+                AlterAction::ClusterOn {
+                    index: Some("t_ix".into())
+                },
+                AlterAction::Inherit {
+                    parent: QualName::new(None, "p"),
+                    inherit: false
+                },
+            ]
+        );
+        assert_eq!(
+            actions(
+                "ALTER TABLE t ALTER COLUMN b SET STORAGE external, ALTER COLUMN b SET COMPRESSION lz4, ALTER COLUMN id RESTART WITH 5"
+            ),
+            [
+                AlterAction::SetStorage {
+                    column: "b".into(),
+                    storage: "EXTERNAL".into()
+                },
+                AlterAction::SetCompression {
+                    column: "b".into(),
+                    method: "LZ4".into()
+                },
+                AlterAction::RestartIdentity {
+                    column: "id".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn type_change_with_collation_is_two_actions() {
+        let a = actions(
+            "ALTER TABLE t ALTER COLUMN name TYPE varchar(20) COLLATE \"C\" USING name::varchar(20), ALTER COLUMN x SET NOT NULL",
+        );
+        assert!(
+            matches!(&a[0], AlterAction::AlterColumnType { column, ty, using: Some(_) } if column == "name" && ty.base == "varchar" && ty.modifiers == [20])
+        );
+        assert_eq!(
+            a[1],
+            AlterAction::SetCollation {
+                column: "name".into(),
+                collation: "\"C\"".into()
+            }
+        );
+        assert_eq!(a[2], AlterAction::SetNotNull { column: "x".into() });
+    }
+
+    #[test]
+    fn statistics_domains_and_triggers() {
+        assert!(matches!(
+            op("CREATE STATISTICS IF NOT EXISTS s1 (ndistinct) ON a, b FROM app.t"),
+            Op::CreateStatistics { name, table, if_not_exists: true, sql }
+                if name.name == "s1" && table == QualName::new(Some("app"), "t")
+                    && sql == "CREATE STATISTICS IF NOT EXISTS s1(NDISTINCT) ON a, b FROM app.t"
+        ));
+        assert!(matches!(
+            op("DROP STATISTICS IF EXISTS s1, s2"),
+            Op::Drop { kind: ObjectKind::Statistics, names, if_exists: true, .. } if names.len() == 2
+        ));
+        assert_eq!(
+            op("ALTER DOMAIN d ADD CONSTRAINT d_pos CHECK (VALUE > 0) NOT VALID"),
+            Op::AlterDomain {
+                name: QualName::new(None, "d"),
+                action: DomainAction::AddConstraint {
+                    name: Some("d_pos".into()),
+                    body: "CHECK (VALUE > 0)".into(),
+                    not_valid: true
+                }
+            }
+        );
+        assert!(matches!(
+            op("ALTER DOMAIN d VALIDATE CONSTRAINT d_pos"),
+            Op::AlterDomain { action: DomainAction::ValidateConstraint { name }, .. } if name == "d_pos"
+        ));
+        let Op::CreateTrigger { sql, .. } =
+            op("CREATE TRIGGER tg BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f()")
+        else {
+            panic!("not a trigger")
+        };
+        assert_eq!(
+            sql,
+            "CREATE TRIGGER tg BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f()"
+        );
+    }
+}
