@@ -124,6 +124,32 @@ fn plain_fixtures() {
     });
 }
 
+/// The rollback fixtures (each round-tripped on PostgreSQL by tests/postgres.rs): every
+/// statement's reversibility and the whole rollback script, so a change to what is put back shows
+/// in review.
+#[test]
+fn rollback_fixtures() {
+    let mut count = 0;
+    insta::glob!("../fixtures/rollback", "*.sql", |path| {
+        count += 1;
+        let report = common::analyze_fixture(path).unwrap_or_else(|e| panic!("{e}"));
+        let mut out = String::new();
+        for s in &report.statements {
+            let _ = writeln!(
+                out,
+                "{}:{} {} {:?}",
+                s.span.start_line,
+                s.kind,
+                s.sql.lines().next().unwrap_or(""),
+                s.reversible
+            );
+        }
+        let _ = writeln!(out, "\n{}", report.rollback_script());
+        insta::assert_snapshot!(out);
+    });
+    assert!(count >= 15, "only {count} rollback fixtures");
+}
+
 /// A statement that destroys data is never claimed exactly reversible, in any fixture.
 #[test]
 fn data_loss_is_never_claimed_exact() {

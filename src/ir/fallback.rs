@@ -144,7 +144,7 @@ pub(super) fn recognise(t: &[Tok]) -> Option<Op> {
                 concurrently,
             })
         }
-        "ALTER" => alter(c),
+        "ALTER" => objects::alter_table_with_collations(t).or_else(|| alter(c)),
         "COMMENT" => {
             if !c.eat("ON") {
                 return None;

@@ -78,20 +78,33 @@ pub(super) fn sequences_after(cat: &Catalog, table: &QualName, column: Option<&s
     out
 }
 
-/// What re-creating the owned sequences cannot give back: their positions.
+/// What re-creating the owned and identity sequences cannot give back: their positions.
 pub(super) fn sequence_losses(
     cat: &Catalog,
     table: &QualName,
     column: Option<&str>,
 ) -> Vec<String> {
-    cat.owned_sequences(table, column)
+    let mut out: Vec<String> = cat
+        .owned_sequences(table, column)
         .map(|s| {
             format!(
                 "the position of sequence {} (it starts again: setval it past the largest value)",
                 s.name
             )
         })
-        .collect()
+        .collect();
+    let identity = cat
+        .table(table)
+        .into_iter()
+        .flat_map(|t| t.columns.iter())
+        .filter(|c| c.identity.is_some() && column.is_none_or(|x| x == c.name));
+    out.extend(identity.map(|c| {
+        format!(
+            "the position of {table}.{}'s identity sequence (it starts again: restart it past the largest value)",
+            c.name
+        )
+    }));
+    out
 }
 
 fn owned<'a>(
@@ -158,12 +171,19 @@ pub(super) fn table_steps(cat: &Catalog, table: &QualName) -> Vec<Step> {
     out
 }
 
+/// `s` without `prefix`, compared case-insensitively (statements are kept as PostgreSQL folds them
+/// or as `pg_dump` prints them).
+fn after_words<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
 /// `CREATE STATISTICS IF NOT EXISTS …` from the statement as written.
 fn statistics_sql(sql: &str) -> String {
     let body = sql.trim_end_matches(';');
-    let rest = body
-        .strip_prefix("CREATE STATISTICS IF NOT EXISTS ")
-        .or_else(|| body.strip_prefix("CREATE STATISTICS "))
+    let rest = after_words(body, "CREATE STATISTICS IF NOT EXISTS ")
+        .or_else(|| after_words(body, "CREATE STATISTICS "))
         .unwrap_or(body);
     format!("CREATE STATISTICS IF NOT EXISTS {rest};")
 }
@@ -385,9 +405,8 @@ pub(super) fn drop_trigger_inverse(
 pub(super) fn replaced_trigger(name: &str, table: &QualName, cat: &Catalog) -> Option<Step> {
     let tg = cat.triggers(table).iter().find(|tg| tg.name == name)?;
     let body = tg.sql.trim_end_matches(';');
-    let rest = body
-        .strip_prefix("CREATE OR REPLACE TRIGGER ")
-        .or_else(|| body.strip_prefix("CREATE TRIGGER "))?;
+    let rest = after_words(body, "CREATE OR REPLACE TRIGGER ")
+        .or_else(|| after_words(body, "CREATE TRIGGER "))?;
     Some(Step::tx(format!("CREATE OR REPLACE TRIGGER {rest};")))
 }
 

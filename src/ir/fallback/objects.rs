@@ -74,16 +74,28 @@ pub(super) fn privileges(t: &[Tok]) -> Option<Op> {
     })
 }
 
-/// Tokens as SQL with key words in upper case and identifiers quoted where needed.
+/// Tokens as SQL with unquoted words in upper case (key words, mostly) and identifiers quoted
+/// where needed.
 fn sql_words(t: &[Tok]) -> String {
+    render(t, true)
+}
+
+/// Tokens as SQL with unquoted words as PostgreSQL folds them (lower case): a statement kept to be
+/// said again, names and all.
+fn sql_folded(t: &[Tok]) -> String {
+    render(t, false)
+}
+
+fn render(t: &[Tok], upper_words: bool) -> String {
     let mut out = String::new();
     for tok in t {
         let s = match tok {
             Tok::Word { upper, ident } if upper.is_empty() => quote_ident(ident),
-            Tok::Word { upper, .. } => upper.clone(),
+            Tok::Word { upper, .. } if upper_words => upper.clone(),
+            Tok::Word { ident, .. } => ident.clone(),
             Tok::Str(s) => format!("'{}'", s.replace('\'', "''")),
             Tok::Number(n) => n.clone(),
-            Tok::Dollar(d) => format!("$migsafe${d}$migsafe$"),
+            Tok::Dollar(d) => format!("$body${d}$body$"),
             Tok::Punct(p) => p.clone(),
         };
         let glue = matches!(tok, Tok::Punct(p) if p == "." || p == "," || p == ")")
@@ -166,7 +178,7 @@ pub(super) fn create_statistics(mut c: Cursor) -> Option<Op> {
         name,
         table,
         if_not_exists,
-        sql: sql_words(c.t),
+        sql: sql_folded(c.t),
     })
 }
 
@@ -253,9 +265,16 @@ pub(super) fn detailed_table_action(c: &mut Cursor) -> Option<AlterAction> {
     }
     c.i = start;
     if c.eat_seq(&["OWNER", "TO"]) {
-        return Some(AlterAction::OwnerTo {
-            role: sql_words(c.t.get(c.i..c.next_comma())?),
-        });
+        let role = match c.t.get(c.i)? {
+            Tok::Word { upper, .. }
+                if ["CURRENT_USER", "SESSION_USER", "CURRENT_ROLE"].contains(&upper.as_str()) =>
+            {
+                upper.clone()
+            }
+            Tok::Word { ident, .. } => quote_ident(ident),
+            _ => return None,
+        };
+        return Some(AlterAction::OwnerTo { role });
     }
     c.i = start;
     if !c.eat("ALTER") {
@@ -282,6 +301,85 @@ pub(super) fn detailed_table_action(c: &mut Cursor) -> Option<AlterAction> {
         return type_with_collation(c, column);
     }
     None
+}
+
+/// `ALTER TABLE` whose type changes name a `COLLATE`, which sqlparser rejects: read again without
+/// the COLLATE clauses, each then the [`AlterAction::SetCollation`] after its type change.
+pub(super) fn alter_table_with_collations(t: &[Tok]) -> Option<Op> {
+    if !(t.first()?.is_kw("ALTER") && t.get(1)?.is_kw("TABLE")) {
+        return None;
+    }
+    let mut kept = Vec::with_capacity(t.len());
+    let mut k = 0;
+    let mut found = false;
+    while k < t.len() {
+        if t[k].is_kw("COLLATE") {
+            found = true;
+            let mut n = Cursor { t, i: k + 1 };
+            n.name()?;
+            k = n.i;
+        } else {
+            kept.push(t[k].clone());
+            k += 1;
+        }
+    }
+    if !found {
+        return None;
+    }
+    let parsed = crate::parse::parse(&sql_words(&kept), 1, 1);
+    let Op::AlterTable {
+        name,
+        if_exists,
+        only,
+        actions,
+    } = crate::ir::lower::lower(&parsed)
+    else {
+        return None;
+    };
+    let mut collations: Vec<AlterAction> = segment_starts(t)
+        .into_iter()
+        .filter_map(|s| type_collation(t, s))
+        .collect();
+    let mut out = Vec::with_capacity(actions.len() + collations.len());
+    for a in actions {
+        let column = match &a {
+            AlterAction::AlterColumnType { column, .. } => Some(column.clone()),
+            _ => None,
+        };
+        out.push(a);
+        if let Some(column) = column {
+            if let Some(at) = collations.iter().position(
+                |c| matches!(c, AlterAction::SetCollation { column: x, .. } if *x == column),
+            ) {
+                out.push(collations.remove(at));
+            }
+        }
+    }
+    Some(Op::AlterTable {
+        name,
+        if_exists,
+        only,
+        actions: out,
+    })
+}
+
+/// Where each action of an `ALTER TABLE` starts.
+fn segment_starts(t: &[Tok]) -> Vec<usize> {
+    let mut c = Cursor { t, i: 0 };
+    if !c.eat_seq(&["ALTER", "TABLE"]) {
+        return Vec::new();
+    }
+    c.eat_seq(&["IF", "EXISTS"]);
+    c.eat("ONLY");
+    if c.name().is_none() {
+        return Vec::new();
+    }
+    c.eat_punct("*");
+    let mut out = vec![c.i];
+    while c.skip_to_comma() {
+        out.push(c.i);
+    }
+    out
 }
 
 /// The `COLLATE` of a type change whose action starts at `start`, as the action that follows it.
@@ -371,7 +469,7 @@ pub(crate) fn complete(op: Op, t: &[Tok]) -> Op {
             name,
             table,
             or_replace,
-            sql: sql_words(t),
+            sql: sql_folded(t),
         },
         Op::AlterTable {
             name,
@@ -388,12 +486,14 @@ pub(crate) fn complete(op: Op, t: &[Tok]) -> Op {
             let detailed = detailed_actions(t);
             if detailed.len() == actions.len() {
                 for (a, d) in actions.iter_mut().zip(detailed) {
-                    if let (
-                        AlterAction::Other { .. } | AlterAction::SetStorageParams { .. },
-                        Some(d),
-                    ) = (&*a, d)
-                    {
-                        *a = d;
+                    match (&mut *a, d) {
+                        // sqlparser's text of the action is kept; the parameters are ours.
+                        (
+                            AlterAction::SetStorageParams { params, .. },
+                            Some(AlterAction::SetStorageParams { params: read, .. }),
+                        ) => *params = read,
+                        (AlterAction::Other { .. }, Some(d)) => *a = d,
+                        _ => {}
                     }
                 }
             }
@@ -410,26 +510,10 @@ pub(crate) fn complete(op: Op, t: &[Tok]) -> Op {
 
 /// Each action of an `ALTER TABLE`, read by [`detailed_table_action`] where it can.
 fn detailed_actions(t: &[Tok]) -> Vec<Option<AlterAction>> {
-    let mut c = Cursor { t, i: 0 };
-    if !c.eat_seq(&["ALTER", "TABLE"]) {
-        return Vec::new();
-    }
-    c.eat_seq(&["IF", "EXISTS"]);
-    c.eat("ONLY");
-    if c.name().is_none() {
-        return Vec::new();
-    }
-    c.eat_punct("*");
-    let mut out = Vec::new();
-    loop {
-        let start = c.i;
-        out.push(detailed_table_action(&mut c));
-        c.i = start;
-        if !c.skip_to_comma() {
-            break;
-        }
-    }
-    out
+    segment_starts(t)
+        .into_iter()
+        .map(|i| detailed_table_action(&mut Cursor { t, i }))
+        .collect()
 }
 
 #[cfg(test)]
@@ -575,12 +659,23 @@ mod tests {
 
     #[test]
     fn statistics_domains_and_triggers() {
-        assert!(matches!(
-            op("CREATE STATISTICS IF NOT EXISTS s1 (ndistinct) ON a, b FROM app.t"),
-            Op::CreateStatistics { name, table, if_not_exists: true, sql }
-                if name.name == "s1" && table == QualName::new(Some("app"), "t")
-                    && sql == "CREATE STATISTICS IF NOT EXISTS s1(NDISTINCT) ON a, b FROM app.t"
-        ));
+        let Op::CreateStatistics {
+            name,
+            table,
+            if_not_exists,
+            sql,
+        } = op("CREATE STATISTICS IF NOT EXISTS s1 (ndistinct) ON a, b FROM app.t")
+        else {
+            panic!("statistics not read")
+        };
+        assert_eq!(
+            (name.name.as_str(), table, if_not_exists),
+            ("s1", QualName::new(Some("app"), "t"), true)
+        );
+        assert_eq!(
+            sql,
+            "create statistics if not exists s1 (ndistinct) on a, b from app.t"
+        );
         assert!(matches!(
             op("DROP STATISTICS IF EXISTS s1, s2"),
             Op::Drop { kind: ObjectKind::Statistics, names, if_exists: true, .. } if names.len() == 2
@@ -607,7 +702,7 @@ mod tests {
         };
         assert_eq!(
             sql,
-            "CREATE TRIGGER tg BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f()"
+            "create trigger tg before update on t for each row execute function f ()"
         );
     }
 }
