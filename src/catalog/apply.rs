@@ -62,6 +62,7 @@ impl Catalog {
     /// Marks the catalog as a complete schema: tables it lacks did not exist.
     pub(crate) fn set_schema_loaded(&mut self) {
         self.schema_loaded = true;
+        self.note_schema_privileges();
     }
 
     fn table_mut(&mut self, name: &QualName) -> &mut Table {

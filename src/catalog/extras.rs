@@ -62,8 +62,11 @@ pub(crate) struct Extras {
     statistics: BTreeMap<QualName, (QualName, String)>,
     triggers: BTreeMap<QualName, Vec<Trigger>>,
     domain_constraints: BTreeMap<QualName, Vec<DomainConstraint>>,
-    /// Alembic versions: each with the versions the migration upgraded to it, transitively.
-    versions: BTreeMap<String, Vec<String>>,
+    /// Alembic versions: each with the version the migration upgraded to it.
+    versions: BTreeMap<String, String>,
+    /// The schema said who owns what and who may do what (`pg_dump -O -x` prints neither: then a
+    /// relation without grants may still have some).
+    privileges_in_schema: bool,
 }
 
 /// The clauses of sequence options, each from its key word: `AS integer`, `START WITH 1`,
@@ -141,6 +144,16 @@ impl Catalog {
         })
     }
 
+    /// Whether the schema listed owners or privileges, so that a relation without grants has none.
+    pub(crate) fn privileges_known(&self) -> bool {
+        self.extras.privileges_in_schema
+    }
+
+    /// Called once the schema is loaded: whether it listed owners or privileges.
+    pub(crate) fn note_schema_privileges(&mut self) {
+        self.extras.privileges_in_schema = !self.extras.acls.is_empty();
+    }
+
     /// A relation's owner and privileges, when known.
     pub(crate) fn acl(&self, name: &QualName) -> Option<&Acl> {
         self.extras.acls.get(&normal(name))
@@ -201,9 +214,20 @@ impl Catalog {
             .map_or(&[], Vec::as_slice)
     }
 
-    /// The Alembic versions the migration turned into `version` so far (`UPDATE alembic_version`).
-    pub(crate) fn versions_before(&self, version: &str) -> &[String] {
-        self.extras.versions.get(version).map_or(&[], Vec::as_slice)
+    /// The Alembic versions the migration turned into `version` so far (`UPDATE alembic_version`),
+    /// nearest first.
+    pub(crate) fn versions_before(&self, version: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let mut at = version;
+        while let Some(prev) = self.extras.versions.get(at) {
+            // A history that comes back to a version (a downgrade, then an upgrade) ends here.
+            if prev == version || out.contains(&prev.as_str()) {
+                break;
+            }
+            out.push(prev);
+            at = prev;
+        }
+        out
     }
 
     /// Evolves the facts above by one statement (before the tables and columns are).
@@ -320,9 +344,7 @@ impl Catalog {
                     .first()
                     .and_then(|(_, e)| e.literals().into_iter().next());
                 if let (Some(new), Some(old)) = (new, f.literals().into_iter().next()) {
-                    let mut earlier = x.versions.get(&old).cloned().unwrap_or_default();
-                    earlier.push(old);
-                    x.versions.insert(new, earlier);
+                    x.versions.insert(new, old);
                 }
             }
             Op::AlterTypeRename { name, to } => {

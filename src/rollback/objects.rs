@@ -7,10 +7,10 @@ use super::inverse::{Inverse, Step, guarded, has_column, has_rel, id, lit, q};
 use crate::catalog::{Catalog, Column, Grant, clause_kind, default_clause, sequence_clauses};
 use crate::ir::{DomainAction, ObjectKind, Privileges, QualName};
 
-/// Whether a relation's privileges are known: a schema lists every grant, and a relation the
-/// migration created has only those the migration gave.
+/// Whether a relation's privileges are known: a schema that lists privileges lists every grant,
+/// and a relation the migration created has only those the migration gave.
 fn acl_known(cat: &Catalog, rel: &QualName) -> bool {
-    cat.schema_loaded() || cat.table(rel).is_some_and(|t| t.created_in_migration)
+    cat.privileges_known() || cat.table(rel).is_some_and(|t| t.created_in_migration)
 }
 
 fn grantee(g: &str) -> String {
