@@ -1583,7 +1583,7 @@ fn bookkeeping_rows_inverse(op: &Op, cat: &Catalog) -> Inverse {
             let earlier: Vec<String> = rows
                 .iter()
                 .flat_map(|r| cat.versions_before(r))
-                .map(|v| lit(v))
+                .map(lit)
                 .collect();
             let values = rows
                 .iter()
