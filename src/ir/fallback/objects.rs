@@ -32,9 +32,23 @@ pub(super) fn privileges(t: &[Tok]) -> Option<Op> {
             c.eat("TABLE");
             ObjectKind::Table
         };
-        // `ALL TABLES IN SCHEMA`, `FUNCTION f()`, `SCHEMA s`: not single relations.
+        // `ALL TABLES IN SCHEMA`, `FUNCTION f()`, `SCHEMA s`, `FOREIGN SERVER`: not tables or
+        // sequences.
         if [
-            "ALL", "FUNCTION", "SCHEMA", "DATABASE", "TYPE", "DOMAIN", "LANGUAGE",
+            "ALL",
+            "FUNCTION",
+            "PROCEDURE",
+            "ROUTINE",
+            "SCHEMA",
+            "DATABASE",
+            "TYPE",
+            "DOMAIN",
+            "LANGUAGE",
+            "FOREIGN",
+            "LARGE",
+            "SERVER",
+            "TABLESPACE",
+            "PARAMETER",
         ]
         .iter()
         .any(|k| c.t.get(c.i).is_some_and(|t| t.is_kw(k)))
@@ -553,6 +567,11 @@ mod tests {
         assert_eq!(p.grantees, ["PUBLIC"]);
         // Other objects keep no details, but are still privileges.
         assert_eq!(op("GRANT USAGE ON SCHEMA app TO u"), Op::Grant(None));
+        assert_eq!(op("GRANT USAGE ON FOREIGN SERVER s TO u"), Op::Grant(None));
+        assert_eq!(
+            op("REVOKE EXECUTE ON FUNCTION f() FROM PUBLIC"),
+            Op::Revoke(None)
+        );
         assert_eq!(
             op("GRANT SELECT ON ALL TABLES IN SCHEMA app TO u"),
             Op::Grant(None)
