@@ -873,6 +873,11 @@ fn drop_object_inverse(
                         } else {
                             let mut loses = vec![format!("the rows of {n}{cascade_note}")];
                             loses.extend(objects::sequence_losses(cat, n, None));
+                            if !cat.privileges_known() {
+                                loses.push(format!(
+                                    "the privileges on {n}, if it had any (the schema lists none: pg_dump without -x prints them)"
+                                ));
+                            }
                             Inverse::Lossy {
                                 steps,
                                 loses: loses.join("; "),
