@@ -324,7 +324,9 @@ fn schema_ddl_has_pg_dumps_forms() {
         .skipped()
         .iter()
         .map(|s| {
-            let line = lines.get((s.line as usize).saturating_sub(1)).unwrap_or(&"");
+            let line = lines
+                .get((s.line as usize).saturating_sub(1))
+                .unwrap_or(&"");
             format!("{line}: {}", s.reason)
         })
         .collect();
