@@ -451,18 +451,31 @@ fn words_after(t: &[Tok], from: usize) -> String {
 }
 
 fn words_between(t: &[Tok], from: usize, to: usize) -> String {
+    let to = to.min(t.len());
+    render(t.get(from.min(to)..to).unwrap_or(&[]), Words::Folded, false)
+}
+
+/// How [`render`] writes unquoted words.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Words {
+    /// Upper case (key words, mostly).
+    Upper,
+    /// As PostgreSQL folds them (lower case).
+    Folded,
+}
+
+/// Tokens as SQL, identifiers quoted where needed. A dollar-quoted body is written out when
+/// `bodies` (to run the SQL again), or as `$$…$$` (to show it).
+fn render(t: &[Tok], words: Words, bodies: bool) -> String {
     let mut out = String::new();
-    for tok in t.iter().take(to).skip(from) {
+    for tok in t {
         let s = match tok {
-            Tok::Word { upper, ident } => {
-                if upper.is_empty() {
-                    quote_ident(ident)
-                } else {
-                    ident.clone()
-                }
-            }
+            Tok::Word { upper, ident } if upper.is_empty() => quote_ident(ident),
+            Tok::Word { upper, .. } if words == Words::Upper => upper.clone(),
+            Tok::Word { ident, .. } => ident.clone(),
             Tok::Str(s) => format!("'{}'", s.replace('\'', "''")),
             Tok::Number(n) => n.clone(),
+            Tok::Dollar(d) if bodies => format!("$body${d}$body$"),
             Tok::Dollar(_) => "$$…$$".to_string(),
             Tok::Punct(p) => p.clone(),
         };

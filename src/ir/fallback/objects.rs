@@ -91,36 +91,13 @@ pub(super) fn privileges(t: &[Tok]) -> Option<Op> {
 /// Tokens as SQL with unquoted words in upper case (key words, mostly) and identifiers quoted
 /// where needed.
 fn sql_words(t: &[Tok]) -> String {
-    render(t, true)
+    render(t, Words::Upper, true)
 }
 
 /// Tokens as SQL with unquoted words as PostgreSQL folds them (lower case): a statement kept to be
 /// said again, names and all.
 fn sql_folded(t: &[Tok]) -> String {
-    render(t, false)
-}
-
-fn render(t: &[Tok], upper_words: bool) -> String {
-    let mut out = String::new();
-    for tok in t {
-        let s = match tok {
-            Tok::Word { upper, ident } if upper.is_empty() => quote_ident(ident),
-            Tok::Word { upper, .. } if upper_words => upper.clone(),
-            Tok::Word { ident, .. } => ident.clone(),
-            Tok::Str(s) => format!("'{}'", s.replace('\'', "''")),
-            Tok::Number(n) => n.clone(),
-            Tok::Dollar(d) => format!("$body${d}$body$"),
-            Tok::Punct(p) => p.clone(),
-        };
-        let glue = matches!(tok, Tok::Punct(p) if p == "." || p == "," || p == ")")
-            || out.ends_with('.')
-            || out.ends_with('(');
-        if !out.is_empty() && !glue {
-            out.push(' ');
-        }
-        out.push_str(&s);
-    }
-    out
+    render(t, Words::Folded, true)
 }
 
 /// `CREATE [TEMP|UNLOGGED] SEQUENCE [IF NOT EXISTS] name options`: the options as written, with
