@@ -365,9 +365,22 @@ fn the_server_going_away_mid_run_is_an_error_not_a_panic() {
         .query_one("SELECT pg_backend_pid()", &[])
         .expect("pid")
         .get(0);
-    // Another session ends migsafe's while it runs a statement.
+    // Another session ends migsafe's while it runs the statement at line 2 (waiting for it to be
+    // running: how long reading the copy takes first depends on the machine's load).
     let killer = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(1500));
+        for _ in 0..400 {
+            let running: bool = admin
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND query LIKE '%pg_sleep(10)%')",
+                    &[&pid],
+                )
+                .expect("pg_stat_activity")
+                .get(0);
+            if running {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         admin
             .execute("SELECT pg_terminate_backend($1)", &[&pid])
             .expect("terminate");
