@@ -2,7 +2,8 @@
 //!
 //! A directive on its own line applies to the next statement; one on the same line as the end of a
 //! statement (`ALTER …; -- migsafe: ignore rule`) applies to that statement. `ignore all` silences
-//! every rule for the statement.
+//! every rule for the statement. A `;` after the names is left out: Alembic's `op.execute("-- …")`
+//! and Django's `RunSQL("-- …")` end the comment with one in their exports.
 
 /// Rule names a directive comment lists, or `None` when the comment is no directive.
 pub fn ignored_rules(comment: &str) -> Option<Vec<String>> {
@@ -18,7 +19,7 @@ pub fn ignored_rules(comment: &str) -> Option<Vec<String>> {
     }
     Some(
         rules
-            .split([',', ' ', '\t'])
+            .split([',', ' ', '\t', ';'])
             .map(str::trim)
             .filter(|r| !r.is_empty())
             .map(str::to_string)
@@ -41,6 +42,15 @@ mod tests {
         );
         assert_eq!(
             ignored_rules("/* migsafe: ignore all */"),
+            Some(vec!["all".to_string()])
+        );
+        // As `op.execute` / `RunSQL` export it.
+        assert_eq!(
+            ignored_rules("-- migsafe: ignore rule-a, rule-b;"),
+            Some(vec!["rule-a".to_string(), "rule-b".to_string()])
+        );
+        assert_eq!(
+            ignored_rules("-- migsafe: ignore all;"),
             Some(vec!["all".to_string()])
         );
         assert_eq!(ignored_rules("-- migsafe: ignored"), None);

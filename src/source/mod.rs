@@ -186,5 +186,11 @@ mod tests {
         assert_eq!(r.statements[0].ignore, ["rule-a"]);
         assert_eq!(r.statements[1].ignore, ["rule-b"]);
         assert!(r.statements[2].ignore.is_empty());
+        // Django's sqlmigrate: a RunSQL directive, then the next operation's header lines.
+        let r = read(
+            "--\n-- Raw SQL operation\n--\n-- migsafe: ignore rule-a;\n--\n-- Create index ix on field(s) a of model t\n--\nCREATE INDEX ix ON t (a);\n",
+        );
+        assert_eq!(r.statements.len(), 1);
+        assert_eq!(r.statements[0].ignore, ["rule-a"]);
     }
 }
