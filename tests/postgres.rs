@@ -229,14 +229,8 @@ fn history_round_trips_revision_by_revision() {
 #[test]
 fn fixtures_round_trip() {
     let Some(mut admin) = admin() else { return };
+    let _roles = FixtureRoles::new();
     let paths = fixture_migrations();
-    // Roles belong to the server, not the scratch database: drop any a fixture creates.
-    let roles = |a: &mut Client| -> Vec<String> {
-        a.query("SELECT rolname FROM pg_roles", &[])
-            .map(|rows| rows.iter().map(|r| r.get::<_, String>(0)).collect())
-            .unwrap_or_default()
-    };
-    let roles_before = roles(&mut admin);
     let mut checked = 0;
     let mut not_runnable = Vec::new();
     let mut failures = Vec::new();
@@ -294,14 +288,6 @@ fn fixtures_round_trip() {
             Err(e) => failures.push(format!("{}: rollback failed: {e}", path.display())),
         }
     }
-    for r in roles(&mut admin) {
-        if !roles_before.contains(&r) {
-            let _ = admin.batch_execute(&format!(
-                "DROP ROLE IF EXISTS \"{}\"",
-                r.replace('"', "\"\"")
-            ));
-        }
-    }
     eprintln!("round-tripped {checked} fixtures");
     assert!(
         not_runnable.is_empty(),
@@ -347,6 +333,7 @@ fn snapshot_with_validity(c: &mut Client) -> Vec<String> {
 #[test]
 fn rollback_works_after_a_stop_at_every_commit_unit() {
     let Some(mut admin) = admin() else { return };
+    let _roles = FixtureRoles::new();
     let paths = fixture_migrations();
     let mut checked_files = Vec::new();
     let mut stops = 0;
@@ -485,6 +472,48 @@ fn rollback_works_after_a_stop_at_every_commit_unit() {
         "only {} fixtures with several commit units",
         checked_files.len()
     );
+}
+
+/// The tests that run fixture schemas one at a time, each dropping the roles its fixtures created
+/// (roles belong to the server, not to the scratch database) when it ends, even by a panic: run side
+/// by side, one could drop a role the other's rollback still grants to.
+struct FixtureRoles {
+    before: Vec<String>,
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+static FIXTURE_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+impl FixtureRoles {
+    fn new() -> FixtureRoles {
+        let turn = FIXTURE_TURN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        FixtureRoles {
+            before: admin().map(|mut a| roles(&mut a)).unwrap_or_default(),
+            _turn: turn,
+        }
+    }
+}
+
+impl Drop for FixtureRoles {
+    fn drop(&mut self) {
+        let Some(mut a) = admin() else { return };
+        for r in roles(&mut a) {
+            if !self.before.contains(&r) {
+                let _ = a.batch_execute(&format!(
+                    "DROP ROLE IF EXISTS \"{}\"",
+                    r.replace('"', "\"\"")
+                ));
+            }
+        }
+    }
+}
+
+fn roles(a: &mut Client) -> Vec<String> {
+    a.query("SELECT rolname FROM pg_roles", &[])
+        .map(|rows| rows.iter().map(|r| r.get::<_, String>(0)).collect())
+        .unwrap_or_default()
 }
 
 /// The migrations of fixtures/{safe,alembic,django,plain,rollback}, sorted.
