@@ -299,9 +299,16 @@ impl Catalog {
                     );
                 }
             }
-            Op::AlterSequence { name, sql_tail } => {
+            Op::AlterSequence {
+                name,
+                sql_tail,
+                owned_by,
+            } => {
                 if let Some(s) = x.sequences.get_mut(&normal(name)) {
                     alter_sequence(s, sql_tail);
+                    if let Some(owner) = owned_by {
+                        s.owned_by = owner.as_ref().clone();
+                    }
                 }
             }
             Op::Grant(Some(p)) => grant(x, p, true),
@@ -495,40 +502,18 @@ impl Extras {
     }
 }
 
-/// ALTER SEQUENCE: OWNED BY moves the owner; other clauses replace those of the same kind.
+/// ALTER SEQUENCE's option clauses replace those of the same kind (the owner is the statement's
+/// `owned_by`).
 fn alter_sequence(s: &mut Sequence, tail: &str) {
     for clause in sequence_clauses(tail) {
         let kind = clause_kind(&clause);
         match kind.as_str() {
-            "OWNED" => {
-                let target = clause.split_whitespace().nth(2).unwrap_or("");
-                s.owned_by = owner_of(target);
-            }
-            "RESTART" | "SEQUENCE" => {}
+            "OWNED" | "RESTART" | "SEQUENCE" => {}
             _ => {
                 s.options.retain(|c| clause_kind(c) != kind);
                 s.options.push(clause);
             }
         }
-    }
-}
-
-/// `[schema.]table.column` as written after `OWNED BY` (`NONE`: no owner).
-fn owner_of(target: &str) -> Option<(QualName, String)> {
-    let parts: Vec<String> = target
-        .split('.')
-        .map(|p| {
-            if p.starts_with('"') {
-                p.trim_matches('"').replace("\"\"", "\"")
-            } else {
-                p.to_lowercase()
-            }
-        })
-        .collect();
-    match parts.as_slice() {
-        [t, c] => Some((normal(&QualName::new(None, t)), c.clone())),
-        [s, t, c] => Some((normal(&QualName::new(Some(s), t)), c.clone())),
-        _ => None,
     }
 }
 
@@ -605,22 +590,23 @@ mod tests {
         );
         assert_eq!(clause_kind("NO MINVALUE"), "MINVALUE");
         assert_eq!(clause_kind("MINVALUE 5"), "MINVALUE");
-        let mut s = Sequence {
-            name: QualName::new(Some("public"), "s"),
-            options: sequence_clauses("START WITH 1 INCREMENT BY 1"),
-            owned_by: None,
-            implicit: false,
+        let seq = |sql: &str| {
+            Catalog::from_sql(sql)
+                .expect("schema")
+                .sequence(&QualName::new(None, "s"))
+                .cloned()
+                .expect("the sequence")
         };
-        alter_sequence(
-            &mut s,
-            "INCREMENT BY 5 RESTART WITH 10 OWNED BY public.t.id",
-        );
+        let schema = "CREATE TABLE t (id int);\n\
+            CREATE SEQUENCE s START WITH 1 INCREMENT BY 1;\n\
+            ALTER SEQUENCE s INCREMENT BY 5 RESTART WITH 10 OWNED BY public.t.id;\n";
+        let s = seq(schema);
         assert_eq!(s.options, ["START WITH 1", "INCREMENT BY 5"]);
         assert_eq!(
             s.owned_by,
             Some((QualName::new(Some("public"), "t"), "id".to_string()))
         );
-        alter_sequence(&mut s, "OWNED BY NONE");
+        let s = seq(&format!("{schema}ALTER SEQUENCE s OWNED BY NONE;\n"));
         assert_eq!(s.owned_by, None);
     }
 }

@@ -220,9 +220,15 @@ fn alter(mut c: Cursor) -> Option<Op> {
         "SEQUENCE" => {
             c.eat_seq(&["IF", "EXISTS"]);
             let name = c.name()?;
+            let tail = c.i;
+            let owned_by = (tail..c.t.len())
+                .find(|&k| c.t[k].is_kw("OWNED") && c.t.get(k + 1).is_some_and(|t| t.is_kw("BY")))
+                .map(|k| Box::new(objects::owned_column(&mut Cursor { t: c.t, i: k + 2 })));
             Some(Op::AlterSequence {
                 name,
-                sql_tail: words_after(c.t, c.i),
+                // Its clauses are said again by the rollback: key words as written, in upper case.
+                sql_tail: render(c.t.get(tail..).unwrap_or(&[]), Words::Upper, true),
+                owned_by,
             })
         }
         "INDEX" => {
@@ -562,8 +568,8 @@ impl<'a> Cursor<'a> {
         out
     }
 
-    /// `[schema.]name`
-    fn name(&mut self) -> Option<QualName> {
+    /// The parts of a dotted name (`a.b.c`), folded.
+    fn dotted(&mut self) -> Vec<String> {
         let mut parts = Vec::new();
         while let Some(Tok::Word { ident, .. }) = self.t.get(self.i) {
             parts.push(ident.clone());
@@ -572,7 +578,12 @@ impl<'a> Cursor<'a> {
                 break;
             }
         }
-        match parts.as_slice() {
+        parts
+    }
+
+    /// `[schema.]name`
+    fn name(&mut self) -> Option<QualName> {
+        match self.dotted().as_slice() {
             [] => None,
             [n] => Some(QualName::new(None, n)),
             [.., s, n] => Some(QualName::new(Some(s), n)),

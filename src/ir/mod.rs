@@ -625,6 +625,8 @@ pub enum Op {
     AlterSequence {
         name: QualName,
         sql_tail: String,
+        /// `OWNED BY`, when the statement has it: the column, or `None` for `OWNED BY NONE`.
+        owned_by: Option<Box<Option<(QualName, String)>>>,
     },
     CreateView {
         name: QualName,

@@ -720,9 +720,11 @@ fn alter_object_inverse(op: &Op, cat: &Catalog) -> Inverse {
                 id(&name.name)
             ),
         )]),
-        Op::AlterSequence { name, sql_tail } => {
-            objects::alter_sequence_inverse(name, sql_tail, cat)
-        }
+        Op::AlterSequence {
+            name,
+            sql_tail,
+            owned_by,
+        } => objects::alter_sequence_inverse(name, sql_tail, owned_by.is_some(), cat),
         Op::Comment {
             target,
             name,

@@ -243,7 +243,12 @@ pub(super) fn drop_sequence_inverse(n: &QualName, if_exists: bool, cat: &Catalog
 
 /// ALTER SEQUENCE: the clauses it changed set back (to PostgreSQL's defaults where the sequence
 /// had none), the owner column back; RESTART's old position is lost.
-pub(super) fn alter_sequence_inverse(name: &QualName, tail: &str, cat: &Catalog) -> Inverse {
+pub(super) fn alter_sequence_inverse(
+    name: &QualName,
+    tail: &str,
+    owner_changes: bool,
+    cat: &Catalog,
+) -> Inverse {
     let clauses = sequence_clauses(tail);
     let kinds: Vec<String> = clauses.iter().map(|c| clause_kind(c)).collect();
     let restarts = kinds.iter().any(|k| k == "RESTART");
@@ -251,7 +256,7 @@ pub(super) fn alter_sequence_inverse(name: &QualName, tail: &str, cat: &Catalog)
         .iter()
         .filter(|k| !matches!(k.as_str(), "RESTART" | "OWNED"))
         .collect();
-    if changes.is_empty() && !kinds.iter().any(|k| k == "OWNED") {
+    if changes.is_empty() && !owner_changes {
         return if restarts {
             Inverse::Lossy {
                 steps: Vec::new(),
@@ -280,7 +285,7 @@ pub(super) fn alter_sequence_inverse(name: &QualName, tail: &str, cat: &Catalog)
             },
         }
     }
-    if kinds.iter().any(|k| k == "OWNED") {
+    if owner_changes {
         back.push(match &s.owned_by {
             Some((t, c)) => format!("OWNED BY {}.{}", q(t), id(c)),
             None => "OWNED BY NONE".to_string(),

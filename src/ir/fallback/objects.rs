@@ -137,15 +137,7 @@ pub(crate) fn owned_column(c: &mut Cursor) -> Option<(QualName, String)> {
     if c.eat("NONE") {
         return None;
     }
-    let mut parts = Vec::new();
-    while let Some(Tok::Word { ident, .. }) = c.t.get(c.i) {
-        parts.push(ident.clone());
-        c.i += 1;
-        if !c.eat_punct(".") {
-            break;
-        }
-    }
-    match parts.as_slice() {
+    match c.dotted().as_slice() {
         [table, column] => Some((QualName::new(None, table), column.clone())),
         [.., schema, table, column] => Some((QualName::new(Some(schema), table), column.clone())),
         _ => None,
