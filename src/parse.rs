@@ -134,54 +134,43 @@ fn unread_by_sqlparser(tokens: &[TokenWithSpan]) -> bool {
 /// action sqlparser keeps only as text (storage parameters, owner, inheritance, clustering, column
 /// storage, compression, identity restart).
 fn details_in_tokens(tokens: &[TokenWithSpan]) -> bool {
-    let word = |t: &TokenWithSpan| match &t.token {
-        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_uppercase()),
-        _ => None,
-    };
-    let words: Vec<String> = tokens.iter().take(6).filter_map(word).collect();
-    let first = words.first().map(String::as_str);
+    let kw = |i: usize, k: &str| matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
+    let first = ["GRANT", "REVOKE", "CREATE", "ALTER"]
+        .into_iter()
+        .find(|k| kw(0, k));
     match first {
         Some("GRANT" | "REVOKE") => true,
-        Some("CREATE") => words
-            .iter()
-            .skip(1)
-            .take_while(|w| {
-                matches!(
-                    w.as_str(),
-                    "OR" | "REPLACE"
-                        | "TEMP"
-                        | "TEMPORARY"
-                        | "UNLOGGED"
-                        | "CONSTRAINT"
-                        | "SEQUENCE"
-                        | "TRIGGER"
-                )
-            })
-            .any(|w| w == "SEQUENCE" || w == "TRIGGER"),
-        Some("ALTER") if words.get(1).is_some_and(|w| w == "TABLE") => {
-            tokens.iter().enumerate().any(|(i, t)| {
-                let Token::Word(w) = &t.token else {
-                    return false;
-                };
-                if w.quote_style.is_some() {
-                    return false;
-                }
-                let v = w.value.as_str();
+        Some("CREATE") => (1..6)
+            .take_while(|&i| {
                 [
-                    "RESET",
-                    "OWNER",
-                    "INHERIT",
-                    "CLUSTER",
-                    "STORAGE",
-                    "COMPRESSION",
-                    "RESTART",
+                    "OR",
+                    "REPLACE",
+                    "TEMP",
+                    "TEMPORARY",
+                    "UNLOGGED",
+                    "CONSTRAINT",
+                    "SEQUENCE",
+                    "TRIGGER",
                 ]
                 .iter()
-                .any(|k| v.eq_ignore_ascii_case(k))
-                    || (v.eq_ignore_ascii_case("SET")
-                        && matches!(tokens.get(i + 1).map(|t| &t.token), Some(Token::LParen)))
+                .any(|k| kw(i, k))
             })
-        }
+            .any(|i| kw(i, "SEQUENCE") || kw(i, "TRIGGER")),
+        Some("ALTER") if kw(1, "TABLE") => (2..tokens.len()).any(|i| {
+            [
+                "RESET",
+                "OWNER",
+                "INHERIT",
+                "CLUSTER",
+                "STORAGE",
+                "COMPRESSION",
+                "RESTART",
+            ]
+            .iter()
+            .any(|k| kw(i, k))
+                || (kw(i, "SET")
+                    && matches!(tokens.get(i + 1).map(|t| &t.token), Some(Token::LParen)))
+        }),
         _ => false,
     }
 }
