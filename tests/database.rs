@@ -358,7 +358,24 @@ fn a_bad_url_is_one_clear_error_without_the_password() {
 #[test]
 fn the_server_going_away_mid_run_is_an_error_not_a_panic() {
     let Some(mut admin) = pg::admin() else { return };
-    let scratch = Scratch::new(&mut admin, "gone", None);
+    // Whether the client reads the server's FATAL before the socket closes is a race in the
+    // PostgreSQL client library (it says "connection closed" when it loses it, more often under
+    // load): every run must be a clean error at line 2 that leaves the copy untouched, and one of a
+    // few runs must carry the server's reason.
+    let mut reasons = Vec::new();
+    for _ in 0..4 {
+        let text = lose_the_connection_at_line_2(&mut admin);
+        if text.contains("terminating connection") {
+            return;
+        }
+        reasons.push(text);
+    }
+    panic!("the server's reason never reached the error: {reasons:#?}");
+}
+
+/// One run of the verification whose session another one ends while line 2 runs: the error.
+fn lose_the_connection_at_line_2(admin: &mut postgres::Client) -> String {
+    let scratch = Scratch::new(admin, "gone", None);
     let mut c = scratch.connect();
     pg::restored_copy(&mut c);
     let pid: i32 = c
@@ -367,9 +384,10 @@ fn the_server_going_away_mid_run_is_an_error_not_a_panic() {
         .get(0);
     // Another session ends migsafe's while it runs the statement at line 2 (waiting for it to be
     // running: how long reading the copy takes first depends on the machine's load).
+    let mut killer_session = pg::admin().expect("a second session");
     let killer = std::thread::spawn(move || {
         for _ in 0..400 {
-            let running: bool = admin
+            let running: bool = killer_session
                 .query_one(
                     "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND query LIKE '%pg_sleep(10)%')",
                     &[&pid],
@@ -381,7 +399,7 @@ fn the_server_going_away_mid_run_is_an_error_not_a_panic() {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        admin
+        killer_session
             .execute("SELECT pg_terminate_backend($1)", &[&pid])
             .expect("terminate");
     });
@@ -394,10 +412,7 @@ fn the_server_going_away_mid_run_is_an_error_not_a_panic() {
     killer.join().expect("killer");
     let text = err.to_string();
     assert!(matches!(err, Error::Database { .. }), "{text}");
-    assert!(
-        text.contains("the connection was lost") && text.contains("terminating connection"),
-        "{text}"
-    );
+    assert!(text.contains("the connection was lost"), "{text}");
     assert!(text.contains("at line 2"), "{text}");
     // The copy is untouched: the server rolled the transaction back with the connection.
     let mut again = scratch.connect();
@@ -406,6 +421,7 @@ fn the_server_going_away_mid_run_is_an_error_not_a_panic() {
         .expect("query")
         .get(0);
     assert_eq!(cols, 0);
+    text
 }
 
 #[test]
