@@ -255,7 +255,7 @@ fn main() -> ExitCode {
 
 /// Builds the analyzer from the shared options and connects to --database; unknown rules,
 /// unreadable schemas and unreachable databases are usage, I/O or connection errors.
-fn analyzer(args: &AnalyzeArgs) -> Result<Ctx> {
+fn analyzer(args: &AnalyzeArgs, fail_on: Risk) -> Result<Ctx> {
     let known = migsafe::rules();
     for id in args.only.iter().chain(&args.disable) {
         if !known.iter().any(|r| r.id == id) {
@@ -273,6 +273,7 @@ fn analyzer(args: &AnalyzeArgs) -> Result<Ctx> {
     };
     let mut settings = Settings::default()
         .pg_version(pg_version)
+        .fail_on(fail_on)
         .sizes(SizeSettings::default().large_rows(args.large_rows));
     if !args.only.is_empty() {
         settings = settings.only_rules(args.only.iter().cloned());
@@ -354,7 +355,7 @@ fn check(
     rollback_out: Option<&str>,
     args: &AnalyzeArgs,
 ) -> Result<ExitCode> {
-    let mut ctx = analyzer(args)?;
+    let mut ctx = analyzer(args, fail_on)?;
     let mut reports = Vec::new();
     let mut io_error = false;
     for file in files {
@@ -382,7 +383,7 @@ fn check(
     if let Some(path) = rollback_out {
         write_rollback(path, &reports)?;
     }
-    let failed = reports.iter().any(|r| r.fails_at(fail_on));
+    let failed = reports.iter().any(Report::fails);
     Ok(if io_error {
         ExitCode::from(2)
     } else if failed {
@@ -440,7 +441,7 @@ fn write_rollback(path: &str, reports: &[Report]) -> Result<()> {
 }
 
 fn rollback(file: &str, args: &AnalyzeArgs) -> Result<ExitCode> {
-    let mut ctx = analyzer(args)?;
+    let mut ctx = analyzer(args, Risk::High)?;
     // The rollback needs the catalog, not EXPLAIN or a verification run.
     if let Some(client) = ctx.db.as_mut() {
         let catalog = db::read_catalog(client, &db_options(args))?;
@@ -504,7 +505,7 @@ fn snapshot(files: &[String], check: bool, args: &AnalyzeArgs) -> Result<ExitCod
     if files.iter().any(|f| f == "-") {
         bail!("snapshot needs files (it writes FILE.migsafe.md next to each), not `-`");
     }
-    let mut ctx = analyzer(args)?;
+    let mut ctx = analyzer(args, Risk::High)?;
     let mut stale = Vec::new();
     let mut stdout = std::io::stdout().lock();
     for file in files {

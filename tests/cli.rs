@@ -514,7 +514,8 @@ fn streamed_json_is_the_whole_report_and_warns_the_same() {
             .unwrap_or_else(|e| panic!("{p}: {e}"))
     };
     let (down_text, up_text) = (read(down), read(up));
-    let whole = migsafe::Analyzer::default()
+    let settings = migsafe::Settings::default().fail_on(migsafe::Risk::Critical);
+    let whole = migsafe::Analyzer::new(settings)
         .downgrade(migsafe::Source::new(down, &down_text))
         .analyze(migsafe::Source::new(up, &up_text))
         .unwrap_or_else(|e| panic!("{e}"));

@@ -110,6 +110,7 @@ pub(super) struct Pass<'a> {
     pub inverses: Vec<Inverse>,
     pub statements: Vec<StatementReport>,
     pub pg_version: u32,
+    pub fail_on: Risk,
 }
 
 /// The report: the statements with the revisions, failure modes, rollback and summary they add up
@@ -124,6 +125,7 @@ pub(super) fn report(pass: Pass) -> Report {
         inverses,
         mut statements,
         pg_version,
+        fail_on,
     } = pass;
     let irreversible: Vec<Irreversible> = inverses
         .iter()
@@ -177,6 +179,7 @@ pub(super) fn report(pass: Pass) -> Report {
                     .map(reversibility),
             ),
             failure_modes,
+            file: None,
         })
         .collect();
     let script = rollback_script(name, text, &read, &inverses);
@@ -196,7 +199,7 @@ pub(super) fn report(pass: Pass) -> Report {
         },
         pg_version,
         source: name.to_string(),
-        summary: summary(&statements),
+        summary: summary(&statements, fail_on),
         statements,
         revisions,
         failure_modes,
@@ -241,17 +244,22 @@ fn rollback_script(name: &str, text: &str, read: &Read, inverses: &[Inverse]) ->
     script
 }
 
-fn summary(statements: &[StatementReport]) -> Summary {
+fn summary(statements: &[StatementReport], fail_on: Risk) -> Summary {
     let mut sum = Summary {
         statements: statements.len(),
         unparsed: 0,
         findings: FindingCounts::default(),
+        acknowledged: 0,
         risk: Risk::None,
+        fail_on,
+        failing: 0,
     };
     for s in statements {
         sum.unparsed += usize::from(!s.parsed);
-        sum.risk = sum.risk.max(s.risk);
+        sum.acknowledged += s.acknowledged.len();
         for f in &s.findings {
+            sum.risk = sum.risk.max(f.risk);
+            sum.failing += usize::from(f.risk >= fail_on);
             match f.severity {
                 Severity::Error => sum.findings.error += 1,
                 Severity::Warning => sum.findings.warning += 1,

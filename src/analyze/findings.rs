@@ -28,9 +28,11 @@ impl Helps {
     }
 }
 
-/// A statement's findings, its risk, and the directives that silenced something.
+/// A statement's findings, those its directives acknowledged, its risk, and the directives that
+/// silenced something.
 pub(super) struct Judged {
     pub findings: Vec<Finding>,
+    pub acknowledged: Vec<Finding>,
     pub risk: Risk,
     pub silenced: Vec<String>,
 }
@@ -44,7 +46,8 @@ pub(super) struct EffectFacts {
     pub destroys_data: bool,
 }
 
-/// Runs the selected rules' per-statement checks on `ctx`'s statement.
+/// Runs the selected rules' per-statement checks on `ctx`'s statement. A finding an ignore
+/// directive names is acknowledged: kept aside, and neither counted nor part of the risk.
 pub(super) fn judge(
     ctx: &Ctx,
     st: &SourceStatement,
@@ -57,46 +60,60 @@ pub(super) fn judge(
         .observed
         .and_then(|o| o.measured_risk(facts.held, &settings.sizes));
     let size_risk = measured.or(ctx.estimate.map(|e| settings.sizes.risk(e.seconds)));
+    let effect = effect_risk(facts, size_risk, measured);
     let mut judged = Judged {
         findings: Vec::new(),
-        risk: Risk::None,
+        acknowledged: Vec::new(),
+        risk: effect,
         silenced: Vec::new(),
     };
     for (rule, hit) in rules::check(ctx, |id| settings.selected(id)) {
-        if let Some(directive) = st
+        let directive = st
             .ignore
             .iter()
-            .find(|d| d.as_str() == rule.id || d.as_str() == "all")
-        {
-            judged.silenced.push(directive.clone());
-            continue;
-        }
+            .find(|d| d.as_str() == rule.id || d.as_str() == "all");
         let severity = settings.severity_of(rule.id, rule.severity);
         let mut message = hit.message;
-        match size_risk {
+        let own = match size_risk {
             // The table's size (or the measured run) decides how much the work matters.
             Some(sr) if rule.scales_with_size => {
-                judged.risk = judged.risk.max(hit.risk.unwrap_or(Risk::None).max(sr));
                 if let Some(e) = ctx.estimate.filter(|_| measured.is_none()) {
                     message.push_str(&format!(" [{}]", describe_estimate(e)));
                 }
+                hit.risk.unwrap_or(Risk::None).max(sr)
             }
-            _ => judged.risk = judged.risk.max(hit.risk.unwrap_or(severity_risk(severity))),
-        }
+            _ => hit.risk.unwrap_or(severity_risk(severity)),
+        };
         for a in &ctx.effect.assumptions {
             if !message.contains(a.as_str()) {
                 message.push_str(&format!(" (assumption: {a})"));
             }
         }
-        judged.findings.push(Finding {
+        // A warning or an error is about what the statement does: it carries the effect's risk.
+        // Advice (info) carries only its own.
+        let risk = match severity {
+            Severity::Info => own,
+            Severity::Warning | Severity::Error => own.max(effect),
+        };
+        let finding = Finding {
             rule: Cow::Borrowed(rule.id),
             severity,
             message,
             help: helps.shared(hit.help),
             span: st.span,
-        });
+            risk,
+        };
+        match directive {
+            Some(d) => {
+                judged.silenced.push(d.clone());
+                judged.acknowledged.push(finding);
+            }
+            None => {
+                judged.risk = judged.risk.max(own);
+                judged.findings.push(finding);
+            }
+        }
     }
-    judged.risk = judged.risk.max(effect_risk(facts, size_risk, measured));
     // Kept until the report is written: no room to spare per statement.
     judged.findings.shrink_to_fit();
     judged
@@ -118,6 +135,7 @@ pub(super) fn migration_finding(
         message: hit.message,
         help: helps.shared(hit.help),
         span,
+        risk,
     };
     (finding, risk)
 }

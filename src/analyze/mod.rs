@@ -154,6 +154,7 @@ impl Analyzer {
             inverses,
             statements,
             pg_version: self.settings.pg_version,
+            fail_on: self.settings.fail_on,
         });
         report.database = self.facts.database.clone();
         report
@@ -229,9 +230,9 @@ impl Analyzer {
             };
             rollback::inverse(op, &cx)
         };
-        let (findings, risk, silenced) = match judged {
-            Some(j) => (j.findings, j.risk, j.silenced),
-            None => (Vec::new(), crate::vocab::Risk::None, Vec::new()),
+        let (findings, acknowledged, risk, silenced) = match judged {
+            Some(j) => (j.findings, j.acknowledged, j.risk, j.silenced),
+            None => (Vec::new(), Vec::new(), crate::vocab::Risk::None, Vec::new()),
         };
         let report = StatementReport {
             index,
@@ -262,6 +263,7 @@ impl Analyzer {
             risk,
             tables: build::tables(op, &eff.locks, catalog),
             findings,
+            acknowledged,
             // Filled from the inverse once the rollback script is written (one copy of each step).
             rollback: Vec::new(),
             observed: self.facts.observed.get(&index).cloned().map(Box::new),

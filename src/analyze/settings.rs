@@ -4,7 +4,7 @@
 pub use crate::pg::duration::SizeSettings;
 use crate::pg::plan::Plan;
 use crate::report::{DatabaseReport, Observed};
-use crate::vocab::Severity;
+use crate::vocab::{Risk, Severity};
 use std::collections::BTreeMap;
 
 /// Which rules run and at what severity.
@@ -33,6 +33,9 @@ pub struct Settings {
     /// character (PostgreSQL's default, `on`); `off` makes `\'` an escaped quote, which moves
     /// where statements end. `SET standard_conforming_strings` in the file is followed from there.
     pub standard_conforming_strings: bool,
+    /// The level from which a remaining finding fails the check (`Report::fails`); `high` by
+    /// default.
+    pub fail_on: Risk,
 }
 
 impl Default for Settings {
@@ -42,6 +45,7 @@ impl Default for Settings {
             rules: RuleSettings::default(),
             sizes: SizeSettings::default(),
             standard_conforming_strings: true,
+            fail_on: Risk::High,
         }
     }
 }
@@ -56,6 +60,12 @@ impl Settings {
     /// Sets the connection's `standard_conforming_strings` the migration is read with.
     pub fn standard_conforming_strings(mut self, on: bool) -> Self {
         self.standard_conforming_strings = on;
+        self
+    }
+
+    /// The level from which a remaining finding fails the check.
+    pub fn fail_on(mut self, level: Risk) -> Self {
+        self.fail_on = level;
         self
     }
 

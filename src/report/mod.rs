@@ -57,6 +57,10 @@ pub struct RevisionReport {
     pub reversible: Reversibility,
     /// What a failure of each of the revision's commit units leaves behind, in order.
     pub failure_modes: Vec<FailureMode>,
+    /// The revision's Python file (`--alembic-versions`), where annotations point; absent when
+    /// unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 /// One commit unit (a transaction block, or one statement outside any block) and what its failure
@@ -164,6 +168,9 @@ pub struct Finding {
     /// Where in the file (the statement's span).
     #[schemars(with = "schema::SpanSchema")]
     pub span: Span,
+    /// How much it matters: what `--fail-on` compares. A warning or an error carries the risk of
+    /// its statement's effect; an info finding only its own.
+    pub risk: Risk,
 }
 
 /// Everything known about one statement of the migration.
@@ -207,8 +214,11 @@ pub struct StatementReport {
     pub risk: Risk,
     /// The tables it touches.
     pub tables: Vec<TableReport>,
-    /// What the rules found.
+    /// What the rules found, less what an `-- migsafe: ignore` directive acknowledged.
     pub findings: Vec<Finding>,
+    /// Findings an `-- migsafe: ignore` directive acknowledged: listed, never counted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledged: Vec<Finding>,
     /// The statements that undo this one, in the order to run them.
     pub rollback: Vec<String>,
     /// What running it on a restored copy showed (`--verify`); absent otherwise.
@@ -352,10 +362,16 @@ pub struct Summary {
     pub statements: usize,
     /// Statements nothing could read.
     pub unparsed: usize,
-    /// Findings by severity.
+    /// Findings by severity (acknowledged ones not counted).
     pub findings: FindingCounts,
-    /// The highest statement risk.
+    /// Findings an `-- migsafe: ignore` directive acknowledged.
+    pub acknowledged: usize,
+    /// The highest risk among the findings that remain: what the gate compares.
     pub risk: Risk,
+    /// The level from which findings fail the check (`--fail-on`, default `high`).
+    pub fail_on: Risk,
+    /// How many remaining findings reach `fail_on`: the check fails when there is one.
+    pub failing: usize,
 }
 
 /// Everything migsafe found about one migration file: the JSON report of DESIGN.md (schema_version 1).
@@ -472,8 +488,25 @@ impl Report {
         &self.rollback.script
     }
 
-    /// Whether anything reaches `level` (the CLI's `--fail-on`).
+    /// Whether a remaining finding reaches `level`.
     pub fn fails_at(&self, level: Risk) -> bool {
         self.summary.risk >= level
+    }
+
+    /// Whether the check fails: a remaining finding reaches the settings' `fail_on`.
+    pub fn fails(&self) -> bool {
+        self.summary.failing > 0
+    }
+
+    /// The remaining findings that reach the settings' `fail_on`: what fails the check, with
+    /// their statements.
+    pub fn deciding(&self) -> impl Iterator<Item = (&StatementReport, &Finding)> {
+        let level = self.summary.fail_on;
+        self.statements.iter().flat_map(move |s| {
+            s.findings
+                .iter()
+                .filter(move |f| f.risk >= level)
+                .map(move |f| (s, f))
+        })
     }
 }
