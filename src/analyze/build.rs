@@ -180,6 +180,7 @@ pub(super) fn report(pass: Pass) -> Report {
             ),
             failure_modes,
             file: None,
+            file_line: None,
         })
         .collect();
     let script = rollback_script(name, text, &read, &inverses);

@@ -61,6 +61,9 @@ pub struct RevisionReport {
     /// unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// The line in `file` where the revision's `upgrade()` (or `downgrade()`) is defined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_line: Option<u32>,
 }
 
 /// One commit unit (a transaction block, or one statement outside any block) and what its failure
