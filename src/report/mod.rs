@@ -454,6 +454,9 @@ pub struct RenderOptions<'a> {
     pub color: bool,
     /// The rules a SARIF log describes in its rule table (see [`crate::rules`]); none by default.
     pub rules: &'a [RuleInfo],
+    /// The text report adds the statement table, the database section, failure modes, the rollback
+    /// script and the acknowledged findings to its diagnostics and summary.
+    pub verbose: bool,
 }
 
 impl<'a> RenderOptions<'a> {
@@ -466,6 +469,12 @@ impl<'a> RenderOptions<'a> {
     /// The rules a SARIF log lists.
     pub fn rules(mut self, rules: &'a [RuleInfo]) -> Self {
         self.rules = rules;
+        self
+    }
+
+    /// The full text report (see [`RenderOptions::verbose`]) or the concise one.
+    pub fn verbose(mut self, on: bool) -> Self {
+        self.verbose = on;
         self
     }
 }
