@@ -23,6 +23,15 @@ pub enum Error {
         /// The byte offset of the first NUL byte.
         offset: usize,
     },
+    /// A configuration, sizes or Alembic versions file that cannot be read or holds what it
+    /// may not: the message names the file and, where it can, the line and key.
+    #[error("{file}: {message}")]
+    Config {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The database (`--database`) could not be reached or read: connection refused or lost,
     /// timeout, missing privilege. The message never holds a password.
     #[error("database: {message}")]

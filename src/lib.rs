@@ -29,6 +29,7 @@ mod error;
 mod ir;
 mod parse;
 mod pg;
+pub mod project;
 pub mod report;
 mod rollback;
 mod rules;

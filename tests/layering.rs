@@ -24,6 +24,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("rollback", 6),
     ("analyze", 7),
     ("render", 8),
+    ("project", 8),
     ("db", 9),
     ("testing", 10),
 ];
