@@ -36,6 +36,39 @@ fn text_reports() {
     });
 }
 
+/// The verbose text report (statement table, failure modes, rollback) of a few exports.
+#[test]
+fn verbose_text_reports() {
+    let options = RenderOptions::default().verbose(true);
+    insta::glob!(
+        "../fixtures",
+        "{alembic/merge,alembic/per_revision_txn,django/0002_add_field}.sql",
+        |path| {
+            insta::assert_snapshot!(report(path).render_with(Format::Text, options));
+        }
+    );
+}
+
+/// An Alembic export with one index built on an existing table: the whole default text report
+/// fits in 25 lines.
+#[test]
+fn one_hazard_fits_in_25_lines_of_text() {
+    let export = "BEGIN;\n\n\
+        -- Running upgrade 1f2e3d4c5b6a -> 7ac759974ad8\n\n\
+        CREATE INDEX ix_orders_created_at ON orders (created_at);\n\n\
+        UPDATE alembic_version SET version_num='7ac759974ad8' \
+        WHERE alembic_version.version_num = '1f2e3d4c5b6a';\n\n\
+        COMMIT;\n\n";
+    let r = migsafe::analyze(export);
+    let text = r.render(Format::Text);
+    assert_eq!(text.matches("\nerror[").count(), 1, "{text}");
+    assert!(
+        text.lines().count() <= 25,
+        "{} lines:\n{text}",
+        text.lines().count()
+    );
+}
+
 #[test]
 fn markdown_reports() {
     insta::glob!("../fixtures", SNAPSHOT_FOLDERS, |path| {
@@ -320,10 +353,15 @@ fn rendering_is_deterministic() {
 }
 
 #[test]
-fn a_rollback_script_appears_in_text_and_markdown() {
+fn a_rollback_script_appears_in_verbose_text_and_markdown() {
     let mut r = migsafe::analyze("CREATE TABLE t (a int);\n");
     r.rollback.script = "DROP TABLE t;\n".into();
-    assert!(r.render(Format::Text).contains("    DROP TABLE t;\n"));
+    let verbose = RenderOptions::default().verbose(true);
+    assert!(
+        r.render_with(Format::Text, verbose)
+            .contains("    DROP TABLE t;\n")
+    );
+    assert!(!r.render(Format::Text).contains("DROP TABLE t;"));
     assert!(
         r.render(Format::Markdown)
             .contains("```sql\nDROP TABLE t;\n```")

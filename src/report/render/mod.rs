@@ -8,7 +8,8 @@ pub mod sarif;
 pub mod text;
 
 use crate::report::{
-    FailureMode, Format, RenderOptions, Report, Severity, StatementReport, Transaction,
+    FailureMode, Finding, Format, RenderOptions, Report, RevisionReport, Risk, Severity,
+    StatementReport, Transaction,
 };
 use crate::source::Direction;
 
@@ -229,4 +230,111 @@ pub(crate) fn unit_line(r: &Report, m: &FailureMode) -> Option<u32> {
                 )
         })
         .map(|s| s.span.start_line)
+}
+
+/// The level a finding is shown at: `error` when its risk reaches `fail_on` (it fails the check),
+/// `info` for advice below it, `warning` otherwise. The rule's configured severity stays in the
+/// JSON report; what the other formats print follows the gate, so an "error" never stands beside a
+/// passing check.
+pub(crate) fn shown_level(f: &Finding, fail_on: Risk) -> Severity {
+    if f.risk >= fail_on {
+        Severity::Error
+    } else if f.severity == Severity::Info {
+        Severity::Info
+    } else {
+        Severity::Warning
+    }
+}
+
+/// A statement's findings in the order they are shown: the highest risk first, then the highest
+/// severity, then the rules' order. The first is the statement's primary finding.
+pub(crate) fn by_importance(s: &StatementReport) -> Vec<&Finding> {
+    let mut sorted: Vec<&Finding> = s.findings.iter().collect();
+    sorted.sort_by_key(|f| (std::cmp::Reverse(f.risk), std::cmp::Reverse(f.severity)));
+    sorted
+}
+
+/// The remaining findings counted by risk, highest first: `3 findings (1 high, 2 medium)`, or
+/// `no findings`.
+pub(crate) fn findings_by_risk(r: &Report) -> String {
+    let mut by_risk = [0usize; 5];
+    for f in r.statements.iter().flat_map(|s| &s.findings) {
+        by_risk[f.risk as usize] += 1;
+    }
+    let total: usize = by_risk.iter().sum();
+    if total == 0 {
+        return "no findings".to_string();
+    }
+    let parts: Vec<String> = RISKS
+        .iter()
+        .rev()
+        .filter(|risk| by_risk[**risk as usize] > 0)
+        .map(|risk| format!("{} {}", by_risk[*risk as usize], risk.as_str()))
+        .collect();
+    format!(
+        "{} ({})",
+        count(total, "finding", "findings"),
+        parts.join(", ")
+    )
+}
+
+/// Every risk level, lowest first.
+pub(crate) const RISKS: [Risk; 5] = [
+    Risk::None,
+    Risk::Low,
+    Risk::Medium,
+    Risk::High,
+    Risk::Critical,
+];
+
+/// Deciding findings a gate line names before it says `and N more`.
+const GATE_NAMES: usize = 5;
+
+/// What decides the exit code, in one line: the verdict (`fails` / `passes`) and the rest, e.g.
+/// ` (--fail-on high): 2 findings at risk high or above: drop-column (line 20), …; 3 acknowledged`.
+/// `code` formats the flag and the rule names (backticks in Markdown).
+pub(crate) fn gate(r: &Report, code: impl Fn(&str) -> String) -> (&'static str, String) {
+    let sm = &r.summary;
+    let level = if sm.fail_on == Risk::Critical {
+        format!("at risk {}", sm.fail_on.as_str())
+    } else {
+        format!("at risk {} or above", sm.fail_on.as_str())
+    };
+    let flag = code(&format!("--fail-on {}", sm.fail_on.as_str()));
+    let (verdict, mut rest) = if sm.failing > 0 {
+        let named: Vec<String> = r
+            .deciding()
+            .take(GATE_NAMES)
+            .map(|(_, f)| format!("{} (line {})", code(&f.rule), f.span.start_line))
+            .collect();
+        let mut rest = format!(
+            " ({flag}): {} {level}: {}",
+            count(sm.failing, "finding", "findings"),
+            named.join(", ")
+        );
+        if sm.failing > named.len() {
+            rest.push_str(&format!(" and {} more", sm.failing - named.len()));
+        }
+        ("fails", rest)
+    } else {
+        ("passes", format!(" ({flag}): no finding {level}"))
+    };
+    if sm.acknowledged > 0 {
+        rest.push_str(&format!("; {} acknowledged", sm.acknowledged));
+    }
+    (verdict, rest)
+}
+
+/// The revision each statement belongs to, by statement index: the revision whose `statements`
+/// lists it (a file can hold the same revision id twice, upgrade then downgrade).
+pub(crate) fn revision_per_statement(r: &Report) -> Vec<Option<&RevisionReport>> {
+    let mut out = vec![None; r.statements.len()];
+    for rev in &r.revisions {
+        for &i in &rev.statements {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = Some(rev);
+            }
+        }
+    }
+    out
 }

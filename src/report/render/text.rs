@@ -1,21 +1,26 @@
 //! The terminal report: rustc-style diagnostics (via `annotate-snippets`, the layout rustc and ruff
-//! use) for every finding, then one line of facts per statement, the rollback and a summary.
+//! use), one per statement with findings (the others on the statement folded in as notes), then
+//! the summary and what decides the exit code. Verbose adds one line of facts per statement, the
+//! database section, failure modes, acknowledged findings and the rollback script.
 //!
-//! Linear in the report's size: each finding renders only its own statement's text (the report
-//! carries it), revisions are looked up in a map, and nothing scans the whole file per finding.
+//! Linear in the report's size: each diagnostic renders only its own statement's text (the report
+//! carries it), revisions are looked up by statement index, and nothing scans the whole file per finding.
 
 use super::{
-    count, database_lines, direction_name, effects, lock_text, observed_text, transaction_name,
+    by_importance, count, database_lines, direction_name, effects, findings_by_risk, gate,
+    lock_text, observed_text, shown_level, transaction_name,
 };
-use crate::report::{Finding, RenderOptions, Report, Risk, Severity, StatementReport};
-use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+use crate::report::{
+    Finding, RenderOptions, Report, RevisionReport, Risk, Severity, StatementReport,
+};
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use anstyle::{AnsiColor, Effects, Style};
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::fmt::Write;
 use std::ops::Range;
 
-/// Renders `r` for a terminal; ANSI colours only when `options.color`.
+/// Renders `r` for a terminal; ANSI colours only when `options.color`, the statement table,
+/// failure modes and rollback only when `options.verbose`.
 pub fn render(r: &Report, options: RenderOptions) -> String {
     let mut out = Vec::new();
     // Writing to a Vec cannot fail, and every piece written is a str.
@@ -50,69 +55,58 @@ pub fn write(
     );
     w.write_all(out.as_bytes())?;
     let source = clean(&r.source);
+    let fail_on = r.summary.fail_on;
     for batch in r.statements.chunks(BATCH) {
-        // Each statement's diagnostics depend on that statement alone: laying them out (most of
+        // Each statement's diagnostic depends on that statement alone: laying them out (most of
         // this renderer's time) runs on every core.
         let diagnostics: Vec<String> = batch
             .par_iter()
-            .map(|s| {
-                // Most severe first; the statement's lines and the note are shown once, with the
-                // first finding, and the others point at the same place.
-                let mut findings: Vec<&Finding> = s.findings.iter().collect();
-                findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-                let mut out = String::new();
-                for (i, f) in findings.into_iter().enumerate() {
-                    out.push('\n');
-                    out.push_str(&renderer.render(&[diagnostic(&source, s, f, i == 0)]));
-                    out.push('\n');
-                }
-                out
+            .filter_map(|s| {
+                let findings = by_importance(s);
+                let (primary, others) = findings.split_first()?;
+                let group = diagnostic(&source, s, primary, others, fail_on);
+                Some(format!("\n{}\n", renderer.render(&[group])))
             })
             .collect();
         for d in diagnostics {
             w.write_all(d.as_bytes())?;
         }
     }
-    statements(w, r, paint)?;
-    database(w, r, paint)?;
-    failure_modes(w, r, paint)?;
-    rollback(w, r, paint)?;
+    if options.verbose {
+        statements(w, r, paint)?;
+        database(w, r, paint)?;
+        failure_modes(w, r, paint)?;
+        acknowledged(w, r, paint)?;
+        rollback(w, r, paint)?;
+    }
     summary(w, r, paint)
 }
 
-/// One finding as a rustc-style diagnostic: title, the statement's lines with a caret under the
-/// flagged part and a note with what the statement does (`full`), or only where it is, and the help.
-fn diagnostic<'a>(
-    source: &'a str,
-    s: &'a StatementReport,
-    f: &'a Finding,
-    full: bool,
-) -> Group<'a> {
-    let level = match f.severity {
+fn level(s: Severity) -> Level<'static> {
+    match s {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
         Severity::Info => Level::INFO,
-    };
-    if !full {
-        let origin = Origin::path(source)
-            .line(f.span.start_line as usize)
-            .char_column(f.span.start_column as usize);
-        let mut group = level
-            .primary_title(clean(&f.message))
-            .id(f.rule.as_ref())
-            .element(origin);
-        if !f.help.is_empty() {
-            group = group.element(Level::HELP.message(clean(&f.help)));
-        }
-        return group;
     }
+}
+
+/// A statement's findings as one rustc-style diagnostic: the primary finding's title (at the level
+/// the gate gives it), the statement's lines with a caret under the flagged part, a note with what
+/// the statement does, one note per other finding (`warning[rule]: message`), and the primary's help.
+fn diagnostic<'a>(
+    source: &'a str,
+    s: &'a StatementReport,
+    primary: &'a Finding,
+    others: &[&'a Finding],
+    fail_on: Risk,
+) -> Group<'a> {
     // The statement's first line may start after other text on that line (two statements on one
     // line); spaces keep the caret and the reported column where they are in the file.
     let pad = (s.span.start_column as usize).saturating_sub(1);
     let mut text = String::with_capacity(pad + s.sql.len());
     text.extend(std::iter::repeat_n(' ', pad));
     text.push_str(&s.sql);
-    let range = relative(s, f);
+    let range = relative(s, primary);
     let label = lock_text(s).unwrap_or_else(|| s.kind.to_string());
     let snippet = Snippet::source(text)
         .line_start(s.span.start_line as usize)
@@ -122,13 +116,18 @@ fn diagnostic<'a>(
                 .span(range.start + pad..range.end + pad)
                 .label(label),
         );
-    let mut group = level
-        .primary_title(clean(&f.message))
-        .id(f.rule.as_ref())
+    let mut group = level(shown_level(primary, fail_on))
+        .primary_title(clean(&primary.message))
+        .id(primary.rule.as_ref())
         .element(snippet)
         .element(Level::NOTE.message(note(s)));
-    if !f.help.is_empty() {
-        group = group.element(Level::HELP.message(clean(&f.help)));
+    for f in others {
+        let shown = super::severity_name(shown_level(f, fail_on));
+        let folded = format!("{shown}[{}]: {}", f.rule, clean(&f.message));
+        group = group.element(Level::NOTE.message(folded));
+    }
+    if !primary.help.is_empty() {
+        group = group.element(Level::HELP.message(clean(&primary.help)));
     }
     group
 }
@@ -172,24 +171,18 @@ fn note(s: &StatementReport) -> String {
 
 /// One line per statement, grouped under its revision.
 fn statements(out: &mut dyn std::io::Write, r: &Report, paint: Paint) -> std::io::Result<()> {
-    let revisions: HashMap<&str, _> = r.revisions.iter().map(|x| (x.id.as_str(), x)).collect();
+    let revisions = super::revision_per_statement(r);
     writeln!(out, "\n{}", paint.bold("statements:"))?;
-    let mut current: Option<&str> = None;
-    for s in &r.statements {
-        if s.revision.as_deref() != current {
-            current = s.revision.as_deref();
-            if let Some(rev) = current.and_then(|id| revisions.get(id)) {
-                let parents = if rev.parents.is_empty() {
-                    "base".to_string()
-                } else {
-                    rev.parents.join(", ")
-                };
-                writeln!(
-                    out,
-                    "  {} {} (parents: {parents})",
-                    direction_name(rev.direction),
-                    paint.bold(&rev.id)
-                )?;
+    let mut current: Option<&RevisionReport> = None;
+    for (s, rev) in r.statements.iter().zip(revisions) {
+        let same = match (rev, current) {
+            (Some(a), Some(b)) => std::ptr::eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        if !same {
+            current = rev;
+            if let Some(rev) = rev {
+                revision_line(out, rev, paint)?;
             }
         }
         let mut details = Vec::new();
@@ -219,6 +212,52 @@ fn statements(out: &mut dyn std::io::Write, r: &Report, paint: Paint) -> std::io
         )?;
         if let Some(o) = observed_text(s) {
             writeln!(out, "              {}", clean(&o))?;
+        }
+    }
+    Ok(())
+}
+
+/// `upgrade 7ac759974ad8 (parents: df50e92ffc5e) in versions/7ac7_add_tags.py:12`.
+fn revision_line(
+    out: &mut dyn std::io::Write,
+    rev: &RevisionReport,
+    paint: Paint,
+) -> std::io::Result<()> {
+    let parents = if rev.parents.is_empty() {
+        "base".to_string()
+    } else {
+        rev.parents.join(", ")
+    };
+    let file = match (&rev.file, rev.file_line) {
+        (Some(f), Some(l)) => format!(" in {}:{l}", clean(f)),
+        (Some(f), None) => format!(" in {}", clean(f)),
+        _ => String::new(),
+    };
+    writeln!(
+        out,
+        "  {} {} (parents: {}){file}",
+        direction_name(rev.direction),
+        paint.bold(&clean(&rev.id)),
+        clean(&parents)
+    )
+}
+
+/// The findings an `-- migsafe: ignore` directive acknowledged: listed, not counted.
+fn acknowledged(out: &mut dyn std::io::Write, r: &Report, paint: Paint) -> std::io::Result<()> {
+    let mut any = false;
+    for s in &r.statements {
+        for f in &s.acknowledged {
+            if !any {
+                writeln!(out, "\n{}", paint.bold("acknowledged (migsafe: ignore):"))?;
+                any = true;
+            }
+            writeln!(
+                out,
+                "  line {}: {}: {}",
+                f.span.start_line,
+                f.rule,
+                clean(&f.message)
+            )?;
         }
     }
     Ok(())
@@ -288,22 +327,16 @@ fn failure_modes(out: &mut dyn std::io::Write, r: &Report, paint: Paint) -> std:
     Ok(())
 }
 
+/// The file at a glance, then what decides the exit code (the same numbers it follows).
 fn summary(out: &mut dyn std::io::Write, r: &Report, paint: Paint) -> std::io::Result<()> {
     let sm = &r.summary;
-    let f = &sm.findings;
     writeln!(
         out,
-        "\n{} {} ({} unparsed), {}, {}, {} info; risk {}; rollback {}",
+        "\n{} {} ({} unparsed), {}, risk {}; rollback {}",
         paint.bold("summary:"),
         count(sm.statements, "statement", "statements"),
         sm.unparsed,
-        paint.severity(Severity::Error, &count(f.error, "error", "errors"), f.error),
-        paint.severity(
-            Severity::Warning,
-            &count(f.warning, "warning", "warnings"),
-            f.warning
-        ),
-        f.info,
+        findings_by_risk(r),
         paint.risk(sm.risk, sm.risk.as_str()),
         if r.rollback.complete {
             "complete"
@@ -311,7 +344,8 @@ fn summary(out: &mut dyn std::io::Write, r: &Report, paint: Paint) -> std::io::R
             "incomplete"
         }
     )?;
-    Ok(())
+    let (verdict, rest) = gate(r, str::to_string);
+    writeln!(out, "{}{rest}", paint.verdict(r.fails(), verdict))
 }
 
 /// Text from the migration (names, SQL in the rollback script) with control characters replaced, so
@@ -361,14 +395,11 @@ impl Paint {
         self.with(color.on_default().effects(Effects::BOLD), text)
     }
 
-    fn severity(self, severity: Severity, text: &str, n: usize) -> String {
-        if n == 0 {
-            return text.to_string();
-        }
-        let color = match severity {
-            Severity::Error => AnsiColor::BrightRed,
-            Severity::Warning => AnsiColor::BrightYellow,
-            Severity::Info => AnsiColor::BrightBlue,
+    fn verdict(self, fails: bool, text: &str) -> String {
+        let color = if fails {
+            AnsiColor::BrightRed
+        } else {
+            AnsiColor::BrightGreen
         };
         self.with(color.on_default().effects(Effects::BOLD), text)
     }
@@ -419,34 +450,152 @@ mod tests {
     }
 
     #[test]
-    fn several_findings_on_a_statement_show_its_lines_once() {
+    fn several_findings_on_a_statement_are_one_diagnostic() {
         let r = crate::analyze(
             "BEGIN;\nALTER TABLE t ADD COLUMN c int;\nUPDATE t SET c = 1;\nCOMMIT;\n",
         );
-        assert!(
-            r.statements[2].findings.len() >= 2,
-            "{:?}",
-            r.statements[2].findings
-        );
+        let update = &r.statements[2];
+        assert!(update.findings.len() >= 2, "{:?}", update.findings);
         let text = render(&r, RenderOptions::default());
         assert_eq!(text.matches("| UPDATE t SET c = 1;").count(), 1, "{text}");
+        assert_eq!(text.matches("--> -:3:1").count(), 1, "{text}");
+        // The primary finding is the title, the others are notes naming their rule, without help.
+        let primary = by_importance(update)[0];
+        let title = format!(
+            "{}[{}]: {}",
+            super::super::severity_name(shown_level(primary, r.summary.fail_on)),
+            primary.rule,
+            primary.message
+        );
+        assert!(text.contains(&format!("\n{title}\n")), "{text}");
+        for f in &by_importance(update)[1..] {
+            let shown = super::super::severity_name(shown_level(f, r.summary.fail_on));
+            let note = format!("= note: {shown}[{}]: {}\n", f.rule, f.message);
+            assert_eq!(text.matches(&note).count(), 1, "{note}\n{text}");
+        }
         assert_eq!(
-            text.matches("--> -:3:1").count(),
-            r.statements[2].findings.len(),
+            text.matches("= help: ").count(),
+            r.statements
+                .iter()
+                .filter(|s| by_importance(s).first().is_some_and(|f| !f.help.is_empty()))
+                .count(),
             "{text}"
         );
     }
 
     #[test]
+    fn the_primary_finding_has_the_highest_risk() {
+        let mut r = crate::analyze(
+            "BEGIN;\nALTER TABLE t ADD COLUMN c int;\nUPDATE t SET c = 1;\nCOMMIT;\n",
+        );
+        let s = &mut r.statements[2];
+        assert!(s.findings.len() >= 2, "{:?}", s.findings);
+        for f in &mut s.findings {
+            f.risk = Risk::Low;
+        }
+        s.findings[1].risk = Risk::Critical;
+        let rule = s.findings[1].rule.clone();
+        let text = render(&r, RenderOptions::default());
+        assert!(text.contains(&format!("\nerror[{rule}]: ")), "{text}");
+        assert!(!text.contains(&format!("= note: error[{rule}]")), "{text}");
+    }
+
+    #[test]
+    fn concise_by_default_and_verbose_adds_the_details() {
+        let mut r = crate::analyze(
+            "BEGIN;\n-- migsafe: ignore create-index-non-concurrently\nCREATE INDEX ix ON t (a);\n\
+             ALTER TABLE t ALTER COLUMN a TYPE bigint;\nCOMMIT;\n",
+        );
+        r.rollback.script = "DROP INDEX ix;\n".into();
+        assert_eq!(
+            r.statements[1].acknowledged.len(),
+            1,
+            "{:?}",
+            r.statements[1]
+        );
+        let concise = render(&r, RenderOptions::default());
+        let verbose = render(&r, RenderOptions::default().verbose(true));
+        for section in [
+            "\nstatements:\n",
+            "\nfailure modes:\n",
+            "\nrollback: ",
+            "    DROP INDEX ix;\n",
+        ] {
+            assert!(!concise.contains(section), "{section}\n{concise}");
+            assert!(verbose.contains(section), "{section}\n{verbose}");
+        }
+        let listed = "\nacknowledged (migsafe: ignore):\n  line 3: create-index-non-concurrently: ";
+        assert!(!concise.contains(listed), "{concise}");
+        assert!(verbose.contains(listed), "{verbose}");
+        // Acknowledged: never a diagnostic, counted apart.
+        assert!(
+            !verbose.contains("[create-index-non-concurrently]"),
+            "{verbose}"
+        );
+        assert!(concise.ends_with("; 1 acknowledged\n"), "{concise}");
+        // Everything concise says, verbose says too, in the same order.
+        let diagnostics = &concise[..concise.find("\nsummary: ").unwrap_or(0)];
+        assert!(verbose.starts_with(diagnostics), "{verbose}");
+    }
+
+    #[test]
+    fn the_summary_says_what_decides_the_exit_code() {
+        let r = crate::analyze("BEGIN;\nCREATE INDEX ix ON t (a);\nCOMMIT;\n");
+        let text = render(&r, RenderOptions::default());
+        let last = text.lines().last().unwrap_or_default();
+        assert_eq!(
+            last,
+            "fails (--fail-on high): 2 findings at risk high or above: \
+             create-index-non-concurrently (line 2), missing-lock-timeout (line 2)",
+            "{text}"
+        );
+        let r =
+            crate::analyze("BEGIN;\n-- migsafe: ignore all\nCREATE INDEX ix ON t (a);\nCOMMIT;\n");
+        let text = render(&r, RenderOptions::default());
+        assert!(
+            text.ends_with(
+                "\nsummary: 3 statements (0 unparsed), no findings, risk none; rollback complete\n\
+                 passes (--fail-on high): no finding at risk high or above; 3 acknowledged\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_error_never_stands_beside_a_passing_check() {
+        // A rule of severity error on a statement whose effect is low risk (a small table).
+        let mut r = crate::analyze("BEGIN;\nCREATE INDEX ix ON t (a);\nCOMMIT;\n");
+        for f in &mut r.statements[1].findings {
+            f.risk = Risk::Low;
+        }
+        r.statements[1].risk = Risk::Low;
+        r.summary.risk = Risk::Low;
+        r.summary.failing = 0;
+        assert!(
+            r.statements[1]
+                .findings
+                .iter()
+                .any(|f| f.severity == Severity::Error)
+        );
+        let text = render(&r, RenderOptions::default().verbose(true));
+        assert!(!text.contains("error"), "{text}");
+        assert!(
+            text.contains("\nwarning[create-index-non-concurrently]: "),
+            "{text}"
+        );
+        assert!(text.contains("\npasses (--fail-on high): "), "{text}");
+    }
+
+    #[test]
     fn statement_facts_rollback_and_summary() {
         let r = crate::analyze("ALTER TABLE t ALTER COLUMN a TYPE bigint;\n");
-        let text = render(&r, RenderOptions::default());
+        let text = render(&r, RenderOptions::default().verbose(true));
         assert!(text.contains("AccessExclusiveLock on public.t"), "{text}");
         assert!(text.contains("rewrites the table"), "{text}");
         assert!(
             text.contains("\nsummary: 1 statement (0 unparsed), "),
             "{text}"
         );
-        assert!(text.contains("rollback "), "{text}");
+        assert!(text.contains("\nrollback: "), "{text}");
     }
 }
