@@ -26,6 +26,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use migsafe::db::{self, DbOptions};
+use migsafe::project::{Config, RevisionFiles};
 use migsafe::{
     Analyzer, Catalog, Format, RenderOptions, Report, Risk, Settings, SizeSettings, Source,
 };
@@ -95,15 +96,36 @@ impl From<FailOn> for Risk {
     }
 }
 
-/// What the analysis knows and which rules run (shared by check, rollback and snapshot).
+/// What the analysis knows and which rules run (shared by check, rollback, snapshot and config).
+/// Each flag replaces the configuration file's key of the same name.
 #[derive(Args)]
 struct AnalyzeArgs {
+    /// The configuration file (default: migsafe.toml, or pyproject.toml with [tool.migsafe], in
+    /// the current folder or the nearest parent).
+    #[arg(long, value_name = "FILE")]
+    config: Option<String>,
+    /// Read no configuration file.
+    #[arg(long, conflicts_with = "config")]
+    no_config: bool,
+    /// Fail (exit 1) when a remaining finding reaches this risk [default: high].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
     /// PostgreSQL major version the migration runs on (default: the --database server's, else 15).
     #[arg(long, value_parser = clap::value_parser!(u32).range(11..=17))]
     pg_version: Option<u32>,
     /// The schema before the migration: `pg_dump --schema-only` output or any DDL file.
     #[arg(long, value_name = "DUMP.sql")]
     schema: Option<String>,
+    /// Table sizes without a database: the CSV or JSON output of the pg_class query in
+    /// docs/configuration.md.
+    #[arg(long, value_name = "FILE")]
+    sizes: Option<String>,
+    /// Alembic's versions folder: findings point at each revision's Python file.
+    #[arg(long, value_name = "DIR")]
+    alembic_versions: Option<String>,
+    /// The name reports give standard input (`-`), e.g. the file it was exported from.
+    #[arg(long, value_name = "NAME")]
+    stdin_filename: Option<String>,
     /// Run only this rule (repeatable).
     #[arg(long = "only", value_name = "RULE")]
     only: Vec<String>,
@@ -157,10 +179,12 @@ struct AnalyzeArgs {
     large_rows: u64,
 }
 
-/// The analyzer and, with --database, the connection to the copy.
+/// The analyzer, with --database the connection to the copy, and with --alembic-versions the
+/// revisions' Python files.
 struct Ctx {
     analyzer: Analyzer,
     db: Option<migsafe::db::Client>,
+    revision_files: Option<RevisionFiles>,
 }
 
 #[derive(Subcommand)]
@@ -173,9 +197,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
-        /// Exit with 1 when a statement's risk reaches this level.
-        #[arg(long, value_enum, default_value_t = FailOn::High)]
-        fail_on: FailOn,
+        /// Text: also the statement table, failure modes, acknowledged findings and rollback.
+        #[arg(long, short)]
+        verbose: bool,
         /// Also write the rollback script here (several files: one script undoing them in reverse
         /// order).
         #[arg(long, value_name = "FILE")]
@@ -187,6 +211,12 @@ enum Command {
     Rollback {
         /// The migration; `-` is standard input.
         file: String,
+        #[command(flatten)]
+        analyze: AnalyzeArgs,
+    },
+    /// Print the effective settings (configuration file, flags, defaults) and where each comes
+    /// from.
+    Config {
         #[command(flatten)]
         analyze: AnalyzeArgs,
     },
@@ -226,16 +256,17 @@ fn main() -> ExitCode {
         Command::Check {
             files,
             format,
-            fail_on,
+            verbose,
             rollback_out,
             analyze,
         } => check(
             &files,
             format.into(),
-            fail_on.into(),
+            verbose,
             rollback_out.as_deref(),
             &analyze,
         ),
+        Command::Config { analyze } => show_config(&analyze),
         Command::Rollback { file, analyze } => rollback(&file, &analyze),
         Command::Rules { rule } => rules(rule.as_deref()),
         Command::Snapshot {
@@ -253,9 +284,119 @@ fn main() -> ExitCode {
     }
 }
 
-/// Builds the analyzer from the shared options and connects to --database; unknown rules,
-/// unreadable schemas and unreachable databases are usage, I/O or connection errors.
-fn analyzer(args: &AnalyzeArgs, fail_on: Risk) -> Result<Ctx> {
+/// Where a setting comes from.
+#[derive(Clone, Copy)]
+enum Origin {
+    Flag(&'static str),
+    File,
+    Default,
+}
+
+/// One setting's value and where it comes from: the flag when given, else the file's key, else
+/// the default.
+fn pick<T>(flag: (&'static str, Option<T>), file: Option<T>, default: T) -> (T, Origin) {
+    match (flag.1, file) {
+        (Some(v), _) => (v, Origin::Flag(flag.0)),
+        (None, Some(v)) => (v, Origin::File),
+        (None, None) => (default, Origin::Default),
+    }
+}
+
+/// The settings in effect: flags over the configuration file over defaults.
+struct Effective {
+    config: Option<Config>,
+    fail_on: (Risk, Origin),
+    disable: (Vec<String>, Origin),
+    only: (Vec<String>, Origin),
+    pg_version: (Option<u32>, Origin),
+    schema: (Option<String>, Origin),
+    sizes: (Option<String>, Origin),
+    alembic_versions: (Option<String>, Origin),
+}
+
+fn path_string(p: &Option<std::path::PathBuf>) -> Option<Option<String>> {
+    p.as_ref().map(|p| Some(p.display().to_string()))
+}
+
+impl Effective {
+    fn new(args: &AnalyzeArgs) -> Result<Effective> {
+        let config = if args.no_config {
+            None
+        } else if let Some(path) = &args.config {
+            Some(Config::from_file(Path::new(path))?)
+        } else {
+            let here = std::env::current_dir().context("cannot read the current folder")?;
+            Config::find(&here)?
+        };
+        let c = config.clone().unwrap_or_default();
+        let flag_list = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+        Ok(Effective {
+            fail_on: pick(
+                ("--fail-on", args.fail_on.map(Risk::from)),
+                c.fail_on,
+                Risk::High,
+            ),
+            disable: pick(
+                ("--disable", flag_list(&args.disable)),
+                c.disable,
+                Vec::new(),
+            ),
+            only: pick(("--only", flag_list(&args.only)), c.only, Vec::new()),
+            pg_version: pick(
+                ("--pg-version", args.pg_version.map(Some)),
+                c.pg_version.map(Some),
+                None,
+            ),
+            schema: pick(
+                ("--schema", args.schema.clone().map(Some)),
+                path_string(&c.schema),
+                None,
+            ),
+            sizes: pick(
+                ("--sizes", args.sizes.clone().map(Some)),
+                path_string(&c.sizes),
+                None,
+            ),
+            alembic_versions: pick(
+                (
+                    "--alembic-versions",
+                    args.alembic_versions.clone().map(Some),
+                ),
+                path_string(&c.alembic_versions),
+                None,
+            ),
+            config,
+        })
+    }
+
+    /// The rules, severities and gate (the version is settled once the database answers).
+    fn settings(&self, pg_version: u32, large_rows: u64) -> Settings {
+        let mut settings = Settings::default();
+        if let Some(c) = &self.config {
+            // Severity overrides live only in the file.
+            for (id, level) in &c.severity {
+                settings = settings.rule_severity(id.clone(), *level);
+            }
+        }
+        settings = settings
+            .pg_version(pg_version)
+            .fail_on(self.fail_on.0)
+            .sizes(SizeSettings::default().large_rows(large_rows));
+        if !self.only.0.is_empty() {
+            settings = settings.only_rules(self.only.0.iter().cloned());
+        }
+        for d in &self.disable.0 {
+            settings = settings.disable_rule(d.clone());
+        }
+        settings
+    }
+}
+
+/// Builds the analyzer from the shared options and the configuration file, and connects to
+/// --database; unknown rules, unreadable files and unreachable databases are usage, I/O or
+/// connection errors.
+fn analyzer(args: &AnalyzeArgs) -> Result<Ctx> {
+    let effective = Effective::new(args)?;
     let known = migsafe::rules();
     for id in args.only.iter().chain(&args.disable) {
         if !known.iter().any(|r| r.id == id) {
@@ -266,33 +407,102 @@ fn analyzer(args: &AnalyzeArgs, fail_on: Risk) -> Result<Ctx> {
         Some(url) => Some(db::connect(url)?),
         None => None,
     };
-    let pg_version = match (args.pg_version, client.as_mut()) {
+    let pg_version = match (effective.pg_version.0, client.as_mut()) {
         (Some(v), _) => v,
         (None, Some(c)) => db::server_major(c)?,
         (None, None) => 15,
     };
-    let mut settings = Settings::default()
-        .pg_version(pg_version)
-        .fail_on(fail_on)
-        .sizes(SizeSettings::default().large_rows(args.large_rows));
-    if !args.only.is_empty() {
-        settings = settings.only_rules(args.only.iter().cloned());
+    let mut analyzer = Analyzer::new(effective.settings(pg_version, args.large_rows));
+    let mut catalog = match &effective.schema.0 {
+        Some(path) => Some(load_schema(path)?),
+        None => None,
+    };
+    if let Some(path) = &effective.sizes.0 {
+        let c = catalog.get_or_insert_with(Catalog::default);
+        migsafe::project::read_sizes(Path::new(path), c)?;
     }
-    for d in &args.disable {
-        settings = settings.disable_rule(d.clone());
-    }
-    let mut analyzer = Analyzer::new(settings);
-    if let Some(path) = &args.schema {
-        analyzer = analyzer.schema(load_schema(path)?);
+    if let Some(c) = catalog {
+        analyzer = analyzer.schema(c);
     }
     if let Some(path) = &args.downgrade {
-        let (name, text) = read_input(path)?;
+        let (name, text) = read_input(path, None)?;
         analyzer = analyzer.downgrade(Source::new(name, &text));
     }
+    let revision_files = match &effective.alembic_versions.0 {
+        Some(dir) => {
+            let files = RevisionFiles::read(Path::new(dir))?;
+            if files.is_empty() {
+                bail!("{dir}: no Alembic revision files (`revision = \"…\"`) in it");
+            }
+            Some(files)
+        }
+        None => None,
+    };
     Ok(Ctx {
         analyzer,
         db: client,
+        revision_files,
     })
+}
+
+/// `migsafe config`: the effective settings as TOML, each with where it comes from.
+fn show_config(args: &AnalyzeArgs) -> Result<ExitCode> {
+    let e = Effective::new(args)?;
+    let mut out = String::new();
+    match &e.config {
+        Some(c) => out.push_str(&format!("# configuration file: {}\n", c.file.display())),
+        None => out
+            .push_str("# no configuration file (migsafe.toml or pyproject.toml [tool.migsafe])\n"),
+    }
+    let origin = |o: Origin| match (o, &e.config) {
+        (Origin::Flag(f), _) => f.to_string(),
+        (Origin::File, Some(c)) => c.file.display().to_string(),
+        _ => "default".to_string(),
+    };
+    let quoted = |v: &str| format!("{v:?}");
+    let list = |v: &[String]| {
+        format!(
+            "[{}]",
+            v.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(", ")
+        )
+    };
+    let mut line = |key: &str, value: Option<String>, o: Origin| {
+        let value = value.map_or_else(|| format!("# {key} is not set"), |v| format!("{key} = {v}"));
+        out.push_str(&format!("{value:<40} # {}\n", origin(o)));
+    };
+    line("fail-on", Some(quoted(e.fail_on.0.as_str())), e.fail_on.1);
+    line("disable", Some(list(&e.disable.0)), e.disable.1);
+    let only = (!e.only.0.is_empty()).then(|| list(&e.only.0));
+    line("only", only, e.only.1);
+    let pg = e.pg_version.0.map(|v| v.to_string());
+    line(
+        "pg-version",
+        pg.or(Some("15".to_string())).filter(|_| true),
+        e.pg_version.1,
+    );
+    line("schema", e.schema.0.as_deref().map(quoted), e.schema.1);
+    line("sizes", e.sizes.0.as_deref().map(quoted), e.sizes.1);
+    line(
+        "alembic-versions",
+        e.alembic_versions.0.as_deref().map(quoted),
+        e.alembic_versions.1,
+    );
+    if let Some(c) = e.config.as_ref().filter(|c| !c.severity.is_empty()) {
+        out.push_str(&format!("\n[severity]{:<30} # {}\n", "", c.file.display()));
+        for (id, level) in &c.severity {
+            let level = match level {
+                migsafe::Severity::Error => "error",
+                migsafe::Severity::Warning => "warning",
+                migsafe::Severity::Info => "info",
+            };
+            out.push_str(&format!("{id} = {level:?}\n"));
+        }
+    }
+    std::io::stdout()
+        .lock()
+        .write_all(out.as_bytes())
+        .context(STDOUT)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn db_options(args: &AnalyzeArgs) -> DbOptions {
@@ -315,7 +525,7 @@ fn db_options(args: &AnalyzeArgs) -> DbOptions {
 
 /// Loads `--schema`, warning on stderr about statements it could not read.
 fn load_schema(path: &str) -> Result<Catalog> {
-    let (name, text) = read_input(path)?;
+    let (name, text) = read_input(path, None)?;
     let catalog =
         Catalog::from_sql(&text).with_context(|| format!("{name}: reading the schema"))?;
     for s in catalog.skipped() {
@@ -328,9 +538,9 @@ fn load_schema(path: &str) -> Result<Catalog> {
 }
 
 fn analyze_file(ctx: &mut Ctx, file: &str, args: &AnalyzeArgs) -> Result<Report> {
-    let (name, text) = read_input(file)?;
+    let (name, text) = read_input(file, args.stdin_filename.as_deref())?;
     let source = Source::new(name, &text);
-    let report = match ctx.db.as_mut() {
+    let mut report = match ctx.db.as_mut() {
         Some(client) => {
             let r = ctx
                 .analyzer
@@ -345,17 +555,20 @@ fn analyze_file(ctx: &mut Ctx, file: &str, args: &AnalyzeArgs) -> Result<Report>
         }
         None => ctx.analyzer.analyze(source)?,
     };
+    if let Some(files) = &ctx.revision_files {
+        files.annotate(&mut report);
+    }
     Ok(report)
 }
 
 fn check(
     files: &[String],
     format: Format,
-    fail_on: Risk,
+    verbose: bool,
     rollback_out: Option<&str>,
     args: &AnalyzeArgs,
 ) -> Result<ExitCode> {
-    let mut ctx = analyzer(args, fail_on)?;
+    let mut ctx = analyzer(args)?;
     let mut reports = Vec::new();
     let mut io_error = false;
     for file in files {
@@ -371,7 +584,10 @@ fn check(
     let color = format == Format::Text
         && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
     let rules = migsafe::rules();
-    let options = RenderOptions::default().color(color).rules(&rules);
+    let options = RenderOptions::default()
+        .color(color)
+        .rules(&rules)
+        .verbose(verbose);
     // Several files as JSON are an array even when only one could be read, so tools see one shape.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = if format == Format::Json && files.len() > 1 {
@@ -441,7 +657,7 @@ fn write_rollback(path: &str, reports: &[Report]) -> Result<()> {
 }
 
 fn rollback(file: &str, args: &AnalyzeArgs) -> Result<ExitCode> {
-    let mut ctx = analyzer(args, Risk::High)?;
+    let mut ctx = analyzer(args)?;
     // The rollback needs the catalog, not EXPLAIN or a verification run.
     if let Some(client) = ctx.db.as_mut() {
         let catalog = db::read_catalog(client, &db_options(args))?;
@@ -505,7 +721,7 @@ fn snapshot(files: &[String], check: bool, args: &AnalyzeArgs) -> Result<ExitCod
     if files.iter().any(|f| f == "-") {
         bail!("snapshot needs files (it writes FILE.migsafe.md next to each), not `-`");
     }
-    let mut ctx = analyzer(args, Risk::High)?;
+    let mut ctx = analyzer(args)?;
     let mut stale = Vec::new();
     let mut stdout = std::io::stdout().lock();
     for file in files {
@@ -561,7 +777,7 @@ fn snapshot(files: &[String], check: bool, args: &AnalyzeArgs) -> Result<ExitCod
 
 /// Reads a file (or stdin for `-`) as UTF-8 text; binary or non-UTF-8 input is an error naming the
 /// byte offset.
-fn read_input(file: &str) -> Result<(String, String)> {
+fn read_input(file: &str, stdin_name: Option<&str>) -> Result<(String, String)> {
     let bytes = if file == "-" {
         let mut b = Vec::new();
         std::io::stdin()
@@ -575,7 +791,11 @@ fn read_input(file: &str) -> Result<(String, String)> {
         }
         std::fs::read(file).with_context(|| format!("cannot read {file}"))?
     };
-    let name = if file == "-" { "<stdin>" } else { file };
+    let name = if file == "-" {
+        stdin_name.unwrap_or("<stdin>")
+    } else {
+        file
+    };
     let text = migsafe::check_text(name, &bytes)?;
     Ok((name.to_string(), text.to_string()))
 }

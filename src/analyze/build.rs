@@ -30,7 +30,15 @@ pub(super) fn tables(
         if out.iter().any(|r| r.name == name) {
             continue;
         }
-        let created_in_migration = !catalog.pre_existing(&t);
+        // The table a CREATE makes (the schema does not list it: it is not unknown) or one an
+        // earlier statement made.
+        let created_here = match op {
+            Op::CreateTable { name, .. } | Op::CreateView { name, .. } => {
+                normal(name) == t && catalog.unknown(&t)
+            }
+            _ => false,
+        };
+        let created_in_migration = created_here || !catalog.pre_existing(&t);
         let size = catalog.size(&t).filter(|_| !created_in_migration);
         out.push(TableReport {
             name,

@@ -82,6 +82,10 @@ impl State {
         if self.tx.in_transaction {
             self.tx.record(index, op, locks);
         }
+        // A table the schema does not list is assumed to exist from the first statement naming it.
+        for (table, _) in locks {
+            self.catalog.assume_exists(table);
+        }
         self.catalog.apply(op, true);
     }
 }

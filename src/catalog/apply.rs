@@ -65,6 +65,11 @@ impl Catalog {
         self.note_schema_privileges();
     }
 
+    /// An existing table known only by name.
+    pub(super) fn table_stub(&mut self, name: &QualName) {
+        self.table_mut(name);
+    }
+
     fn table_mut(&mut self, name: &QualName) -> &mut Table {
         let key = normal(name);
         self.tables.entry(key.clone()).or_insert_with(|| Table {
@@ -153,6 +158,7 @@ impl Catalog {
     fn drop_table(&mut self, name: &QualName) {
         let key = normal(name);
         self.tables.remove(&key);
+        self.gone.insert(key.clone());
         self.sizes.remove(&key);
         self.indexes.retain_of_table(&key, |_| false);
     }
@@ -653,6 +659,8 @@ impl Catalog {
 
     fn move_table(&mut self, key: &mut QualName, new: QualName) {
         let new = normal(&new);
+        self.gone.insert(key.clone());
+        self.gone.remove(&new);
         if let Some(mut t) = self.tables.remove(key) {
             t.name = new.clone();
             self.tables.insert(new.clone(), t);

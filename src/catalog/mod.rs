@@ -36,8 +36,10 @@ pub struct Catalog {
     extensions: std::collections::BTreeSet<String>,
     /// Sequences, privileges, storage parameters, clustering, inheritance, statistics, triggers.
     extras: extras::Extras,
-    /// A schema was loaded: a table it does not list did not exist before the migration.
+    /// A schema was loaded: a table it does not list is unknown (see [`Catalog::unknown`]).
     schema_loaded: bool,
+    /// Tables the migration dropped or renamed away: gone, not unknown.
+    gone: BTreeSet<QualName>,
     skipped: Vec<Skipped>,
 }
 
@@ -393,14 +395,34 @@ impl Catalog {
         self.functions.get(name).copied()
     }
 
-    /// Whether the table existed before the migration (as far as anyone can tell: without a schema, a
-    /// table the migration did not create is assumed to exist).
+    /// Whether the table existed before the migration (as far as anyone can tell: a table the
+    /// migration did not create is assumed to exist, also when a schema given does not list it).
     pub(crate) fn pre_existing(&self, name: &QualName) -> bool {
         match self.table(name) {
             Some(t) => !t.created_in_migration,
             None => {
-                !self.schema_loaded || self.index(name).is_some_and(|i| !i.created_in_migration)
+                !self.schema_loaded
+                    || self.index(name).is_some_and(|i| !i.created_in_migration)
+                    || self.unknown(name)
             }
+        }
+    }
+
+    /// A name the schema given does not list, that the migration neither created nor dropped so
+    /// far: a stale or partial dump, or a typo. Assumed to be an existing table.
+    pub(crate) fn unknown(&self, name: &QualName) -> bool {
+        self.schema_loaded
+            && self.table(name).is_none()
+            && self.index(name).is_none()
+            && !self.gone.contains(&normal(name))
+            && !crate::source::alembic::is_bookkeeping_table(&name.name)
+    }
+
+    /// Records an unknown table (see [`Catalog::unknown`]) as existing, with unknown columns: the
+    /// statements after the one that named it first take it as it is.
+    pub(crate) fn assume_exists(&mut self, name: &QualName) {
+        if self.unknown(name) {
+            self.table_stub(name);
         }
     }
 
@@ -487,6 +509,7 @@ impl Catalog {
             functions: self.functions.clone(),
             extensions: self.extensions.clone(),
             schema_loaded: self.schema_loaded,
+            gone: self.gone.clone(),
             ..Catalog::default()
         };
         for name in tables {

@@ -153,6 +153,12 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
         | Op::CreateIndex(_)
         | Op::CreateTrigger { .. }
         | Op::CreateView { .. } => create_effect(&mut e, cx, op),
+        // IF EXISTS of a table the schema given does not list: the statement does nothing.
+        Op::AlterTable {
+            name,
+            if_exists: true,
+            ..
+        } if cx.catalog.unknown(name) => {}
         Op::AlterTable { name, actions, .. } => {
             for a in actions {
                 alter_action(&mut e, cx, name, a);
@@ -163,8 +169,15 @@ pub fn effect(op: &Op, cx: &Context) -> Effect {
             names,
             cascade,
             concurrently,
-            ..
-        } => drop(&mut e, cx, kind, names, *cascade, *concurrently),
+            if_exists,
+        } => {
+            let names: Vec<QualName> = names
+                .iter()
+                .filter(|n| !(*if_exists && cx.catalog.unknown(n)))
+                .cloned()
+                .collect();
+            drop(&mut e, cx, kind, &names, *cascade, *concurrently)
+        }
         Op::DropTrigger { table: Some(t), .. } => e.lock(cx, t, AccessExclusiveLock),
         // `CreateStatistics` (statscmds.c) opens the table with SHARE UPDATE EXCLUSIVE.
         Op::CreateStatistics { table, .. } => e.lock(cx, table, ShareUpdateExclusiveLock),

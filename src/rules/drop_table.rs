@@ -62,7 +62,8 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     let dropped: Vec<QualName> = names.iter().map(normal).collect();
     let mut hits = Vec::new();
     for t in &dropped {
-        if !ctx.catalog.pre_existing(t) {
+        // Tables the statement locks: existing ones (IF EXISTS of one the schema lacks is a no-op).
+        if !ctx.effect.locks.iter().any(|(n, _)| n == t) {
             continue;
         }
         // Foreign keys of tables that are not dropped by the same statement: without CASCADE the

@@ -12,7 +12,7 @@
 
 use crate::catalog::Catalog;
 use crate::catalog::normal;
-use crate::ir::{Op, QualName};
+use crate::ir::{ObjectKind, Op, QualName};
 use crate::pg::LockMode;
 use crate::pg::effect::Effect;
 use crate::pg::types::TimeZone;
@@ -389,6 +389,7 @@ registry!(
     unbatched_backfill,
     uncommitted_transaction,
     unique_constraint_builds_index,
+    unknown_table,
     unparsed_statement,
     unused_ignore,
     vacuum_full_or_cluster,
@@ -407,12 +408,33 @@ pub fn rule(id: &str) -> Option<&'static RuleEntry> {
 /// Runs every selected rule's per-statement check on one statement.
 pub(crate) fn check(ctx: &Ctx, selected: impl Fn(&str) -> bool) -> Vec<(&'static Rule, Hit)> {
     let mut out = Vec::new();
+    if skipped_if_exists(ctx) {
+        return out;
+    }
     for rule in RULES.iter().map(|e| e.rule).filter(|r| selected(r.id)) {
         if let Some(check) = rule.check {
             out.extend(check(ctx).into_iter().map(|hit| (rule, hit)));
         }
     }
     out
+}
+
+/// `… IF EXISTS` of tables the schema given does not list: the statement does nothing.
+fn skipped_if_exists(ctx: &Ctx) -> bool {
+    match ctx.op {
+        Op::AlterTable {
+            name,
+            if_exists: true,
+            ..
+        } => ctx.catalog.unknown(name),
+        Op::Drop {
+            kind: ObjectKind::Table,
+            names,
+            if_exists: true,
+            ..
+        } => !names.is_empty() && names.iter().all(|n| ctx.catalog.unknown(n)),
+        _ => false,
+    }
 }
 
 /// Runs every selected rule's per-migration check: findings with the statement they belong to.
