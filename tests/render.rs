@@ -375,3 +375,191 @@ fn format_names_round_trip() {
     }
     assert_eq!(Format::parse("yaml"), None);
 }
+
+/// A migration of `n` statements (at least) on existing tables, each with findings, of every risk
+/// from low to high: a serial primary key (low), an index built without CONCURRENTLY (high), a
+/// foreign key and a column added without lock_timeout (medium), SET NOT NULL (high).
+fn big_migration(n: usize) -> String {
+    let mut sql = String::new();
+    for i in 0..n.div_ceil(5) {
+        let t = format!("table_{}", i % 50);
+        sql.push_str(&format!(
+            "CREATE TABLE new_{i} (id SERIAL NOT NULL, PRIMARY KEY (id));\n\
+             CREATE INDEX ix_{t}_{i} ON {t} (name);\n\
+             ALTER TABLE {t} ADD CONSTRAINT fk_{i} FOREIGN KEY (owner_id) REFERENCES owners (id) NOT VALID;\n\
+             ALTER TABLE {t} ADD COLUMN c_{i} integer;\n\
+             ALTER TABLE {t} ALTER COLUMN c_{i} SET NOT NULL;\n"
+        ));
+    }
+    sql
+}
+
+/// Checks that `md` is well-formed: every code fence closed, every `<details>` closed, and every
+/// table made of a header, a separator and rows of as many cells.
+fn assert_well_formed(md: &str) {
+    let mut fence: Option<String> = None;
+    let mut table_cells: Option<usize> = None;
+    let mut details = 0i64;
+    for (i, line) in md.lines().enumerate() {
+        if let Some(f) = &fence {
+            if line == f {
+                fence = None;
+            }
+            continue;
+        }
+        if line.starts_with("```") {
+            fence = Some(line.chars().take_while(|c| *c == '`').collect());
+            continue;
+        }
+        details += line.matches("<details>").count() as i64;
+        details -= line.matches("</details>").count() as i64;
+        assert!(details >= 0, "line {}: </details> without <details>", i + 1);
+        if line.starts_with('|') {
+            let cells = line.replace("\\|", "").matches('|').count();
+            match table_cells {
+                None => {
+                    let next = md.lines().nth(i + 1).unwrap_or_default();
+                    assert!(
+                        next.starts_with("|---"),
+                        "line {}: table without separator",
+                        i + 1
+                    );
+                    table_cells = Some(cells);
+                }
+                Some(n) => assert_eq!(n, cells, "line {}: {line}", i + 1),
+            }
+        } else {
+            table_cells = None;
+        }
+    }
+    assert!(fence.is_none(), "unclosed fence {fence:?}");
+    assert_eq!(details, 0, "unclosed <details>");
+    assert!(md.ends_with('\n'));
+}
+
+/// `(risk, count)` of the findings a cut Markdown report names as left out.
+fn left_out_risks(md: &str) -> Vec<(migsafe::Risk, usize)> {
+    let Some(note) = md.lines().find(|l| l.starts_with("_… ")) else {
+        return Vec::new();
+    };
+    let Some(list) = note
+        .split_once("findings (")
+        .or_else(|| note.split_once("finding ("))
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(list, _)| list)
+    else {
+        return Vec::new();
+    };
+    list.split(", ")
+        .filter_map(|item| {
+            let (n, risk) = item.split_once(' ')?;
+            Some((migsafe::Risk::parse(risk)?, n.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn markdown_of_a_huge_migration_fits_in_a_comment() {
+    let r = migsafe::analyze(&big_migration(2_000));
+    assert!(r.summary.statements >= 2_000, "{}", r.summary.statements);
+    assert!(r.statements.iter().all(|s| !s.findings.is_empty()));
+    let md = r.render(Format::Markdown);
+    assert!(
+        md.chars().count() <= render::markdown::LIMIT,
+        "{}",
+        md.len()
+    );
+    assert_well_formed(&md);
+    // The summary and the gate first; the highest-risk findings kept, the lowest left out first.
+    assert!(
+        md.starts_with("## migsafe: `-`\n\n**Risk: high** · "),
+        "{}",
+        &md[..300]
+    );
+    assert!(
+        md.contains("\n**Fails** (`--fail-on high`): "),
+        "{}",
+        &md[..600]
+    );
+    let kept: Vec<migsafe::Risk> = md
+        .lines()
+        .filter_map(|l| l.strip_prefix("#### Line "))
+        .filter_map(|l| {
+            l.rsplit_once("(risk ")
+                .and_then(|(_, r)| r.split(')').next())
+        })
+        .filter_map(migsafe::Risk::parse)
+        .collect();
+    assert!(kept.len() > 10, "{} findings kept", kept.len());
+    let dropped = left_out_risks(&md);
+    assert!(!dropped.is_empty(), "no note on what was left out");
+    let lowest_kept = kept.iter().min().copied().unwrap_or(migsafe::Risk::None);
+    for (risk, _) in &dropped {
+        assert!(
+            *risk <= lowest_kept,
+            "{risk:?} left out, {lowest_kept:?} kept"
+        );
+    }
+    let total: usize = r.statements.iter().map(|s| s.findings.len()).sum();
+    let shown = md.lines().filter(|l| l.starts_with("- **")).count();
+    let left: usize = dropped.iter().map(|(_, n)| n).sum();
+    assert_eq!(shown + left, total);
+    assert!(
+        md.contains(" and the rollback script are left out to fit in a comment: run `migsafe check --format json` or see the CI log._\n"),
+        "{}",
+        md.lines().last().unwrap_or_default()
+    );
+    assert!(!md.contains("<details>") && !md.contains("| revision | line |"));
+}
+
+#[test]
+fn several_markdown_reports_fit_in_one_comment() {
+    let big = migsafe::analyze(&big_migration(600));
+    let small =
+        report(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/django/0002_add_field.sql"));
+    let reports = vec![small.clone(), big.clone(), big, small.clone()];
+    let md = render::render_many(&reports, Format::Markdown, RenderOptions::default());
+    assert!(
+        md.chars().count() <= render::markdown::LIMIT,
+        "{}",
+        md.len()
+    );
+    assert_well_formed(&md);
+    assert_eq!(md.matches("## migsafe: ").count(), 4);
+    assert_eq!(md.matches("left out to fit in a comment").count(), 4);
+    // Each file keeps its first high-risk findings: the small ones are not crowded out.
+    let whole = small.render(Format::Markdown);
+    let high: Vec<&str> = whole
+        .split("\n#### ")
+        .skip(1)
+        .filter(|part| part.contains("(risk high)"))
+        .map(|part| part.split("\n### ").next().unwrap_or(part))
+        .collect();
+    assert_eq!(high.len(), 2, "{whole}");
+    for part in high {
+        assert_eq!(md.matches(part).count(), 2, "{part}");
+    }
+}
+
+#[test]
+fn many_markdown_reports_keep_their_heads_until_the_limit() {
+    let r = migsafe::analyze(&big_migration(40));
+    let reports = vec![r; 400];
+    let md = render::render_many(&reports, Format::Markdown, RenderOptions::default());
+    assert!(
+        md.chars().count() <= render::markdown::LIMIT,
+        "{}",
+        md.len()
+    );
+    assert_well_formed(&md);
+    let heads = md.matches("## migsafe: ").count();
+    assert!(heads > 20 && heads < 400, "{heads}");
+    assert!(
+        md.contains(&format!(
+            "_… {} more files are left out to fit in a comment: ",
+            400 - heads
+        )),
+        "{}",
+        &md[md.len() - 600..]
+    );
+}

@@ -1,33 +1,294 @@
-//! The Markdown report for a PR comment (and for `FILE.migsafe.md` snapshots): a summary table of
-//! every statement, the findings with their help under the statement they concern, and the rollback
-//! script in a collapsed block.
+//! The Markdown report for a PR comment (and for `FILE.migsafe.md` snapshots): the summary and what
+//! decides the exit code, a table of every statement, the findings with their help under the
+//! statement they concern, acknowledged findings, failure modes and the rollback script in a
+//! collapsed block.
+//!
+//! A document never exceeds [`LIMIT`] characters (GitHub rejects comments over 65,536): when it
+//! would, the least important parts are left out first (the rollback script, the statement table,
+//! the rollback's list, acknowledged findings, failure modes, the database section, then findings
+//! from the lowest risk up) and a closing line says what was left out. A part is left out whole, so
+//! no code fence, table or `<details>` block is ever cut.
 //!
 //! Deterministic: the same report gives the same bytes. No timestamps, no tool version (a version
 //! bump would change every stored snapshot), and the source exactly as given.
 
 use super::{
-    count, database_lines, direction_name, effects, first_line, lock_text, observed_text,
-    severity_name,
+    RISKS, by_importance, count, database_lines, direction_name, effects, findings_by_risk,
+    first_line, gate, lock_text, observed_text, revision_per_statement, severity_name, shown_level,
 };
-use crate::report::{Report, Risk, StatementReport};
-use std::collections::HashMap;
+use crate::report::{Report, RevisionReport, Risk, StatementReport};
 use std::fmt::Write;
 
-/// A pull-request comment for `r`: summary table, findings, failure modes, collapsed rollback.
+/// The most characters (Unicode scalar values) a Markdown document holds: GitHub's comment limit
+/// (65,536) with a margin.
+pub const LIMIT: usize = 65_000;
+
+/// A pull-request comment for `r`, at most [`LIMIT`] characters.
 pub fn render(r: &Report) -> String {
+    render_many(std::slice::from_ref(r))
+}
+
+/// One comment for several reports, one after the other, at most [`LIMIT`] characters in all: what
+/// is left out is chosen across the reports (every rollback script goes before any finding).
+pub fn render_many(reports: &[Report]) -> String {
+    let mut documents: Vec<Document> = reports.iter().map(Document::new).collect();
+    let files_left_out = fit(&mut documents, LIMIT);
+    let mut out = String::new();
+    for (i, d) in documents.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        d.write(&mut out);
+    }
+    if files_left_out > 0 {
+        let _ = write!(
+            out,
+            "\n_… {} left out to fit in a comment: {SEE_ALL}._\n",
+            count(files_left_out, "more file is", "more files are")
+        );
+    }
+    out
+}
+
+/// What a part of a report is: the order in which parts are left out follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    RollbackScript,
+    Table,
+    RollbackList,
+    Acknowledged,
+    FailureModes,
+    Database,
+    Finding,
+}
+
+/// A piece of a report that is shown whole or left out whole.
+struct Part {
+    kind: Kind,
+    text: String,
+    /// Its length in characters.
+    chars: usize,
+    /// A finding part's findings, counted by risk.
+    findings: [usize; 5],
+    /// The highest risk among them (findings are left out from the lowest risk up).
+    risk: Risk,
+    kept: bool,
+}
+
+impl Part {
+    fn new(kind: Kind, text: String) -> Part {
+        Part {
+            kind,
+            chars: text.chars().count(),
+            text,
+            findings: [0; 5],
+            risk: Risk::None,
+            kept: true,
+        }
+    }
+}
+
+/// One report's comment: a head that is always shown, and parts that may be left out.
+struct Document {
+    head: String,
+    parts: Vec<Part>,
+}
+
+/// Headings and wrappers written around parts (the findings heading, the `<details>` block).
+const WRAPPERS: &str = "### Findings\n\n<details><summary>Rollback</summary>\n\n</details>\n";
+
+/// Room kept for the line that says what was left out (longer than any such line).
+const NOTE_ROOM: usize = 600;
+
+impl Document {
+    fn new(r: &Report) -> Document {
+        let mut parts = Vec::new();
+        if !r.statements.is_empty() {
+            parts.push(Part::new(Kind::Table, table(r)));
+        }
+        findings(&mut parts, r);
+        for (kind, text) in [
+            (Kind::Acknowledged, acknowledged(r)),
+            (Kind::Database, database(r)),
+            (Kind::FailureModes, failure_modes(r)),
+            (Kind::RollbackList, rollback_list(r)),
+            (Kind::RollbackScript, rollback_script(r)),
+        ] {
+            if !text.is_empty() {
+                parts.push(Part::new(kind, text));
+            }
+        }
+        Document {
+            head: head(r),
+            parts,
+        }
+    }
+
+    /// Characters always written: the head, wrappers, and room for the closing note.
+    fn fixed(&self) -> usize {
+        self.head.chars().count() + WRAPPERS.chars().count() + NOTE_ROOM
+    }
+
+    fn kept(&self) -> usize {
+        self.parts.iter().filter(|p| p.kept).map(|p| p.chars).sum()
+    }
+
+    fn write(&self, out: &mut String) {
+        out.push_str(&self.head);
+        let kept = |kind: Kind| self.parts.iter().filter(move |p| p.kept && p.kind == kind);
+        kept(Kind::Table).for_each(|p| out.push_str(&p.text));
+        if kept(Kind::Finding).next().is_some() {
+            out.push_str("### Findings\n\n");
+            kept(Kind::Finding).for_each(|p| out.push_str(&p.text));
+        }
+        for kind in [Kind::Acknowledged, Kind::Database, Kind::FailureModes] {
+            kept(kind).for_each(|p| out.push_str(&p.text));
+        }
+        let mut rollback = kept(Kind::RollbackList)
+            .chain(kept(Kind::RollbackScript))
+            .peekable();
+        if rollback.peek().is_some() {
+            out.push_str("<details><summary>Rollback</summary>\n\n");
+            rollback.for_each(|p| out.push_str(&p.text));
+            out.push_str("</details>\n");
+        }
+        if let Some(note) = self.left_out() {
+            out.push_str(&note);
+        }
+    }
+}
+
+/// Leaves parts out, least important first and across all documents, until they fit in `limit`
+/// characters; when even the heads do not fit, whole documents from the end (returns how many).
+fn fit(documents: &mut Vec<Document>, limit: usize) -> usize {
+    let separators = documents.len().saturating_sub(1);
+    let full: usize = documents
+        .iter()
+        .map(|d| {
+            let mut s = String::new();
+            d.write(&mut s);
+            s.chars().count()
+        })
+        .sum();
+    if full + separators <= limit {
+        return 0;
+    }
+    let fixed: usize = documents.iter().map(Document::fixed).sum::<usize>() + separators;
+    let mut total = fixed + documents.iter().map(Document::kept).sum::<usize>();
+    let mut order: Vec<(usize, usize)> = documents
+        .iter()
+        .enumerate()
+        .flat_map(|(d, doc)| (0..doc.parts.len()).map(move |p| (d, p)))
+        .collect();
+    // Least important first; among equals, the later part first, so that every document keeps
+    // its first findings of a risk (then the later document first).
+    order.sort_by_key(|&(d, p)| {
+        let part = &documents[d].parts[p];
+        (part.kind, part.risk, std::cmp::Reverse((p, d)))
+    });
+    for (d, p) in order {
+        if total <= limit {
+            return 0;
+        }
+        let part = &mut documents[d].parts[p];
+        part.kept = false;
+        total -= part.chars;
+    }
+    if total > limit {
+        drop_documents(documents, limit)
+    } else {
+        0
+    }
+}
+
+/// Too many reports for their heads to fit: the first ones that fit (at least one), with room
+/// for the line that says how many follow. Returns how many were left out.
+fn drop_documents(documents: &mut Vec<Document>, limit: usize) -> usize {
+    let mut total = NOTE_ROOM;
+    let mut fitting = 0;
+    for d in documents.iter() {
+        total += d.fixed() + 1;
+        if total > limit {
+            break;
+        }
+        fitting += 1;
+    }
+    let fitting = fitting.max(1);
+    let left_out = documents.len().saturating_sub(fitting);
+    documents.truncate(fitting);
+    left_out
+}
+
+/// Where the whole report is.
+const SEE_ALL: &str = "run `migsafe check --format json` or see the CI log";
+
+impl Document {
+    /// `_… 37 more findings (2 medium, 35 low), the statement table and the rollback script are
+    /// left out to fit in a comment: run …_`, when something was left out.
+    fn left_out(&self) -> Option<String> {
+        let mut by_risk = [0usize; 5];
+        let mut names: Vec<&str> = Vec::new();
+        for p in self.parts.iter().filter(|p| !p.kept) {
+            for (n, c) in by_risk.iter_mut().zip(p.findings) {
+                *n += c;
+            }
+            let name = match p.kind {
+                Kind::Finding => continue,
+                Kind::RollbackScript => "the rollback script",
+                Kind::Table => "the statement table",
+                Kind::RollbackList => "the rollback summary",
+                Kind::Acknowledged => "the acknowledged findings",
+                Kind::FailureModes => "the failure modes",
+                Kind::Database => "the database section",
+            };
+            names.push(name);
+        }
+        let findings: usize = by_risk.iter().sum();
+        if findings == 0 && names.is_empty() {
+            return None;
+        }
+        let mut items = Vec::new();
+        if findings > 0 {
+            let risks: Vec<String> = RISKS
+                .iter()
+                .rev()
+                .filter(|r| by_risk[**r as usize] > 0)
+                .map(|r| format!("{} {}", by_risk[*r as usize], r.as_str()))
+                .collect();
+            let what = count(findings, "more finding", "more findings");
+            items.push(format!("{what} ({})", risks.join(", ")));
+        }
+        items.extend(names.iter().map(|n| n.to_string()));
+        let verb = if items.len() > 1 || findings > 1 {
+            "are"
+        } else {
+            "is"
+        };
+        let list = match items.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        // After a blank line: a line right after `</details>` would still be part of its HTML block.
+        Some(format!(
+            "\n_… {list} {verb} left out to fit in a comment: {SEE_ALL}._\n"
+        ))
+    }
+}
+
+/// The heading, the summary line and what decides the exit code.
+fn head(r: &Report) -> String {
     let mut out = String::new();
     let sm = &r.summary;
-    let f = &sm.findings;
-    let _ = writeln!(out, "## migsafe: `{}`\n", code_text(&r.source));
+    let source: String = r.source.chars().take(300).collect();
+    let _ = writeln!(out, "## migsafe: `{}`\n", code_text(&source));
     let _ = writeln!(
         out,
-        "**Risk: {}** · {} ({} unparsed) · {}, {}, {} info · rollback {} · PostgreSQL {}\n",
+        "**Risk: {}** · {} ({} unparsed) · {} · rollback {} · PostgreSQL {}\n",
         sm.risk.as_str(),
         count(sm.statements, "statement", "statements"),
         sm.unparsed,
-        count(f.error, "error", "errors"),
-        count(f.warning, "warning", "warnings"),
-        f.info,
+        findings_by_risk(r),
         if r.rollback.complete {
             "complete"
         } else {
@@ -35,18 +296,20 @@ pub fn render(r: &Report) -> String {
         },
         r.pg_version
     );
-    table(&mut out, r);
-    findings(&mut out, r);
-    database(&mut out, r);
-    failure_modes(&mut out, r);
-    rollback(&mut out, r);
+    let (verdict, rest) = gate(r, |s| format!("`{s}`"));
+    let verdict = match verdict {
+        "fails" => "Fails",
+        _ => "Passes",
+    };
+    let _ = writeln!(out, "**{verdict}**{rest}\n");
     out
 }
 
 /// The restored copy (`--database`): what was read and verified, and what each statement did there.
-fn database(out: &mut String, r: &Report) {
+fn database(r: &Report) -> String {
+    let mut out = String::new();
     let Some(d) = &r.database else {
-        return;
+        return out;
     };
     out.push_str("### On the restored copy\n\n");
     for l in database_lines(d) {
@@ -71,25 +334,20 @@ fn database(out: &mut String, r: &Report) {
         }
     }
     out.push('\n');
+    out
 }
 
-fn table(out: &mut String, r: &Report) {
-    if r.statements.is_empty() {
-        out.push_str("No statements.\n\n");
-        return;
-    }
-    let revisions: HashMap<&str, _> = r.revisions.iter().map(|x| (x.id.as_str(), x)).collect();
-    out.push_str(
+/// One row per statement.
+fn table(r: &Report) -> String {
+    let mut out = String::from(
         "| revision | line | statement | kind | lock | rewrite / scan | data loss | risk |\n\
          |---|---:|---|---|---|---|---|---|\n",
     );
-    for s in &r.statements {
-        let revision = match s.revision.as_deref() {
-            Some(id) => match revisions.get(id) {
-                Some(rev) => format!("`{}` {}", cell(id), direction_name(rev.direction)),
-                None => format!("`{}`", cell(id)),
-            },
-            None => String::new(),
+    for (s, rev) in r.statements.iter().zip(revision_per_statement(r)) {
+        let revision = match (s.revision.as_deref(), rev) {
+            (Some(id), Some(rev)) => format!("`{}` {}", cell(id), direction_name(rev.direction)),
+            (Some(id), None) => format!("`{}`", cell(id)),
+            (None, _) => String::new(),
         };
         let mut lock = lock_text(s).unwrap_or_default();
         if let Some(h) = s.held {
@@ -110,34 +368,36 @@ fn table(out: &mut String, r: &Report) {
             s.span.start_line,
             cell(&code_text(&first_line(&s.sql, 60))),
             cell(&s.kind),
-            cell(&lock),
+            cell(&clip(&lock, 300)),
             if s.destroys_data { "yes" } else { "" },
             risk_cell(s.risk),
         );
     }
     out.push('\n');
+    out
 }
 
-fn findings(out: &mut String, r: &Report) {
-    let with: Vec<&StatementReport> = r
-        .statements
-        .iter()
-        .filter(|s| !s.findings.is_empty())
-        .collect();
-    if with.is_empty() {
-        out.push_str("No findings.\n\n");
-        return;
-    }
-    out.push_str("### Findings\n\n");
-    for s in with {
-        let _ = writeln!(
+/// One part per statement with findings: its SQL, what it does, and its findings (the primary
+/// first) with their help.
+fn findings(parts: &mut Vec<Part>, r: &Report) {
+    let revisions = revision_per_statement(r);
+    for (s, rev) in r.statements.iter().zip(revisions) {
+        if s.findings.is_empty() {
+            continue;
+        }
+        let mut out = String::new();
+        let _ = write!(
             out,
-            "#### Line {}: {} (risk {})\n",
+            "#### Line {}: {} (risk {})",
             s.span.start_line,
             s.kind,
             s.risk.as_str()
         );
-        fenced(out, "sql", &s.sql);
+        if let Some(at) = python_location(rev) {
+            let _ = write!(out, " · {at}");
+        }
+        out.push_str("\n\n");
+        fenced(&mut out, "sql", &clip_lines(&s.sql));
         let mut facts = Vec::new();
         if let (Some(text), Some(mode)) = (lock_text(s), s.lock) {
             facts.push(format!("lock {text} ({})", mode.blocks_what()));
@@ -147,33 +407,75 @@ fn findings(out: &mut String, r: &Report) {
         }
         facts.extend(effects(s).into_iter().map(str::to_string));
         if !facts.is_empty() {
-            let _ = writeln!(out, "{}\n", text(&facts.join("; ")));
+            let _ = writeln!(out, "{}\n", text(&clip(&facts.join("; "), PROSE)));
         }
-        // Most severe first, as in the text report.
-        let mut sorted: Vec<_> = s.findings.iter().collect();
-        sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
-        for f in sorted {
+        let mut by_risk = [0; 5];
+        for f in by_importance(s) {
+            by_risk[f.risk as usize] += 1;
             let _ = writeln!(
                 out,
                 "- **{}** `{}`: {}",
-                severity_name(f.severity),
+                severity_name(shown_level(f, r.summary.fail_on)),
                 f.rule,
-                text(&f.message)
+                text(&clip(&f.message, PROSE))
             );
             if !f.help.is_empty() {
-                let _ = writeln!(out, "  <br>*Help:* {}", text(&f.help));
+                let _ = writeln!(out, "  <br>*Help:* {}", text(&clip(&f.help, PROSE)));
             }
         }
         out.push('\n');
+        let mut part = Part::new(Kind::Finding, out);
+        part.findings = by_risk;
+        part.risk = s
+            .findings
+            .iter()
+            .map(|f| f.risk)
+            .max()
+            .unwrap_or(Risk::None);
+        parts.push(part);
     }
+}
+
+/// `` `upgrade()` in `versions/7ac7_add_tags.py:12` ``: where the statement's revision is written,
+/// when the report knows.
+fn python_location(rev: Option<&RevisionReport>) -> Option<String> {
+    let rev = rev?;
+    let file = code_text(rev.file.as_deref()?);
+    let function = direction_name(rev.direction);
+    Some(match rev.file_line {
+        Some(line) => format!("`{function}()` in `{file}:{line}`"),
+        None => format!("`{function}()` in `{file}`"),
+    })
+}
+
+/// The findings an `-- migsafe: ignore` directive acknowledged: listed, not counted.
+fn acknowledged(r: &Report) -> String {
+    let mut out = String::new();
+    for f in r.statements.iter().flat_map(|s| &s.acknowledged) {
+        if out.is_empty() {
+            out.push_str("### Acknowledged (`migsafe: ignore`)\n\n");
+        }
+        let _ = writeln!(
+            out,
+            "- line {} `{}`: {}",
+            f.span.start_line,
+            f.rule,
+            text(&clip(&f.message, PROSE))
+        );
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
 }
 
 /// What a failure of each commit unit leaves behind: a list, so a reviewer sees before the deploy
 /// what to run when the migration stops half-way.
-fn failure_modes(out: &mut String, r: &Report) {
+fn failure_modes(r: &Report) -> String {
+    let mut out = String::new();
     let modes = super::failure_modes(r);
     if modes.is_empty() {
-        return;
+        return out;
     }
     out.push_str("### Failure modes\n\n");
     for (rev, m) in modes {
@@ -185,11 +487,13 @@ fn failure_modes(out: &mut String, r: &Report) {
         );
     }
     out.push('\n');
+    out
 }
 
-fn rollback(out: &mut String, r: &Report) {
+/// Whether the rollback is complete, and what it cannot undo.
+fn rollback_list(r: &Report) -> String {
     let rb = &r.rollback;
-    out.push_str("<details><summary>Rollback</summary>\n\n");
+    let mut out = String::new();
     if rb.complete {
         out.push_str("Every statement can be undone.\n\n");
     } else if rb.irreversible.is_empty() {
@@ -206,16 +510,70 @@ fn rollback(out: &mut String, r: &Report) {
                 .get(i.statement)
                 .map(|s| format!("line {}", s.span.start_line))
                 .unwrap_or_else(|| format!("statement {}", i.statement));
-            let _ = writeln!(out, "- {line}: {}", text(&i.reason));
+            let _ = writeln!(out, "- {line}: {}", text(&clip(&i.reason, PROSE)));
         }
         out.push('\n');
     }
-    if rb.script.trim().is_empty() {
+    out
+}
+
+fn rollback_script(r: &Report) -> String {
+    let mut out = String::new();
+    if r.rollback.script.trim().is_empty() {
         out.push_str("No rollback script was generated.\n\n");
     } else {
-        fenced(out, "sql", &rb.script);
+        fenced(&mut out, "sql", &r.rollback.script);
     }
-    out.push_str("</details>\n");
+    out
+}
+
+/// The most characters of one message, help or fact line (a report edited by hand, or names of
+/// thousands of characters, cannot make one finding outgrow the comment).
+const PROSE: usize = 2_000;
+
+/// The most lines and characters of a statement shown under its findings.
+const SQL_LINES: usize = 40;
+const SQL_CHARS: usize = 4_000;
+
+/// `s` cut to `max` characters, with `…`.
+fn clip(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &s[..at]).into(),
+        None => s.into(),
+    }
+}
+
+/// A statement cut to [`SQL_LINES`] lines and [`SQL_CHARS`] characters, with a comment saying how
+/// many lines are not shown.
+fn clip_lines(sql: &str) -> std::borrow::Cow<'_, str> {
+    let sql = sql.trim_end();
+    let total = sql.lines().count();
+    let (mut end, mut chars, mut shown) = (0, 0, 0);
+    for line in sql.split_inclusive('\n').take(SQL_LINES) {
+        chars += line.chars().count();
+        if chars > SQL_CHARS {
+            break;
+        }
+        end += line.len();
+        shown += 1;
+    }
+    if shown == total {
+        return sql.into();
+    }
+    if shown == 0 {
+        // One line longer than the limit.
+        return format!(
+            "{}\n-- … (cut)",
+            clip(sql.lines().next().unwrap_or(""), SQL_CHARS)
+        )
+        .into();
+    }
+    format!(
+        "{}\n-- … {} not shown",
+        sql[..end].trim_end(),
+        count(total - shown, "more line", "more lines")
+    )
+    .into()
 }
 
 /// A fenced code block whose fence is longer than any backtick run inside, so the code cannot end it.
@@ -278,13 +636,98 @@ mod tests {
     }
 
     #[test]
-    fn rollback_script_is_shown_when_present() {
-        let mut r = crate::analyze("CREATE TABLE t (a int);\n");
-        r.rollback.script = "DROP TABLE t;\n".to_string();
-        r.rollback.complete = true;
+    fn the_head_says_what_decides_the_exit_code() {
+        let r = crate::analyze("BEGIN;\nCREATE INDEX ix ON t (a);\nCOMMIT;\n");
+        assert!(
+            render(&r).contains(
+                "\n\n**Fails** (`--fail-on high`): 2 findings at risk high or above: \
+                 `create-index-non-concurrently` (line 2), `missing-lock-timeout` (line 2)\n\n"
+            ),
+            "{}",
+            render(&r)
+        );
+        let r = crate::analyze(
+            "BEGIN;\n-- migsafe: ignore create-index-non-concurrently, missing-lock-timeout\n\
+             CREATE INDEX ix ON t (a);\nCOMMIT;\n",
+        );
         let md = render(&r);
-        assert!(md.contains("```sql\nDROP TABLE t;\n```"), "{md}");
-        assert!(md.contains("Every statement can be undone."), "{md}");
+        assert!(
+            md.contains(
+                "· 1 finding (1 low) · rollback complete · PostgreSQL 15\n\n\
+                 **Passes** (`--fail-on high`): no finding at risk high or above; 2 acknowledged\n\n"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "### Acknowledged (`migsafe: ignore`)\n\n- line 3 `create-index-non-concurrently`: "
+            ),
+            "{md}"
+        );
+        assert!(!md.contains("**error**"), "{md}");
+    }
+
+    #[test]
+    fn a_report_that_fits_is_whole_and_one_that_does_not_says_what_it_left_out() {
+        let mut r = crate::analyze("BEGIN;\nCREATE INDEX ix ON t (a);\nCOMMIT;\n");
+        r.rollback.script = "-- undo\n".repeat(10_000);
+        let md = render(&r);
+        assert!(md.chars().count() <= LIMIT);
+        assert!(!md.contains("-- undo"), "{}", &md[md.len() - 400..]);
+        assert!(md.contains("`create-index-non-concurrently`"), "{md}");
+        assert!(
+            md.contains("<details><summary>Rollback</summary>\n\nEvery"),
+            "{md}"
+        );
+        assert!(
+            md.ends_with(
+                "</details>\n\n_… the rollback script is left out to fit in a comment: \
+                 run `migsafe check --format json` or see the CI log._\n"
+            ),
+            "{md}"
+        );
+        r.rollback.script = "-- undo\n".into();
+        assert!(!render(&r).contains("left out"));
+    }
+
+    #[test]
+    fn a_long_statement_is_cut_in_its_fence() {
+        let sql = "SELECT 1\n".repeat(100);
+        let cut = clip_lines(&sql);
+        assert_eq!(cut.lines().count(), SQL_LINES + 1);
+        assert!(cut.ends_with("\n-- … 60 more lines not shown"), "{cut}");
+        let line = "x".repeat(SQL_CHARS * 2);
+        assert_eq!(
+            clip_lines(&line).chars().count(),
+            SQL_CHARS + 1 + "\n-- … (cut)".chars().count()
+        );
+        assert_eq!(clip_lines("SELECT 1;\n"), "SELECT 1;");
+    }
+
+    #[test]
+    fn the_note_on_what_was_left_out_fits_in_its_room() {
+        let mut d = Document {
+            head: String::new(),
+            parts: Vec::new(),
+        };
+        for kind in [
+            Kind::RollbackScript,
+            Kind::Table,
+            Kind::RollbackList,
+            Kind::Acknowledged,
+            Kind::FailureModes,
+            Kind::Database,
+        ] {
+            let mut p = Part::new(kind, String::new());
+            p.kept = false;
+            d.parts.push(p);
+        }
+        let mut p = Part::new(Kind::Finding, String::new());
+        p.findings = [usize::MAX / 8; 5];
+        p.kept = false;
+        d.parts.push(p);
+        let note = d.left_out().unwrap_or_default();
+        assert!(note.chars().count() + 200 <= NOTE_ROOM, "{note}");
     }
 
     #[test]

@@ -17,13 +17,14 @@ use crate::source::Direction;
 /// - `json`: one object for one report, an array for several;
 /// - `sarif`: one log with one run holding every file's results (GitHub code scanning rejects
 ///   several runs of one tool in one upload);
-/// - `text`, `markdown`, `github`: the reports one after the other.
+/// - `markdown`: the reports one after the other, at most [`markdown::LIMIT`] characters in all;
+/// - `text`, `github`: the reports one after the other.
 pub fn render_many(reports: &[Report], format: Format, options: RenderOptions) -> String {
     match format {
         Format::Json => json::render_many(reports),
         Format::Sarif => sarif::render(reports, options.rules),
         Format::Text => join(reports, "\n", |r| text::render(r, options)),
-        Format::Markdown => join(reports, "\n", markdown::render),
+        Format::Markdown => markdown::render_many(reports),
         Format::Github => join(reports, "", github::render),
     }
 }
