@@ -132,14 +132,30 @@ fn unread_by_sqlparser(tokens: &[TokenWithSpan]) -> bool {
 /// Statements whose details the lowering reads from our tokens although sqlparser reads them:
 /// GRANT and REVOKE, CREATE SEQUENCE and CREATE TRIGGER (kept as written), and ALTER TABLE with an
 /// action sqlparser keeps only as text (storage parameters, owner, inheritance, clustering, column
-/// storage, compression, identity restart).
+/// storage, compression, identity restart); and CREATE or ALTER TABLE with a MySQL word that
+/// sqlparser accepts and PostgreSQL rejects.
 fn details_in_tokens(tokens: &[TokenWithSpan]) -> bool {
     let kw = |i: usize, k: &str| matches!(tokens.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(k));
     let first = ["GRANT", "REVOKE", "CREATE", "ALTER"]
         .into_iter()
         .find(|k| kw(0, k));
+    let mysql = || {
+        (1..tokens.len()).any(|i| {
+            [
+                "AUTO_INCREMENT",
+                "UNSIGNED",
+                "ENGINE",
+                "CHARSET",
+                "MODIFY",
+                "CHANGE",
+            ]
+            .iter()
+            .any(|k| kw(i, k))
+        })
+    };
     match first {
         Some("GRANT" | "REVOKE") => true,
+        Some("CREATE" | "ALTER") if mysql() => true,
         Some("CREATE") => (1..6)
             .take_while(|&i| {
                 [

@@ -87,8 +87,8 @@ fn stdin_is_read_with_dash() {
 
 #[test]
 fn fail_on_sets_exit_code_1() {
-    // An unreadable statement is medium risk.
-    let input = b"ALTER TABLE t FROBNICATE;\n";
+    // A statement migsafe cannot read (PostgreSQL can) is medium risk.
+    let input = b"SECURITY LABEL ON TABLE t IS 'x';\n";
     assert_eq!(run(&["check", "-"], Some(input)).status.code(), Some(0));
     assert_eq!(
         run(&["check", "--fail-on", "medium", "-"], Some(input))

@@ -34,10 +34,12 @@ impl Catalog {
         });
         for (st, op) in batches {
             match &op {
-                Op::Unparsed { error } => catalog.skipped.push(Skipped {
-                    line: st.span.start_line,
-                    reason: error.clone(),
-                }),
+                Op::Unparsed { error: reason } | Op::Rejected { reason } => {
+                    catalog.skipped.push(Skipped {
+                        line: st.span.start_line,
+                        reason: reason.clone(),
+                    })
+                }
                 Op::Insert { .. }
                 | Op::Update { .. }
                 | Op::Delete { .. }
@@ -89,7 +91,11 @@ mod tests {
         // NOT VALID: does not prove anything yet.
         assert!(!c.has_not_null_check(&runs, "status"));
         assert!(c.pre_existing(&runs));
-        assert!(!c.pre_existing(&QualName::new(None, "nope")));
+        // A table the schema lacks is unknown: assumed to exist, and flagged.
+        assert!(
+            c.unknown(&QualName::new(None, "nope")) && c.pre_existing(&QualName::new(None, "nope"))
+        );
+        assert!(!c.unknown(&runs));
         assert!(c.skipped().is_empty(), "{:?}", c.skipped());
     }
 }

@@ -6,11 +6,13 @@
 //! Only what the tokens say for sure is recorded; anything else stays `Unparsed`.
 
 mod objects;
+mod rejected;
 
 use super::lower::{expr_from_sql, type_from_sql};
 use super::*;
 use crate::parse::Tok;
 pub(crate) use objects::complete;
+pub(crate) use rejected::rejected;
 
 /// Statements that sqlparser parses *wrongly*: checked before its result is used.
 /// `DROP INDEX CONCURRENTLY;` is read by sqlparser as dropping an index named "concurrently",
@@ -692,7 +694,7 @@ fn do_block(mut c: Cursor) -> Op {
         }
         let parsed = crate::parse::parse(&inner[st.body.clone()], 1, 1);
         match super::lower(&parsed) {
-            Op::Unparsed { .. } | Op::Text | Op::Empty => unread += 1,
+            Op::Unparsed { .. } | Op::Rejected { .. } | Op::Text | Op::Empty => unread += 1,
             op => statements.push(op),
         }
     }
@@ -847,7 +849,7 @@ mod tests {
         );
         assert!(matches!(
             op("ALTER TABLE t FROBNICATE"),
-            Op::Unparsed { .. }
+            Op::Rejected { .. }
         ));
         assert!(matches!(
             op("ALTER TABLE t SET SCHEMA s, FROBNICATE"),

@@ -780,6 +780,10 @@ pub enum Op {
     /// Not SQL: text that migration code printed into the export.
     Text,
     /// SQL that neither sqlparser nor the fallback could read.
+    /// A statement PostgreSQL's grammar rejects, for the reason given: psql stops there.
+    Rejected {
+        reason: String,
+    },
     Unparsed {
         error: String,
     },
@@ -919,6 +923,7 @@ impl Op {
             Op::Empty => "empty",
             Op::Text => "text",
             Op::Unparsed { .. } => "unparsed",
+            Op::Rejected { .. } => "rejected",
         }
     }
 
@@ -941,7 +946,7 @@ impl Op {
 
     /// Whether sqlparser or the fallback understood the statement.
     pub fn is_parsed(&self) -> bool {
-        !matches!(self, Op::Unparsed { .. } | Op::Text)
+        !matches!(self, Op::Unparsed { .. } | Op::Rejected { .. } | Op::Text)
     }
 }
 

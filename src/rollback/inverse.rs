@@ -438,6 +438,7 @@ pub fn inverse(op: &Op, cx: &Context) -> Inverse {
         Op::Revoke(p) => objects::privileges_inverse(p.as_deref(), false, cx.catalog),
         Op::Other { what } => Inverse::impossible(format!("{what}: migsafe does not model it")),
         Op::Unparsed { .. } => Inverse::impossible("migsafe could not read this statement"),
+        Op::Rejected { .. } => Inverse::impossible("PostgreSQL rejects this statement"),
     }
 }
 

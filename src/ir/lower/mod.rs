@@ -40,6 +40,9 @@ pub(crate) fn lower_statement(text: &str, st: &crate::source::SourceStatement) -
 /// Lowers one parsed statement. Statements sqlparser rejects, or is known to misread, go to the
 /// keyword fallback; what neither understands is `Op::Unparsed` with sqlparser's message.
 pub(crate) fn lower(parsed: &Parsed) -> Op {
+    if let Some(reason) = fallback::rejected(&parsed.tokens) {
+        return Op::Rejected { reason };
+    }
     if let Some(op) = fallback::before_sqlparser(&parsed.tokens) {
         return op;
     }
