@@ -761,11 +761,17 @@ fn snapshot(files: &[String], check: bool, args: &AnalyzeArgs) -> Result<ExitCod
             eprintln!("migsafe: wrote {path}");
         }
     }
+    // The command that writes them again: this one, with the same options, without --check.
+    let again: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--check")
+        .map(|a| shell_word(&a))
+        .collect();
     for (path, missing) in &stale {
-        let file = path.trim_end_matches(".migsafe.md");
         eprintln!(
-            "migsafe: {path} {}: run `migsafe snapshot {file}` and commit it",
-            if *missing { "is missing" } else { "differs" }
+            "migsafe: {path} {}: run `migsafe {}` and commit it",
+            if *missing { "is missing" } else { "differs" },
+            again.join(" ")
         );
     }
     Ok(if stale.is_empty() {
@@ -773,6 +779,16 @@ fn snapshot(files: &[String], check: bool, args: &AnalyzeArgs) -> Result<ExitCod
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `word` as a POSIX shell reads it back: bare when it holds only safe characters, else quoted.
+fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Reads a file (or stdin for `-`) as UTF-8 text; binary or non-UTF-8 input is an error naming the

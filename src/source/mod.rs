@@ -110,7 +110,10 @@ pub fn read_with(text: &str, standard_conforming_strings: bool) -> Read {
                 Some(prev) if prev.span.end_line == c.span.start_line => {
                     Some(c.before_statement - 1)
                 }
-                _ => Some(c.before_statement).filter(|&n| n < statements.len()),
+                // The next statement with text: `op.execute("/* migsafe: … */")` exports the
+                // comment with a `;` of its own, an empty statement.
+                _ => (c.before_statement..statements.len())
+                    .find(|&n| statements[n].kind != RawKind::Empty),
             };
             if let Some(t) = target {
                 statements[t].ignore.extend(rules);
@@ -192,5 +195,24 @@ mod tests {
         );
         assert_eq!(r.statements.len(), 1);
         assert_eq!(r.statements[0].ignore, ["rule-a"]);
+        // Alembic's op.execute("/* migsafe: ignore all */"): the comment, then an empty statement.
+        let r = read(
+            "/* migsafe: ignore all */;
+
+CREATE INDEX ix ON t (a);
+",
+        );
+        let texts: Vec<(RawKind, &[String])> = r
+            .statements
+            .iter()
+            .map(|s| (s.kind, s.ignore.as_slice()))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                (RawKind::Empty, &[][..]),
+                (RawKind::Sql, &["all".to_string()][..])
+            ]
+        );
     }
 }
