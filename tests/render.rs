@@ -216,6 +216,32 @@ fn sarif_logs_validate_against_the_official_schema() {
     assert_valid(&v, &all, "all fixtures in one log");
 }
 
+/// Results that point at the revisions' Python files (`--alembic-versions`) validate too.
+#[test]
+fn sarif_pointing_at_python_files_validates() {
+    let v = validator(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sarif/sarif-schema-2.1.0.json"),
+    );
+    let mut r = report(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/alembic/merge.sql"));
+    for (i, rev) in r.revisions.iter_mut().enumerate() {
+        rev.file = Some(format!("migrations/versions/{}_step.py", rev.id));
+        rev.file_line = (i > 0).then_some(20 + i as u32);
+    }
+    let log: Value = serde_json::from_str(&r.render(Format::Sarif)).unwrap_or_default();
+    assert_valid(&v, &log, "merge.sql with revision files");
+    let uris: Vec<&str> = log["runs"][0]["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str())
+        .collect();
+    assert!(!uris.is_empty());
+    assert!(
+        uris.iter().all(|u| u.starts_with("migrations/versions/")),
+        "{uris:?}"
+    );
+}
+
 /// The fields GitHub code scanning and other SARIF consumers require, checked by name.
 #[test]
 fn sarif_has_the_required_fields() {
@@ -238,12 +264,15 @@ fn sarif_has_the_required_fields() {
     let findings = r.statements.iter().flat_map(|s| &s.findings);
     for (res, f) in results.iter().zip(findings) {
         assert_eq!(res["ruleId"], f.rule.as_ref());
+        // The level follows the gate; the rule's severity is a property.
         let level = match f.severity {
-            migsafe::Severity::Error => "error",
-            migsafe::Severity::Warning => "warning",
+            _ if f.risk >= r.summary.fail_on => "error",
             migsafe::Severity::Info => "note",
+            _ => "warning",
         };
         assert_eq!(res["level"], level);
+        let severity = serde_json::to_value(f.severity).unwrap_or_default();
+        assert_eq!(res["properties"]["severity"], severity);
         assert!(
             res["message"]["text"]
                 .as_str()

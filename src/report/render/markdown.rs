@@ -731,6 +731,23 @@ mod tests {
     }
 
     #[test]
+    fn findings_name_the_revision_file() {
+        let mut r = crate::analyze(
+            "BEGIN;\n-- Running upgrade a1 -> b2\nCREATE INDEX ix ON t (a);\nCOMMIT;\n",
+        );
+        assert!(render(&r).contains("\n#### Line 3: create_index (risk high)\n"));
+        r.revisions[0].file = Some("versions/b2_`add`.py".into());
+        r.revisions[0].file_line = Some(12);
+        let md = render(&r);
+        assert!(
+            md.contains(
+                "\n#### Line 3: create_index (risk high) · `upgrade()` in `versions/b2_'add'.py:12`\n"
+            ),
+            "{md}"
+        );
+    }
+
+    #[test]
     fn fences_and_cells_cannot_be_broken_by_the_sql() {
         let mut out = String::new();
         fenced(&mut out, "sql", "SELECT '```';");

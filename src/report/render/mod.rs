@@ -220,17 +220,24 @@ pub(crate) fn unit_title(revision: Option<&str>, m: &FailureMode) -> String {
 /// The line of the unit's first statement that does something (not transaction control, `SET` or
 /// bookkeeping): where an annotation about the unit goes.
 pub(crate) fn unit_line(r: &Report, m: &FailureMode) -> Option<u32> {
+    unit_statement(r, m).map(|(_, s)| s.span.start_line)
+}
+
+/// The unit's first statement that does something (see [`unit_line`]), with its index.
+pub(crate) fn unit_statement<'a>(
+    r: &'a Report,
+    m: &FailureMode,
+) -> Option<(usize, &'a StatementReport)> {
     m.statements
         .iter()
-        .filter_map(|&i| r.statements.get(i))
-        .find(|s| {
+        .filter_map(|&i| r.statements.get(i).map(|s| (i, s)))
+        .find(|(_, s)| {
             s.transaction != Transaction::Bookkeeping
                 && !matches!(
                     s.kind.as_ref(),
                     "begin" | "commit" | "rollback" | "set" | "reset" | "empty" | "text"
                 )
         })
-        .map(|s| s.span.start_line)
 }
 
 /// The level a finding is shown at: `error` when its risk reaches `fail_on` (it fails the check),
@@ -338,4 +345,11 @@ pub(crate) fn revision_per_statement(r: &Report) -> Vec<Option<&RevisionReport>>
         }
     }
     out
+}
+
+/// The revision's Python file and the line of its `upgrade()` / `downgrade()`, when the report
+/// knows the file (`--alembic-versions`): where annotations about its statements point.
+pub(crate) fn python_file(rev: Option<&RevisionReport>) -> Option<(&str, Option<u32>)> {
+    let rev = rev?;
+    Some((rev.file.as_deref()?, rev.file_line))
 }

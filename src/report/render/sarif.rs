@@ -4,8 +4,13 @@
 //! several runs of the same tool and category, and one run keeps the rule table once. The driver
 //! lists the rules it is given (the CLI gives every rule, not only those that fired) so a viewer can
 //! show the docs of any rule; results point at their rule by id and index.
+//!
+//! A result's level follows the gate (`error` only when the finding reaches `--fail-on`; its rule's
+//! severity is the `severity` property), and it points at the revision's Python file when the report
+//! knows it (`--alembic-versions`), with the statement in the export as a related location.
 
-use crate::report::{Report, RuleInfo, Severity};
+use super::{python_file, revision_per_statement, severity_name, shown_level};
+use crate::report::{Finding, Report, RevisionReport, RuleInfo, Severity, StatementReport};
 use serde_json::{Value, json};
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
@@ -85,45 +90,10 @@ fn log(reports: &[Report], rules: &[RuleInfo]) -> Sarif {
         .collect();
     let mut results = Vec::new();
     for report in reports {
-        let uri = uri(&report.source);
-        for s in &report.statements {
+        let revisions = revision_per_statement(report);
+        for (s, rev) in report.statements.iter().zip(revisions) {
             for f in &s.findings {
-                let region = Region::builder()
-                    .start_line(i64::from(f.span.start_line))
-                    .start_column(i64::from(f.span.start_column))
-                    .end_line(i64::from(f.span.end_line))
-                    .end_column(i64::from(f.span.end_column))
-                    .build();
-                let location = Location::builder()
-                    .physical_location(
-                        PhysicalLocation::builder()
-                            .artifact_location(ArtifactLocation::builder().uri(uri.clone()).build())
-                            .region(region)
-                            .build(),
-                    )
-                    .build();
-                let mut props = BTreeMap::new();
-                props.insert("help".to_string(), json!(f.help));
-                props.insert("risk".to_string(), json!(s.risk.as_str()));
-                props.insert("statementKind".to_string(), json!(s.kind));
-                if let Some(l) = s.lock {
-                    props.insert("lock".to_string(), json!(l.pg_name()));
-                }
-                let text = if f.help.is_empty() {
-                    f.message.clone()
-                } else {
-                    format!("{}\nHelp: {}", f.message, f.help)
-                };
-                let builder = SarifResult::builder()
-                    .rule_id(f.rule.clone())
-                    .level(level(f.severity))
-                    .message(Message::builder().text(text).build())
-                    .locations(vec![location])
-                    .properties(PropertyBag::builder().additional_properties(props).build());
-                results.push(match index.get(f.rule.as_ref()) {
-                    Some(i) => builder.rule_index(*i).build(),
-                    None => builder.build(),
-                });
+                results.push(result(report, s, rev, f, &index));
             }
         }
     }
@@ -171,6 +141,85 @@ fn log(reports: &[Report], rules: &[RuleInfo]) -> Sarif {
         .build()
 }
 
+/// One finding as a result: at the revision's Python file when the report knows it (the statement
+/// in the export as a related location, and its place in the message), else at the statement.
+fn result(
+    report: &Report,
+    s: &StatementReport,
+    rev: Option<&RevisionReport>,
+    f: &Finding,
+    index: &BTreeMap<&str, i64>,
+) -> SarifResult {
+    let region = Region::builder()
+        .start_line(i64::from(f.span.start_line))
+        .start_column(i64::from(f.span.start_column))
+        .end_line(i64::from(f.span.end_line))
+        .end_column(i64::from(f.span.end_column))
+        .build();
+    let in_export = physical(uri(&report.source), Some(region));
+    let mut text = if f.help.is_empty() {
+        f.message.clone()
+    } else {
+        format!("{}\nHelp: {}", f.message, f.help)
+    };
+    let mut related = Vec::new();
+    let location = match python_file(rev) {
+        Some((file, line)) => {
+            text = format!("{}:{}: {text}", report.source, f.span.start_line);
+            let region = line.map(|l| Region::builder().start_line(i64::from(l)).build());
+            related.push(
+                Location::builder()
+                    .id(0)
+                    .physical_location(in_export)
+                    .message(
+                        Message::builder()
+                            .text(format!("the statement in {}", report.source))
+                            .build(),
+                    )
+                    .build(),
+            );
+            physical(uri(file), region)
+        }
+        None => in_export,
+    };
+    let mut props = BTreeMap::new();
+    props.insert("help".to_string(), json!(f.help));
+    props.insert("risk".to_string(), json!(f.risk.as_str()));
+    props.insert("severity".to_string(), json!(severity_name(f.severity)));
+    props.insert("statementKind".to_string(), json!(s.kind));
+    if let Some(l) = s.lock {
+        props.insert("lock".to_string(), json!(l.pg_name()));
+    }
+    let builder = SarifResult::builder()
+        .rule_id(f.rule.clone())
+        .level(level(shown_level(f, report.summary.fail_on)))
+        .message(Message::builder().text(text).build())
+        .locations(vec![
+            Location::builder().physical_location(location).build(),
+        ])
+        .properties(PropertyBag::builder().additional_properties(props).build());
+    match (index.get(f.rule.as_ref()), related.is_empty()) {
+        (Some(i), true) => builder.rule_index(*i).build(),
+        (Some(i), false) => builder.rule_index(*i).related_locations(related).build(),
+        (None, true) => builder.build(),
+        (None, false) => builder.related_locations(related).build(),
+    }
+}
+
+/// A physical location in `uri`, within `region` when there is one.
+fn physical(uri: String, region: Option<Region>) -> PhysicalLocation {
+    let artifact = ArtifactLocation::builder().uri(uri).build();
+    match region {
+        Some(region) => PhysicalLocation::builder()
+            .artifact_location(artifact)
+            .region(region)
+            .build(),
+        None => PhysicalLocation::builder()
+            .artifact_location(artifact)
+            .build(),
+    }
+}
+
 /// A relative URI reference for a file name as given: path separators kept, everything outside
 /// RFC 3986's unreserved set percent-encoded (spaces, `#`, `?`, `<stdin>`'s brackets).
 fn uri(path: &str) -> String {
@@ -216,5 +265,55 @@ mod tests {
             v["runs"][0]["tool"]["driver"]["rules"][i]["id"],
             "create-index-non-concurrently"
         );
+    }
+
+    #[test]
+    fn results_point_at_the_revision_file_with_the_export_as_related() {
+        let mut r = crate::analyze(
+            "BEGIN;\n-- Running upgrade a1 -> b2\nCREATE INDEX ix ON t (a);\nCOMMIT;\n",
+        );
+        r.source = "out/upgrade.sql".into();
+        r.revisions[0].file = Some("versions/b2 add index.py".into());
+        r.revisions[0].file_line = Some(12);
+        let v: Value =
+            serde_json::from_str(&render(std::slice::from_ref(&r), &[])).unwrap_or_default();
+        let result = &v["runs"][0]["results"][0];
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(
+            location["artifactLocation"]["uri"],
+            "versions/b2%20add%20index.py"
+        );
+        assert_eq!(location["region"], json!({"startLine": 12}));
+        assert!(
+            result["message"]["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("out/upgrade.sql:3: building ix takes")),
+            "{result}"
+        );
+        let related = &result["relatedLocations"][0];
+        assert_eq!(
+            related["physicalLocation"]["artifactLocation"]["uri"],
+            "out/upgrade.sql"
+        );
+        assert_eq!(related["physicalLocation"]["region"]["startLine"], 3);
+        // No line known: the file alone.
+        r.revisions[0].file_line = None;
+        let v: Value =
+            serde_json::from_str(&render(std::slice::from_ref(&r), &[])).unwrap_or_default();
+        let location = &v["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+        assert!(location.get("region").is_none(), "{location}");
+    }
+
+    #[test]
+    fn the_level_follows_the_gate_and_the_severity_stays_a_property() {
+        let mut r = crate::analyze("BEGIN;\nCREATE INDEX ix ON t (a);\nCOMMIT;\n");
+        r.summary.fail_on = crate::report::Risk::Critical;
+        let v: Value =
+            serde_json::from_str(&render(std::slice::from_ref(&r), &[])).unwrap_or_default();
+        let result = &v["runs"][0]["results"][0];
+        assert_eq!(result["ruleId"], "create-index-non-concurrently");
+        assert_eq!(result["level"], "warning");
+        assert_eq!(result["properties"]["severity"], "error");
+        assert_eq!(result["properties"]["risk"], "high");
     }
 }
