@@ -1,20 +1,28 @@
 //! The migsafe command line: a thin shell over the library.
 //!
 //! ```text
-//! migsafe check FILE... [--format text|markdown|json|sarif|github] [--fail-on low|medium|high|critical]
-//!                       [--rollback-out FILE] [--schema DUMP.sql] [--pg-version N]
-//!                       [--only RULE]... [--disable RULE]...
+//! migsafe check FILE... [--format text|markdown|json|sarif|github] [--verbose]
+//!                       [--fail-on low|medium|high|critical] [--rollback-out FILE]
+//!                       [--schema DUMP.sql] [--sizes FILE] [--pg-version N]
+//!                       [--only RULE]... [--disable RULE]... [--alembic-versions DIR]
+//!                       [--stdin-filename NAME] [--config FILE | --no-config]
 //!                       [--database URL [--verify [--role NAME] [--allow-live]] [--explain-analyze]
 //!                        [--statement-timeout MS] [--lock-timeout MS] [--verify-timeout MS]
 //!                        [--time-budget MS] [--large-rows N]]
 //! migsafe rollback FILE [--schema DUMP.sql | --database URL] [--pg-version N]
+//! migsafe config [flags as for check]
 //! migsafe rules [RULE]
 //! migsafe snapshot [--check] FILE... [--schema DUMP.sql] [--pg-version N]
 //! ```
-//! Exit codes: 0 nothing at or above `--fail-on` (default `high`); 1 something is (for `snapshot
-//! --check`: a stored report differs or is missing); 2 usage, I/O or database error (one line on
-//! stderr; a database URL's password is never printed). `-`
-//! reads standard input (not for `snapshot`, which writes next to each file).
+//! Settings come from the flags, then `migsafe.toml` or `[tool.migsafe]` in `pyproject.toml` (the
+//! current folder or the nearest parent with one; keys are the long flag names), then defaults;
+//! `migsafe config` prints them with where each comes from.
+//!
+//! Exit codes: 0 no remaining finding (after `-- migsafe: ignore`, `--disable` and the
+//! configuration) reaches `--fail-on` (default `high`); 1 one does (for `snapshot --check`: a
+//! stored report differs or is missing); 2 usage, configuration, I/O or database error (one line
+//! on stderr; a database URL's password is never printed). `-` reads standard input (named by
+//! `--stdin-filename`; not for `snapshot`, which writes next to each file).
 //!
 //! Several files in one `check`: one report each, one exit code (the worst). JSON prints an array;
 //! SARIF one log with one run holding every file's results; `--rollback-out` writes one script that
@@ -474,12 +482,9 @@ fn show_config(args: &AnalyzeArgs) -> Result<ExitCode> {
     line("disable", Some(list(&e.disable.0)), e.disable.1);
     let only = (!e.only.0.is_empty()).then(|| list(&e.only.0));
     line("only", only, e.only.1);
-    let pg = e.pg_version.0.map(|v| v.to_string());
-    line(
-        "pg-version",
-        pg.or(Some("15".to_string())).filter(|_| true),
-        e.pg_version.1,
-    );
+    // Without the key or flag: the --database server's version, else 15.
+    let pg = e.pg_version.0.unwrap_or(15).to_string();
+    line("pg-version", Some(pg), e.pg_version.1);
     line("schema", e.schema.0.as_deref().map(quoted), e.schema.1);
     line("sizes", e.sizes.0.as_deref().map(quoted), e.sizes.1);
     line(
