@@ -94,8 +94,10 @@ struct Document {
     parts: Vec<Part>,
 }
 
-/// Headings and wrappers written around parts (the findings heading, the `<details>` block).
-const WRAPPERS: &str = "### Findings\n\n<details><summary>Rollback</summary>\n\n</details>\n";
+/// Headings and wrappers written around parts (ASCII: their lengths count characters).
+const FINDINGS_HEADING: &str = "### Findings\n\n";
+const DETAILS_OPEN: &str = "<details><summary>Rollback</summary>\n\n";
+const DETAILS_CLOSE: &str = "</details>\n";
 
 /// Room kept for the line that says what was left out (longer than any such line).
 const NOTE_ROOM: usize = 600;
@@ -126,7 +128,21 @@ impl Document {
 
     /// Characters always written: the head, wrappers, and room for the closing note.
     fn fixed(&self) -> usize {
-        self.head.chars().count() + WRAPPERS.chars().count() + NOTE_ROOM
+        let wrappers = FINDINGS_HEADING.len() + DETAILS_OPEN.len() + DETAILS_CLOSE.len();
+        self.head.chars().count() + wrappers + NOTE_ROOM
+    }
+
+    /// Characters of the whole document, nothing left out.
+    fn whole(&self) -> usize {
+        let has = |kinds: &[Kind]| self.parts.iter().any(|p| kinds.contains(&p.kind));
+        let mut wrappers = 0;
+        if has(&[Kind::Finding]) {
+            wrappers += FINDINGS_HEADING.len();
+        }
+        if has(&[Kind::RollbackList, Kind::RollbackScript]) {
+            wrappers += DETAILS_OPEN.len() + DETAILS_CLOSE.len();
+        }
+        self.head.chars().count() + wrappers + self.parts.iter().map(|p| p.chars).sum::<usize>()
     }
 
     fn kept(&self) -> usize {
@@ -138,7 +154,7 @@ impl Document {
         let kept = |kind: Kind| self.parts.iter().filter(move |p| p.kept && p.kind == kind);
         kept(Kind::Table).for_each(|p| out.push_str(&p.text));
         if kept(Kind::Finding).next().is_some() {
-            out.push_str("### Findings\n\n");
+            out.push_str(FINDINGS_HEADING);
             kept(Kind::Finding).for_each(|p| out.push_str(&p.text));
         }
         for kind in [Kind::Acknowledged, Kind::Database, Kind::FailureModes] {
@@ -148,9 +164,9 @@ impl Document {
             .chain(kept(Kind::RollbackScript))
             .peekable();
         if rollback.peek().is_some() {
-            out.push_str("<details><summary>Rollback</summary>\n\n");
+            out.push_str(DETAILS_OPEN);
             rollback.for_each(|p| out.push_str(&p.text));
-            out.push_str("</details>\n");
+            out.push_str(DETAILS_CLOSE);
         }
         if let Some(note) = self.left_out() {
             out.push_str(&note);
@@ -162,14 +178,7 @@ impl Document {
 /// characters; when even the heads do not fit, whole documents from the end (returns how many).
 fn fit(documents: &mut Vec<Document>, limit: usize) -> usize {
     let separators = documents.len().saturating_sub(1);
-    let full: usize = documents
-        .iter()
-        .map(|d| {
-            let mut s = String::new();
-            d.write(&mut s);
-            s.chars().count()
-        })
-        .sum();
+    let full: usize = documents.iter().map(Document::whole).sum();
     if full + separators <= limit {
         return 0;
     }
@@ -702,6 +711,21 @@ mod tests {
             SQL_CHARS + 1 + "\n-- … (cut)".chars().count()
         );
         assert_eq!(clip_lines("SELECT 1;\n"), "SELECT 1;");
+    }
+
+    #[test]
+    fn the_length_of_a_whole_document_is_counted_exactly() {
+        for sql in [
+            "BEGIN;\nCREATE INDEX ix ON t (a);\nCOMMIT;\n",
+            "SELECT 1;\n",
+            "",
+            "CREATE TABLE t (a int); -- é ü\n",
+        ] {
+            let d = Document::new(&crate::analyze(sql));
+            let mut out = String::new();
+            d.write(&mut out);
+            assert_eq!(d.whole(), out.chars().count(), "{out}");
+        }
     }
 
     #[test]
