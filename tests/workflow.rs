@@ -403,3 +403,40 @@ fn snapshot_check_hint_repeats_the_options() {
     );
     assert!(err(&o).contains(&hint), "{}", err(&o));
 }
+
+/// A large revision's Markdown fits a GitHub comment and says what it left out.
+#[test]
+fn markdown_of_a_large_revision_fits_a_pr_comment() {
+    let dir = folder("markdown");
+    let mut sql = String::from("BEGIN;\n\n-- Running upgrade 0a1b2c3d4e5f -> 1975ea83b712\n\n");
+    for i in 0..400 {
+        sql.push_str(&format!(
+            "ALTER TABLE runs ADD COLUMN c{i} integer NOT NULL DEFAULT random()::int;\n\
+             CREATE INDEX ix_runs_c{i} ON runs (c{i});\nUPDATE runs SET status = 'x{i}';\n\n"
+        ));
+    }
+    sql.push_str("COMMIT;\n");
+    let file = dir.join("big.sql");
+    write(&file, &sql);
+    let o = run(&[
+        "check",
+        "--schema",
+        SCHEMA,
+        "--format",
+        "markdown",
+        file.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let md = out(&o);
+    assert!(
+        md.chars().count() <= 65_536,
+        "{} characters",
+        md.chars().count()
+    );
+    assert!(
+        md.contains("left out"),
+        "{}",
+        &md[md.len().saturating_sub(600)..]
+    );
+    assert_eq!(md.matches("```").count() % 2, 0, "an open code fence");
+}
