@@ -33,11 +33,14 @@ impl RevisionFiles {
             let entries = std::fs::read_dir(&folder).map_err(|e| io_error(&folder, &e))?;
             let mut paths = Vec::new();
             for entry in entries {
-                paths.push(entry.map_err(|e| io_error(&folder, &e))?.path());
+                let entry = entry.map_err(|e| io_error(&folder, &e))?;
+                // Not followed through symbolic links: a link to a parent would never end.
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                paths.push((entry.path(), is_dir));
             }
             paths.sort();
-            for path in paths {
-                if path.is_dir() {
+            for (path, is_dir) in paths {
+                if is_dir {
                     if path.file_name().is_some_and(|n| n != "__pycache__") {
                         folders.push(path);
                     }
@@ -132,6 +135,25 @@ fn declared_revision(line: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_back_to_a_parent_folder_is_not_followed() {
+        let dir = std::env::temp_dir().join(format!("migsafe-versions-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let sub = dir.join("sub");
+        std::fs::create_dir_all(&sub).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(
+            sub.join("a.py"),
+            "revision = 'a1'\ndef upgrade():\n    pass\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        std::os::unix::fs::symlink(&dir, sub.join("loop")).unwrap_or_else(|e| panic!("{e}"));
+        let files = RevisionFiles::read(&dir).unwrap_or_default();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files.get("a1").and_then(|f| f.upgrade_line), Some(2));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn reads_the_revision_line_as_alembic_templates_write_it() {
