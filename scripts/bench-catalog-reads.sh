@@ -18,8 +18,8 @@ RUNS="${3:-3}"
 BASE="${MIGSAFE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
 if [ -z "${MIGSAFE:-}" ]; then
-  cargo build --quiet --release --example migsafe
-  MIGSAFE="${CARGO_TARGET_DIR:-target}/release/examples/migsafe"
+  cargo build --quiet --release --bin migsafe
+  MIGSAFE="${CARGO_TARGET_DIR:-target}/release/migsafe"
 fi
 
 DB="migsafe_bench_catalog_$$"

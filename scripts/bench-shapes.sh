@@ -17,8 +17,8 @@ N="${1:-20000}"
 RUNS="${2:-5}"
 
 if [ -z "${MIGSAFE:-}" ]; then
-  cargo build --quiet --release --example migsafe
-  MIGSAFE="${CARGO_TARGET_DIR:-target}/release/examples/migsafe"
+  cargo build --quiet --release --bin migsafe
+  MIGSAFE="${CARGO_TARGET_DIR:-target}/release/migsafe"
 fi
 
 WORK=$(mktemp -d /tmp/bench-shapes.XXXXXX)

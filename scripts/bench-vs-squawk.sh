@@ -30,8 +30,8 @@ fi
 SQUAWK="$VENV/bin/squawk"
 
 if [ -z "${MIGSAFE:-}" ]; then
-  cargo build --quiet --release --example migsafe
-  MIGSAFE="${CARGO_TARGET_DIR:-target}/release/examples/migsafe"
+  cargo build --quiet --release --bin migsafe
+  MIGSAFE="${CARGO_TARGET_DIR:-target}/release/migsafe"
 fi
 
 WORK=$(mktemp -d /tmp/bench-vs-squawk.XXXXXX)

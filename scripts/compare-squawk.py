@@ -11,7 +11,7 @@ Every other statement is HARMLESS (brief locks, catalog-only changes, concurrent
 A tool FLAGS a statement when it reports something at warning level or above on it
 (migsafe: error/warning findings; squawk: any violation, all of squawk's are warnings or errors).
 
-usage: scripts/compare-squawk.py --squawk /tmp/squawk-venv/bin/squawk [--migsafe target/release/examples/migsafe]
+usage: scripts/compare-squawk.py --squawk /tmp/squawk-venv/bin/squawk [--migsafe target/release/migsafe]
        [--exclude-squawk-rules require-lock-timeout,require-statement-timeout]
        [--exclude-migsafe-rules missing-lock-timeout,missing-statement-timeout] [--details]
 
@@ -43,7 +43,7 @@ def hazard(s):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--squawk", required=True)
-    ap.add_argument("--migsafe", default=str(ROOT / "target/release/examples/migsafe"))
+    ap.add_argument("--migsafe", default=str(ROOT / "target/release/migsafe"))
     ap.add_argument("--exclude-squawk-rules", default="")
     ap.add_argument("--exclude-migsafe-rules", default="")
     ap.add_argument("--details", action="store_true")

@@ -23,7 +23,7 @@ The snapshot queries are those of tests/postgres.rs (keep the two in step).
 Needs: python3 with psycopg2 (e.g. `python3 -m venv /tmp/corpus-venv &&
 /tmp/corpus-venv/bin/pip install psycopg2-binary`), pg_dump, a PostgreSQL server (default
 postgresql://postgres@127.0.0.1:5432/postgres, or MIGSAFE_TEST_DATABASE_URL / --dsn) and the migsafe
-example binary (built with cargo unless --migsafe is given).
+binary (built with cargo unless --migsafe is given).
 
 Usage: corpus-rollback.py [--corpus DIR] [--project mlflow --project prefect] [--migsafe BIN]
                           [--json OUT.json] [--details] [--limit N]
@@ -331,8 +331,8 @@ def find_migsafe(arg):
     if arg:
         return arg
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "migsafe"], cwd=ROOT, check=True)
-    return os.path.join(target, "release", "examples", "migsafe")
+    subprocess.run(["cargo", "build", "--quiet", "--release", "--bin", "migsafe"], cwd=ROOT, check=True)
+    return os.path.join(target, "release", "migsafe")
 
 
 def migsafe_report(exe, path, schema=None):
@@ -791,7 +791,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", default=os.path.join(ROOT, "..", "shared", "corpus"))
     ap.add_argument("--project", action="append", help="mlflow, prefect (repeatable; default both)")
-    ap.add_argument("--migsafe", help="migsafe binary (default: cargo build --release --example migsafe)")
+    ap.add_argument("--migsafe", help="migsafe binary (default: cargo build --release --bin migsafe)")
     ap.add_argument("--dsn", default=os.environ.get("MIGSAFE_TEST_DATABASE_URL",
                                                     "postgresql://postgres@127.0.0.1:5432/postgres"))
     ap.add_argument("--json", help="write the figures as JSON here")

@@ -20,8 +20,8 @@ if not os.path.isdir(corpus):
     print(f"corpus: no folder {corpus}")
     sys.exit(2)
 
-subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "migsafe"], cwd=root, check=True)
-exe = os.path.join(root, "target", "release", "examples", "migsafe")
+subprocess.run(["cargo", "build", "--quiet", "--release", "--bin", "migsafe"], cwd=root, check=True)
+exe = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target")), "release", "migsafe")
 
 files = sorted(
     os.path.join(d, f) for d, _, fs in os.walk(corpus) for f in fs if f.endswith(".sql")

@@ -52,9 +52,9 @@ UPDATE alembic_version SET version_num='b7c8d9e0f1a2' WHERE alembic_version.vers
 
 COMMIT;
 SQL
-cargo build -q --release --example migsafe
+cargo build -q --release --bin migsafe
 set +e
-"${CARGO_TARGET_DIR:-target}/release/examples/migsafe" check /tmp/migsafe-demo-migration.sql --database "$COPY_URL" --verify "$@"
+"${CARGO_TARGET_DIR:-target}/release/migsafe" check /tmp/migsafe-demo-migration.sql --database "$COPY_URL" --verify "$@"
 code=$?
 set -e
 echo "(exit code $code)"

@@ -22,8 +22,8 @@ if [ "$#" -eq 0 ]; then
 fi
 
 if [ -z "${MIGSAFE:-}" ]; then
-  cargo build --quiet --release --example migsafe
-  MIGSAFE="${CARGO_TARGET_DIR:-target}/release/examples/migsafe"
+  cargo build --quiet --release --bin migsafe
+  MIGSAFE="${CARGO_TARGET_DIR:-target}/release/migsafe"
 fi
 
 mkdir -p "$OUT"
