@@ -1,18 +1,12 @@
-//! The command line example: exit codes and error messages. `cargo test` builds examples, so the
-//! binary sits next to the test binary's folder.
+//! The command line program: exit codes and error messages. `cargo test` builds it (the `cli`
+//! feature is a default one).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn exe() -> PathBuf {
-    let mut p = std::env::current_exe().unwrap_or_default();
-    p.pop(); // deps
-    if p.ends_with("deps") {
-        p.pop();
-    }
-    p.join("examples")
-        .join(format!("migsafe{}", std::env::consts::EXE_SUFFIX))
+    PathBuf::from(env!("CARGO_BIN_EXE_migsafe"))
 }
 
 fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {

@@ -129,19 +129,13 @@ pub fn split_schema(text: &str) -> Option<(&str, String)> {
     None
 }
 
-/// The command line example (`cargo test` builds it next to the test binaries' folder).
+/// The command line program (`cargo test` builds it: the `cli` feature is a default one).
 pub mod cli {
     use std::path::PathBuf;
     use std::process::{Command, Output};
 
     pub fn exe() -> PathBuf {
-        let mut p = std::env::current_exe().unwrap_or_default();
-        p.pop();
-        if p.ends_with("deps") {
-            p.pop();
-        }
-        p.join("examples")
-            .join(format!("migsafe{}", std::env::consts::EXE_SUFFIX))
+        PathBuf::from(env!("CARGO_BIN_EXE_migsafe"))
     }
 
     /// Runs the CLI with `args` and these environment variables (and no `PG*` or `HOME` from the
