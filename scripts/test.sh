@@ -57,8 +57,33 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --all-features -- -D warnings
-# Plain `cargo test` builds the example as a binary (tests/cli.rs runs it) and runs the doc tests.
+# Plain `cargo test` builds the CLI (the `migsafe` binary of the default `cli` feature, which
+# tests/cli.rs runs) and runs the doc tests.
 cargo test
 # The `insta` feature's snapshot macro and its doc examples.
 cargo test --features insta --test snapshot_macro
 cargo test --features insta --doc
+
+# The README's CI recipe on throwaway Alembic and Django projects, with the CLI `cargo test` built.
+# Without python3, pip's network or a PostgreSQL server it says what it skipped; under CI=true a
+# skip fails the suite as a failure does.
+recipe_log="$target_dir/ci-recipe.log"
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "scripts/test.sh: SKIPPED scripts/ci-recipe.sh: python3 is not installed" >&2
+else
+  recipe_rc=0
+  bash scripts/ci-recipe.sh >"$recipe_log" 2>&1 || recipe_rc=$?
+  case "$recipe_rc" in
+    0) echo "scripts/ci-recipe.sh: the README's CI recipe passed (output: $recipe_log)" ;;
+    3)
+      grep '^ci-recipe: skipped' "$recipe_log" >&2 || true
+      echo "scripts/test.sh: SKIPPED part of scripts/ci-recipe.sh (output: $recipe_log)" >&2
+      if [ "${CI:-}" = "true" ]; then exit 1; fi
+      ;;
+    *)
+      cat "$recipe_log" >&2
+      echo "scripts/test.sh: scripts/ci-recipe.sh failed" >&2
+      exit 1
+      ;;
+  esac
+fi
