@@ -72,7 +72,7 @@ if ! command -v python3 >/dev/null 2>&1; then
   echo "scripts/test.sh: SKIPPED scripts/ci-recipe.sh: python3 is not installed" >&2
 else
   recipe_rc=0
-  bash scripts/ci-recipe.sh >"$recipe_log" 2>&1 || recipe_rc=$?
+  MIGSAFE="$target_dir/debug/migsafe" bash scripts/ci-recipe.sh >"$recipe_log" 2>&1 || recipe_rc=$?
   case "$recipe_rc" in
     0) echo "scripts/ci-recipe.sh: the README's CI recipe passed (output: $recipe_log)" ;;
     3)
