@@ -8,7 +8,7 @@
 # Prints the median wall time of `check --database` and of `check --database --verify`, and what
 # `--verify` adds per statement. The server is $MIGSAFE_TEST_DATABASE_URL (default
 # postgres://postgres@127.0.0.1:5432/postgres); the scratch database is dropped at the end.
-# $MIGSAFE names the binary (default: build the release CLI).
+# $MIGSAFE names the binary (default: build the CLI with the release-lto profile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +18,8 @@ RUNS="${3:-3}"
 BASE="${MIGSAFE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
 if [ -z "${MIGSAFE:-}" ]; then
-  cargo build --quiet --release --bin migsafe
-  MIGSAFE="${CARGO_TARGET_DIR:-target}/release/migsafe"
+  cargo build --quiet --profile release-lto --bin migsafe
+  MIGSAFE="${CARGO_TARGET_DIR:-target}/release-lto/migsafe"
 fi
 
 DB="migsafe_bench_catalog_$$"

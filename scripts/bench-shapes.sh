@@ -9,7 +9,7 @@
 #
 # Prints a Markdown table: median wall time, median peak RSS (/usr/bin/time -v) and the size of the
 # report, for `check --format json` (the text report for the 50 MB and 100 MB files). $MIGSAFE
-# names the binary (default: build the release CLI).
+# names the binary (default: build the CLI with the release-lto profile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,8 +17,8 @@ N="${1:-20000}"
 RUNS="${2:-5}"
 
 if [ -z "${MIGSAFE:-}" ]; then
-  cargo build --quiet --release --bin migsafe
-  MIGSAFE="${CARGO_TARGET_DIR:-target}/release/migsafe"
+  cargo build --quiet --profile release-lto --bin migsafe
+  MIGSAFE="${CARGO_TARGET_DIR:-target}/release-lto/migsafe"
 fi
 
 WORK=$(mktemp -d /tmp/bench-shapes.XXXXXX)

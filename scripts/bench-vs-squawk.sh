@@ -5,7 +5,7 @@
 #        SIZES: statement counts, default "5000 10000 20000 40000"; RUNS: runs per cell, default 5
 #
 # Installs squawk-cli 2.70.0 from PyPI into a virtualenv ($SQUAWK_VENV, default /tmp/squawk-venv) when
-# it is missing, builds migsafe's CLI in release mode (or uses $MIGSAFE), writes each input with
+# it is missing, builds migsafe's CLI with the release-lto profile (or uses $MIGSAFE), writes each input with
 # scripts/gen-migration.py, and runs every tool RUNS times under `/usr/bin/time -v`. It prints a
 # Markdown table: the median wall time, migsafe/squawk ratio, and the median peak RSS (maximum
 # resident set size as /usr/bin/time -v reports it) of
@@ -30,8 +30,8 @@ fi
 SQUAWK="$VENV/bin/squawk"
 
 if [ -z "${MIGSAFE:-}" ]; then
-  cargo build --quiet --release --bin migsafe
-  MIGSAFE="${CARGO_TARGET_DIR:-target}/release/migsafe"
+  cargo build --quiet --profile release-lto --bin migsafe
+  MIGSAFE="${CARGO_TARGET_DIR:-target}/release-lto/migsafe"
 fi
 
 WORK=$(mktemp -d /tmp/bench-vs-squawk.XXXXXX)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the README's CI recipe ("In CI") end to end on throwaway projects, offline, and prints the
-# real output the README shows:
+# Runs the README's CI recipe ("In CI") end to end on throwaway projects and prints the real output
+# the README shows (checking that it does):
 #
 # - Alembic: a project with three revisions (create a table; add a column; create an index on the
 #   existing table), the first one on the base branch and the other two in a pull request; the
@@ -24,8 +24,8 @@
 #
 # Exit status: 0 when every part ran and passed; 1 when a check failed; 3 when a part was skipped
 # because something it needs is missing (python3, pip or the network, Django, a PostgreSQL server);
-# the parts that could run still ran. The Python packages live in a virtual environment in the
-# target directory ($CARGO_TARGET_DIR or target/ci-recipe-venv), kept between runs.
+# the parts that could run still ran. The Python packages (from PyPI on the first run) live in a
+# virtual environment kept between runs, $CARGO_TARGET_DIR/ci-recipe-venv (default target/).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
