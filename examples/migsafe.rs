@@ -495,11 +495,7 @@ fn show_config(args: &AnalyzeArgs) -> Result<ExitCode> {
     if let Some(c) = e.config.as_ref().filter(|c| !c.severity.is_empty()) {
         out.push_str(&format!("\n[severity]{:<30} # {}\n", "", c.file.display()));
         for (id, level) in &c.severity {
-            let level = match level {
-                migsafe::Severity::Error => "error",
-                migsafe::Severity::Warning => "warning",
-                migsafe::Severity::Info => "info",
-            };
+            let level = level.as_str();
             out.push_str(&format!("{id} = {level:?}\n"));
         }
     }
@@ -687,11 +683,7 @@ fn rules(id: Option<&str>) -> Result<ExitCode> {
         None => {
             let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
             for r in &rules {
-                let severity = match r.severity {
-                    migsafe::Severity::Error => "error",
-                    migsafe::Severity::Warning => "warning",
-                    migsafe::Severity::Info => "info",
-                };
+                let severity = r.severity.as_str();
                 out.push_str(&format!("{:<width$}  {severity:<7}  {}\n", r.id, r.summary));
             }
         }

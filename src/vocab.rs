@@ -63,6 +63,17 @@ pub enum Severity {
     Error,
 }
 
+impl Severity {
+    /// The name used in reports and configuration: `error`, `warning`, `info`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
 /// Where a statement runs: inside an explicit transaction block, on its own (autocommit), or as
 /// migration-tool bookkeeping (`alembic_version`, `django_migrations`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -25,11 +25,7 @@ use {crate::vocab::Severity, std::fmt::Write as _, std::path::PathBuf};
 
 #[cfg(test)]
 fn severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
+    severity.as_str()
 }
 
 /// A rule's documentation with every heading one level down (the page's title is the only `#`);

@@ -13,8 +13,9 @@
 //! bump would change every stored snapshot), and the source exactly as given.
 
 use super::{
-    RISKS, by_importance, count, database_lines, direction_name, effects, findings_by_risk,
-    first_line, gate, lock_text, observed_text, revision_per_statement, severity_name, shown_level,
+    by_importance, count, database_lines, direction_name, effects, findings_by_risk, first_line,
+    gate, lock_text, observed_text, revision_per_statement, risk_counts, severity_name,
+    shown_level,
 };
 use crate::report::{Report, RevisionReport, Risk, StatementReport};
 use std::fmt::Write;
@@ -258,14 +259,8 @@ impl Document {
         }
         let mut items = Vec::new();
         if findings > 0 {
-            let risks: Vec<String> = RISKS
-                .iter()
-                .rev()
-                .filter(|r| by_risk[**r as usize] > 0)
-                .map(|r| format!("{} {}", by_risk[*r as usize], r.as_str()))
-                .collect();
             let what = count(findings, "more finding", "more findings");
-            items.push(format!("{what} ({})", risks.join(", ")));
+            items.push(format!("{what} ({})", risk_counts(&by_risk)));
         }
         items.extend(names.iter().map(|n| n.to_string()));
         let verb = if items.len() > 1 || findings > 1 {

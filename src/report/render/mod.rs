@@ -64,11 +64,7 @@ fn join(reports: &[Report], sep: &str, f: impl Fn(&Report) -> String) -> String 
 }
 
 pub(crate) fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
+    s.as_str()
 }
 
 pub(crate) fn transaction_name(t: Transaction) -> &'static str {
@@ -262,6 +258,18 @@ pub(crate) fn by_importance(s: &StatementReport) -> Vec<&Finding> {
     sorted
 }
 
+/// Counts by risk (indexed by `Risk as usize`), highest first, the empty ones left out:
+/// `1 high, 2 medium`.
+pub(crate) fn risk_counts(by_risk: &[usize; 5]) -> String {
+    let parts: Vec<String> = RISKS
+        .iter()
+        .rev()
+        .filter(|risk| by_risk[**risk as usize] > 0)
+        .map(|risk| format!("{} {}", by_risk[*risk as usize], risk.as_str()))
+        .collect();
+    parts.join(", ")
+}
+
 /// The remaining findings counted by risk, highest first: `3 findings (1 high, 2 medium)`, or
 /// `no findings`.
 pub(crate) fn findings_by_risk(r: &Report) -> String {
@@ -273,16 +281,10 @@ pub(crate) fn findings_by_risk(r: &Report) -> String {
     if total == 0 {
         return "no findings".to_string();
     }
-    let parts: Vec<String> = RISKS
-        .iter()
-        .rev()
-        .filter(|risk| by_risk[**risk as usize] > 0)
-        .map(|risk| format!("{} {}", by_risk[*risk as usize], risk.as_str()))
-        .collect();
     format!(
         "{} ({})",
         count(total, "finding", "findings"),
-        parts.join(", ")
+        risk_counts(&by_risk)
     )
 }
 
