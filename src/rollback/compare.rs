@@ -110,34 +110,29 @@ fn normalise(sql: &str) -> String {
     s.trim_end_matches(';').trim().to_string()
 }
 
-/// The statements only in the generated rollback and only in the downgrade (normalised), from a
-/// diff of the two sequences.
+/// The statements only in the generated rollback and only in the downgrade (normalised), each in
+/// its own order. The same statement in another order is not a difference; a statement written
+/// twice on one side and once on the other is.
 pub(crate) fn statement_diff(
     generated: &[String],
     downgrade: &[String],
 ) -> (Vec<String>, Vec<String>) {
-    let a: Vec<String> = generated.iter().map(|s| normalise(s)).collect();
-    let b: Vec<String> = downgrade.iter().map(|s| normalise(s)).collect();
-    let ar: Vec<&str> = a.iter().map(String::as_str).collect();
-    let br: Vec<&str> = b.iter().map(String::as_str).collect();
-    let diff = similar::TextDiff::from_slices(&ar, &br);
-    let (mut only_generated, mut only_downgrade) = (Vec::new(), Vec::new());
-    for change in diff.iter_all_changes() {
-        match change.tag() {
-            similar::ChangeTag::Delete => only_generated.push(change.value().to_string()),
-            similar::ChangeTag::Insert => only_downgrade.push(change.value().to_string()),
-            similar::ChangeTag::Equal => {}
+    let mut only_downgrade: Vec<Option<String>> =
+        downgrade.iter().map(|s| Some(normalise(s))).collect();
+    let mut only_generated = Vec::new();
+    for g in generated.iter().map(|s| normalise(s)) {
+        match only_downgrade
+            .iter_mut()
+            .find(|d| d.as_deref() == Some(g.as_str()))
+        {
+            Some(matched) => *matched = None,
+            None => only_generated.push(g),
         }
     }
-    // The same statement in another order is not a difference.
-    let moved: Vec<String> = only_generated
-        .iter()
-        .filter(|g| only_downgrade.contains(g))
-        .cloned()
-        .collect();
-    only_generated.retain(|g| !moved.contains(g));
-    only_downgrade.retain(|d| !moved.contains(d));
-    (only_generated, only_downgrade)
+    (
+        only_generated,
+        only_downgrade.into_iter().flatten().collect(),
+    )
 }
 
 #[cfg(test)]
@@ -149,6 +144,28 @@ mod tests {
         assert_eq!(
             normalise("DROP INDEX IF EXISTS public.\"ix_a\";"),
             normalise("drop index ix_a")
+        );
+    }
+
+    #[test]
+    fn statement_diff_ignores_order_and_counts_repeats() {
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let generated = strings(&[
+            "DROP INDEX ix_a;",
+            "ALTER TABLE t DROP COLUMN c;",
+            "DROP TABLE u;",
+        ]);
+        let downgrade = strings(&[
+            "alter table t drop column c",
+            "DROP INDEX IF EXISTS public.ix_a",
+            "ALTER TABLE t DROP COLUMN c;",
+            "DROP TABLE v;",
+        ]);
+        let (only_generated, only_downgrade) = statement_diff(&generated, &downgrade);
+        assert_eq!(only_generated, vec!["drop table u"]);
+        assert_eq!(
+            only_downgrade,
+            vec!["alter table t drop column c", "drop table v"]
         );
     }
 }

@@ -1,7 +1,7 @@
 //! Statements that create, alter or drop schema objects.
 
-use super::dml::reads;
 use super::expr::expr;
+use super::reads::reads;
 use super::table::{alter_actions, column_def, table_constraint};
 use super::{fold, last_ident, name_parts, qual};
 use crate::ir::{IndexDef, ObjectKind, Op, QualName, TableExtras};

@@ -1,7 +1,8 @@
 //! Statements that read or change rows: INSERT, UPDATE, DELETE, MERGE, queries, TRUNCATE, COPY.
 
 use super::expr::expr;
-use super::{fold, last_ident, qual};
+use super::reads::reads;
+use super::{last_ident, qual};
 use crate::ir::{Expr, Op, QualName};
 use sqlparser::ast as sq;
 
@@ -108,25 +109,6 @@ fn delete(d: &sq::Delete) -> Op {
         has_where: d.selection.is_some(),
         filter: d.selection.as_ref().map(|e| Box::new(expr(e))),
     }
-}
-
-/// The tables and views a query reads (CTE names excluded), in order of appearance.
-pub(super) fn reads(q: &sq::Query) -> Vec<QualName> {
-    let ctes: Vec<String> = q
-        .with
-        .as_ref()
-        .map(|w| w.cte_tables.iter().map(|c| fold(&c.alias.name)).collect())
-        .unwrap_or_default();
-    let mut out: Vec<QualName> = Vec::new();
-    let _ = sq::visit_relations(q, |n| {
-        let r = qual(n);
-        let cte = r.schema.is_none() && ctes.contains(&r.name);
-        if !cte && !out.contains(&r) {
-            out.push(r);
-        }
-        std::ops::ControlFlow::<()>::Continue(())
-    });
-    out
 }
 
 /// The query's top-level WHERE clause (what decides whether it reads whole tables).

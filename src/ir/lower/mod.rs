@@ -8,6 +8,7 @@ mod control;
 mod ddl;
 mod dml;
 mod expr;
+mod reads;
 mod table;
 
 pub(super) use expr::{expr_from_sql, type_from_sql};
