@@ -491,7 +491,9 @@ fn left_out_risks(md: &str) -> Vec<(migsafe::Risk, usize)> {
 fn markdown_of_a_huge_migration_fits_in_a_comment() {
     let r = migsafe::analyze(&big_migration(2_000));
     assert!(r.summary.statements >= 2_000, "{}", r.summary.statements);
-    assert!(r.statements.iter().all(|s| !s.findings.is_empty()));
+    // Far more findings than a comment holds (causes shared by statements count once).
+    let findings: usize = r.statements.iter().map(|s| s.findings.len()).sum();
+    assert!(findings >= 1_000, "{findings} findings");
     let md = r.render(Format::Markdown);
     assert!(
         md.chars().count() <= render::markdown::LIMIT,

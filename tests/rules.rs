@@ -124,7 +124,12 @@ fn check_fixture(path: &Path) -> Result<(), String> {
     for s in &report.statements {
         let marker = marker_before(&lines, s.span.start_line, floor);
         floor = s.span.end_line;
-        let fired: BTreeSet<&str> = s.findings.iter().map(|f| f.rule.as_ref()).collect();
+        // A rule flags a statement with a finding, or with a note when an earlier statement's
+        // finding of the same cause covers it: each example of a fixture counts on its own.
+        let found = s.findings.iter().map(|f| f.rule.as_ref());
+        let fired: BTreeSet<&str> = found
+            .chain(s.notes.iter().map(|n| n.rule.as_ref()))
+            .collect();
         let first = s.sql.lines().next().unwrap_or("");
         match marker.as_deref() {
             Some(m) if m.starts_with("expect:") => {
@@ -143,12 +148,12 @@ fn check_fixture(path: &Path) -> Result<(), String> {
                     oks += 1;
                 }
                 if fired.contains(rule.as_str()) {
-                    let msg = s
-                        .findings
-                        .iter()
-                        .find(|f| f.rule == rule)
-                        .map(|f| f.message.as_str())
-                        .unwrap_or("");
+                    let found = s.findings.iter().map(|f| (&f.rule, &f.message));
+                    let noted = s.notes.iter().map(|n| (&n.rule, &n.message));
+                    let msg = found
+                        .chain(noted)
+                        .find(|(r, _)| r.as_ref() == rule)
+                        .map_or("", |(_, m)| m.as_str());
                     problems.push(format!(
                         "line {}: {rule} fired without `-- expect`: {first} — {msg}",
                         s.span.start_line

@@ -4,7 +4,7 @@
 use super::Settings;
 use crate::pg::LockMode;
 use crate::pg::duration::{self, Estimate};
-use crate::report::Finding;
+use crate::report::{Finding, Note, StatementReport};
 use crate::rules::{self, Ctx, Hit, Rule};
 use crate::source::{SourceStatement, Span};
 use crate::vocab::{Risk, Severity};
@@ -102,6 +102,7 @@ pub(super) fn judge(
             help: helps.shared(hit.help),
             span: st.span,
             risk,
+            cause: hit.cause,
         };
         match directive {
             Some(d) => {
@@ -136,8 +137,89 @@ pub(super) fn migration_finding(
         help: helps.shared(hit.help),
         span,
         risk,
+        cause: hit.cause,
     };
     (finding, risk)
+}
+
+/// One finding per cause: of the findings (acknowledged or not) that share a [`Finding::cause`],
+/// the first stays, says which later statements share it and takes the highest risk among them;
+/// the later ones become notes on their statements. Acknowledging the first acknowledges the cause.
+pub(super) fn one_per_cause(statements: &mut [StatementReport]) {
+    // Each cause: the statement of its first finding, and the later statements that share it.
+    let mut causes: Vec<(String, usize, Vec<usize>)> = Vec::new();
+    for (i, s) in statements.iter().enumerate() {
+        for f in s.findings.iter().chain(&s.acknowledged) {
+            let Some(cause) = &f.cause else { continue };
+            match causes.iter_mut().find(|(c, _, _)| c == cause) {
+                None => causes.push((cause.clone(), i, Vec::new())),
+                Some((_, at, later)) if *at != i && later.last() != Some(&i) => later.push(i),
+                Some(_) => {}
+            }
+        }
+    }
+    for (cause, at, later) in causes.iter().filter(|(_, _, later)| !later.is_empty()) {
+        let mut risk = Risk::None;
+        for &i in later {
+            let Some(s) = statements.get_mut(i) else {
+                continue;
+            };
+            for list in [&mut s.findings, &mut s.acknowledged] {
+                let (same, other) = std::mem::take(list)
+                    .into_iter()
+                    .partition::<Vec<Finding>, _>(|f| f.cause.as_ref() == Some(cause));
+                *list = other;
+                for f in same {
+                    risk = risk.max(f.risk);
+                    s.notes.push(Note {
+                        rule: f.rule,
+                        message: f.message,
+                        finding_at: *at,
+                    });
+                }
+            }
+        }
+        let lines: Vec<u32> = later
+            .iter()
+            .filter_map(|&i| statements.get(i).map(|s| s.span.start_line))
+            .collect();
+        let Some(s) = statements.get_mut(*at) else {
+            continue;
+        };
+        let (findings, acknowledged) = (&mut s.findings, &mut s.acknowledged);
+        let Some(f) = findings
+            .iter_mut()
+            .chain(acknowledged.iter_mut())
+            .find(|f| f.cause.as_ref() == Some(cause))
+        else {
+            continue;
+        };
+        f.message.push_str(&format!(
+            "; the same holds for {} later statement{} ({}), noted there",
+            lines.len(),
+            if lines.len() == 1 { "" } else { "s" },
+            line_list(&lines),
+        ));
+        f.risk = f.risk.max(risk);
+        let counted = s.findings.iter().any(|f| f.cause.as_ref() == Some(cause));
+        if counted {
+            s.risk = s.risk.max(risk);
+        }
+    }
+}
+
+/// "line 12", "lines 12, 18 and 30" (at most eight, then "and N more").
+fn line_list(lines: &[u32]) -> String {
+    const SHOWN: usize = 8;
+    let mut words: Vec<String> = lines.iter().take(SHOWN).map(u32::to_string).collect();
+    if lines.len() > SHOWN {
+        words.push(format!("{} more", lines.len() - SHOWN));
+    }
+    match words.as_slice() {
+        [one] => format!("line {one}"),
+        [rest @ .., last] => format!("lines {} and {last}", rest.join(", ")),
+        [] => String::new(),
+    }
 }
 
 fn severity_risk(s: Severity) -> Risk {

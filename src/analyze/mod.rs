@@ -124,6 +124,7 @@ impl Analyzer {
         }
         // The schema as the migration leaves it is not read again.
         drop(state);
+        findings::one_per_cause(&mut statements);
         let migration = Migration {
             read: &read,
             ops: &ops,
@@ -264,6 +265,7 @@ impl Analyzer {
             tables: build::tables(op, &eff.locks, catalog),
             findings,
             acknowledged,
+            notes: Vec::new(),
             // Filled from the inverse once the rollback script is written (one copy of each step).
             rollback: Vec::new(),
             observed: self.facts.observed.get(&index).cloned().map(Box::new),

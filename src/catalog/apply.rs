@@ -219,8 +219,31 @@ impl Catalog {
 
     /// Applies one statement. `in_migration` marks what it creates as created by the migration (false
     /// while loading a schema).
+    /// Which tables the statement empties or fills again (see [`Catalog::emptied`]).
+    fn track_rows(&mut self, op: &Op) {
+        match op {
+            Op::Delete {
+                table,
+                has_where: false,
+                ..
+            } => {
+                self.emptied.insert(normal(table));
+            }
+            Op::Truncate { tables, .. } => self.emptied.extend(tables.iter().map(normal)),
+            Op::Insert { table, .. }
+            | Op::Merge { table }
+            | Op::Copy {
+                table: Some(table), ..
+            } => {
+                self.emptied.remove(&normal(table));
+            }
+            _ => {}
+        }
+    }
+
     pub(crate) fn apply(&mut self, op: &Op, in_migration: bool) {
         self.apply_extras(op);
+        self.track_rows(op);
         match op {
             Op::CreateTable {
                 name,

@@ -40,6 +40,9 @@ pub struct Catalog {
     schema_loaded: bool,
     /// Tables the migration dropped or renamed away: gone, not unknown.
     gone: BTreeSet<QualName>,
+    /// Tables an earlier statement emptied (`DELETE` without `WHERE`, `TRUNCATE`) and nothing
+    /// filled again since.
+    emptied: BTreeSet<QualName>,
     skipped: Vec<Skipped>,
 }
 
@@ -406,6 +409,12 @@ impl Catalog {
                     || self.unknown(name)
             }
         }
+    }
+
+    /// Whether an earlier statement of the migration emptied the table (`DELETE` without `WHERE`,
+    /// `TRUNCATE`) and none inserted rows since: it holds no row a new constraint could fail on.
+    pub(crate) fn emptied(&self, name: &QualName) -> bool {
+        self.emptied.contains(&normal(name))
     }
 
     /// A name the schema given does not list, that the migration neither created nor dropped so

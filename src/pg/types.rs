@@ -63,8 +63,14 @@ fn integer_rank(base: &str) -> Option<u8> {
     }
 }
 
+/// The base name as the default search_path resolves it: `public.state` is `state`,
+/// `pg_catalog.int4` is `int4`; the `(serial)` mark of serial columns dropped.
 fn strip_serial(base: &str) -> &str {
-    base.strip_suffix(" (serial)").unwrap_or(base)
+    let base = base.strip_suffix(" (serial)").unwrap_or(base);
+    ["public.", "pg_catalog."]
+        .iter()
+        .find_map(|schema| base.strip_prefix(schema))
+        .unwrap_or(base)
 }
 
 /// Whether `using` only restates the column (`col`, `col::newtype`, `CAST(col AS newtype)`): such a
@@ -247,6 +253,17 @@ mod tests {
 
     fn storage(old: TypeName, new: TypeName, tz: TimeZone) -> Storage {
         type_change(&old, &new, None, "c", &tz, 15).storage
+    }
+
+    #[test]
+    fn a_name_qualified_with_the_default_schema_is_the_same_type() {
+        for (old, new) in [
+            ("public.l3_states", "l3_states"),
+            ("pg_catalog.int4", "int4"),
+        ] {
+            let kept = storage(t(old, &[]), t(new, &[]), TimeZone::Unknown);
+            assert_eq!(kept, Storage::Kept, "{old} -> {new}");
+        }
     }
 
     #[test]

@@ -174,6 +174,24 @@ pub struct Finding {
     /// How much it matters: what `--fail-on` compares. A warning or an error carries the risk of
     /// its statement's effect; an info finding only its own.
     pub risk: Risk,
+    /// The cause the finding shares with other statements' (see [`StatementReport::notes`]).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(crate) cause: Option<String>,
+}
+
+/// A hazard of this statement that a finding on an earlier statement already reports: one
+/// cause, one finding (a transaction holding a lock through several long statements, a missing
+/// timeout, a statement a retry cannot run again).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct Note {
+    /// The rule that would have flagged this statement.
+    pub rule: Cow<'static, str>,
+    /// What it says about this statement.
+    pub message: String,
+    /// The index of the statement whose finding covers this one.
+    pub finding_at: usize,
 }
 
 /// Everything known about one statement of the migration.
@@ -222,6 +240,9 @@ pub struct StatementReport {
     /// Findings an `-- migsafe: ignore` directive acknowledged: listed, never counted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acknowledged: Vec<Finding>,
+    /// Hazards of this statement that an earlier statement's finding reports, with its cause.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
     /// The statements that undo this one, in the order to run them.
     pub rollback: Vec<String>,
     /// What running it on a restored copy showed (`--verify`); absent otherwise.

@@ -108,7 +108,13 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
             table.display_qualified()
         ),
         "COMMIT right after the short DDL and run the long work in its own transactions, in batches (Alembic: a separate revision or an autocommit_block(); Django: a separate data migration).",
-    )]
+    )
+    .because(format!("held:{}", unit_of(ctx)))]
+}
+
+/// The commit unit of the statement (one transaction block): the cause its hits share.
+fn unit_of(ctx: &Ctx) -> usize {
+    ctx.units.unit_index(ctx.index).unwrap_or(ctx.index)
 }
 
 /// What this statement does that grows with table size, in words.
@@ -194,5 +200,30 @@ mod tests {
     fn merge_into_an_existing_table() {
         let sql = "BEGIN;\nALTER TABLE customers ADD COLUMN tier text;\nMERGE INTO orders o USING staging s ON o.id = s.id WHEN MATCHED THEN UPDATE SET note = s.note;\nCOMMIT;";
         assert_eq!(fired(15, None, sql), vec![0, 0, 1, 0]);
+    }
+
+    #[test]
+    fn one_finding_per_transaction_and_notes_on_the_later_statements() {
+        use crate::{Analyzer, Settings, Source};
+        let sql = "BEGIN;\nALTER TABLE orders ADD COLUMN a int;\nUPDATE orders SET a = 0;\nUPDATE orders SET b = 0;\nUPDATE orders SET c = 0;\nCOMMIT;";
+        let report = Analyzer::new(Settings::default())
+            .analyze(Source::new("m.sql", sql))
+            .expect("analyses");
+        let here = |i: usize| {
+            let s = &report.statements[i];
+            let found = s.findings.iter().filter(|f| f.rule == super::RULE.id);
+            let noted = s.notes.iter().filter(|n| n.rule == super::RULE.id);
+            (found.count(), noted.map(|n| n.finding_at).collect::<Vec<_>>())
+        };
+        assert_eq!(here(2), (1, vec![]));
+        assert_eq!(here(3), (0, vec![2]));
+        assert_eq!(here(4), (0, vec![2]));
+        let primary = &report.statements[2].findings;
+        assert!(
+            primary
+                .iter()
+                .any(|f| f.message.ends_with("; the same holds for 2 later statements (lines 4 and 5), noted there")),
+            "{primary:?}"
+        );
     }
 }

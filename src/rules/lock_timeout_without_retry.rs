@@ -81,7 +81,8 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
             statement_numbers(&[blocker]),
         ),
         "Make the committed statements re-runnable (IF NOT EXISTS / IF EXISTS), or move this lock-taking work before the units that commit on their own, or split the revision so each part records itself.",
-    )]
+    )
+    .because(format!("rerun:{blocker}"))]
 }
 
 #[cfg(test)]

@@ -93,7 +93,8 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
             "{what}: if any open transaction holds a conflicting lock, it waits without limit, and {queued} queues behind it meanwhile"
         ),
         "Put SET lock_timeout = '5s'; (or SET LOCAL inside the transaction) at the start of the migration and retry when it times out. Alembic: op.execute(\"SET lock_timeout = '5s'\") or once in env.py; Django: a RunSQL(\"SET lock_timeout = '5s'\") first operation.",
-    )]
+    )
+    .because(format!("lock-timeout:{}", super::timeout_scope(ctx)))]
 }
 
 

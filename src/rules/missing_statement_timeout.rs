@@ -97,7 +97,8 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
             table.display_qualified()
         ),
         "Prefer a non-blocking form; otherwise set statement_timeout to the longest outage you accept before it (SET statement_timeout = '2min'; Alembic: op.execute, Django: RunSQL), so the statement is cancelled and its locks released instead of blocking the table indefinitely.",
-    )]
+    )
+    .because(format!("statement-timeout:{}", super::timeout_scope(ctx)))]
 }
 
 const OWN: &str = "own";

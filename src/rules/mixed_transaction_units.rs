@@ -86,7 +86,8 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
             statement_numbers(&[blocker]),
         ),
         "Run the transactional work first and the autocommit block after it, make the committed statements re-runnable (IF NOT EXISTS / IF EXISTS), or split the revision in two.",
-    )]
+    )
+    .because(format!("rerun:{blocker}"))]
 }
 
 #[cfg(test)]

@@ -263,6 +263,10 @@ pub struct Hit {
     pub help: String,
     /// A risk above what the severity implies (e.g. the statement always fails).
     pub risk: Option<Risk>,
+    /// What the hazard comes from, when several statements share it (e.g. `held:3`, the locks
+    /// held in commit unit 3): the hits of one cause make one finding, on the first statement,
+    /// and notes on the others.
+    pub cause: Option<String>,
 }
 
 impl Hit {
@@ -271,12 +275,28 @@ impl Hit {
             message: message.into(),
             help: help.into(),
             risk: None,
+            cause: None,
         }
+    }
+
+    /// The hit shares its cause with other statements' hits: see [`Hit::cause`].
+    pub fn because(mut self, cause: impl Into<String>) -> Hit {
+        self.cause = Some(cause.into());
+        self
     }
 
     pub fn with_risk(mut self, risk: Risk) -> Hit {
         self.risk = Some(risk);
         self
+    }
+}
+
+/// Where a session setting such as a timeout is missing: the statement's transaction block, or
+/// all the statements that run outside one (a single `SET` at the start covers them).
+pub(crate) fn timeout_scope(ctx: &Ctx) -> String {
+    match ctx.units.unit_index(ctx.index) {
+        Some(unit) if ctx.tx.in_transaction => format!("block {unit}"),
+        _ => "autocommit".to_string(),
     }
 }
 
@@ -505,10 +525,14 @@ pub(crate) mod test_support {
             .statements
             .iter()
             .map(|s| {
-                s.findings
-                    .iter()
-                    .filter(|f| f.rule == rule)
-                    .map(|f| f.message.clone())
+                // What the rule found there, also when an earlier finding of the same cause
+                // covers it (a note).
+                let found = s.findings.iter().map(|f| (&f.rule, &f.message));
+                let noted = s.notes.iter().map(|n| (&n.rule, &n.message));
+                found
+                    .chain(noted)
+                    .filter(|(r, _)| r.as_ref() == rule)
+                    .map(|(_, m)| m.clone())
                     .collect()
             })
             .collect()

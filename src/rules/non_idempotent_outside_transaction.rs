@@ -77,7 +77,8 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
             "this statement runs outside a transaction block and commits on its own; if a later unit of the revision fails, a retry runs it again and {reason}"
         ),
         "Make it re-runnable: IF NOT EXISTS / IF EXISTS (for CREATE INDEX CONCURRENTLY, a DROP INDEX CONCURRENTLY IF EXISTS before it, since IF NOT EXISTS would keep an INVALID leftover), or move it into the revision's transaction when it does not need to run outside one.",
-    )]
+    )
+    .because(format!("rerun:{}", ctx.index))]
 }
 
 #[cfg(test)]

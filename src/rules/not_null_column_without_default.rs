@@ -84,7 +84,9 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     };
     // A table created by the migration has no rows yet.
     let adds = |a: &AlterAction| matches!(a, AlterAction::AddColumn { column, .. } if column.not_null);
-    if !actions.iter().any(adds) || !ctx.catalog.pre_existing(name) {
+    // Nor has a table an earlier statement emptied (`DELETE FROM t` without WHERE, `TRUNCATE`).
+    let holds_rows = ctx.catalog.pre_existing(name) && !ctx.catalog.emptied(name);
+    if !actions.iter().any(adds) || !holds_rows {
         return Vec::new();
     }
     let table = name.display_qualified();
@@ -114,4 +116,22 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         );
     }
     hits
+}
+
+#[cfg(test)]
+mod tests {
+    fn fired(sql: &str) -> Vec<usize> {
+        crate::rules::test_support::counts(super::RULE.id, sql)
+    }
+
+    #[test]
+    fn a_table_emptied_earlier_has_no_row_to_fail_on() {
+        let add = "ALTER TABLE t ADD COLUMN c int NOT NULL";
+        assert_eq!(fired(&format!("DELETE FROM t;\n{add};")), vec![0, 0]);
+        assert_eq!(fired(&format!("TRUNCATE t;\n{add};")), vec![0, 0]);
+        // A WHERE leaves rows; rows inserted after the DELETE are rows again.
+        assert_eq!(fired(&format!("DELETE FROM t WHERE a = 1;\n{add};")), vec![0, 1]);
+        let refill = format!("DELETE FROM t;\nINSERT INTO t (a) VALUES (1);\n{add};");
+        assert_eq!(fired(&refill), vec![0, 0, 1]);
+    }
 }

@@ -77,6 +77,7 @@ pub fn write(
         database(w, r, paint)?;
         failure_modes(w, r, paint)?;
         acknowledged(w, r, paint)?;
+        notes(w, r, paint)?;
         rollback(w, r, paint)?;
     }
     summary(w, r, paint)
@@ -257,6 +258,36 @@ fn acknowledged(out: &mut dyn std::io::Write, r: &Report, paint: Paint) -> std::
                 f.span.start_line,
                 f.rule,
                 clean(&f.message)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The hazards an earlier statement's finding already reports (one cause, one finding).
+fn notes(out: &mut dyn std::io::Write, r: &Report, paint: Paint) -> std::io::Result<()> {
+    let mut any = false;
+    for s in &r.statements {
+        for n in &s.notes {
+            if !any {
+                writeln!(
+                    out,
+                    "
+{}",
+                    paint.bold("covered by an earlier finding:")
+                )?;
+                any = true;
+            }
+            let at = r
+                .statements
+                .get(n.finding_at)
+                .map_or(0, |p| p.span.start_line);
+            writeln!(
+                out,
+                "  line {}: {} (the finding at line {at}): {}",
+                s.span.start_line,
+                n.rule,
+                clean(&n.message)
             )?;
         }
     }
