@@ -416,7 +416,7 @@ fn big_migration(n: usize) -> String {
             "CREATE TABLE new_{i} (id SERIAL NOT NULL, PRIMARY KEY (id));\n\
              CREATE INDEX ix_{t}_{i} ON {t} (name);\n\
              ALTER TABLE {t} ADD CONSTRAINT fk_{i} FOREIGN KEY (owner_id) REFERENCES owners (id) NOT VALID;\n\
-             ALTER TABLE {t} ADD COLUMN c_{i} integer;\n\
+             ALTER TABLE {t} ADD COLUMN c_{i} integer DEFAULT 0;\n\
              ALTER TABLE {t} ALTER COLUMN c_{i} SET NOT NULL;\n"
         ));
     }

@@ -86,6 +86,7 @@ impl State {
         for (table, _) in locks {
             self.catalog.assume_exists(table);
         }
+        self.catalog.track_rows(index, op);
         self.catalog.apply(op, true);
     }
 }

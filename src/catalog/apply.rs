@@ -219,8 +219,10 @@ impl Catalog {
 
     /// Applies one statement. `in_migration` marks what it creates as created by the migration (false
     /// while loading a schema).
-    /// Which tables the statement empties or fills again (see [`Catalog::emptied`]).
-    fn track_rows(&mut self, op: &Op) {
+    /// What statement `index` of the migration does to the rows of the tables it names, before
+    /// it is applied: which tables it empties or fills again (see [`Catalog::emptied`]) and which
+    /// added columns it leaves without a value or fills (see [`Catalog::unfilled`]).
+    pub(crate) fn track_rows(&mut self, index: usize, op: &Op) {
         match op {
             Op::Delete {
                 table,
@@ -237,13 +239,47 @@ impl Catalog {
             } => {
                 self.emptied.remove(&normal(table));
             }
+            Op::AlterTable { name, actions, .. } => {
+                let holds_rows = self.pre_existing(name) && !self.emptied(name);
+                for a in actions {
+                    match a {
+                        AlterAction::AddColumn { column, .. }
+                            if holds_rows
+                                && column.default.is_none()
+                                && column.identity.is_none()
+                                && column.generated.is_none() =>
+                        {
+                            self.unfilled
+                                .insert((normal(name), column.name.clone()), index);
+                        }
+                        AlterAction::DropColumn { name: column, .. } => {
+                            self.unfilled.remove(&(normal(name), column.clone()));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Op::Update {
+                table,
+                has_where: false,
+                assignments,
+                ..
+            } => {
+                for (column, value) in assignments {
+                    if !value.sql.trim().eq_ignore_ascii_case("null") {
+                        self.unfilled.remove(&(normal(table), column.clone()));
+                    }
+                }
+            }
+            // Work migsafe cannot follow (a DO block, a statement it could not read) may fill
+            // anything.
+            Op::Do { .. } | Op::Unparsed { .. } | Op::Other { .. } => self.unfilled.clear(),
             _ => {}
         }
     }
 
     pub(crate) fn apply(&mut self, op: &Op, in_migration: bool) {
         self.apply_extras(op);
-        self.track_rows(op);
         match op {
             Op::CreateTable {
                 name,

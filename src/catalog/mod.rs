@@ -43,6 +43,9 @@ pub struct Catalog {
     /// Tables an earlier statement emptied (`DELETE` without `WHERE`, `TRUNCATE`) and nothing
     /// filled again since.
     emptied: BTreeSet<QualName>,
+    /// Columns the migration added to a table with rows, with no value for those rows, and that
+    /// no statement since filled for every row: the statement that added each.
+    unfilled: BTreeMap<(QualName, String), usize>,
     skipped: Vec<Skipped>,
 }
 
@@ -415,6 +418,14 @@ impl Catalog {
     /// `TRUNCATE`) and none inserted rows since: it holds no row a new constraint could fail on.
     pub(crate) fn emptied(&self, name: &QualName) -> bool {
         self.emptied.contains(&normal(name))
+    }
+
+    /// The statement that added `column` to `table` with no value for the rows the table had, when
+    /// no statement since filled it for every row (an `UPDATE` without `WHERE` that sets it).
+    pub(crate) fn unfilled(&self, table: &QualName, column: &str) -> Option<usize> {
+        self.unfilled
+            .get(&(normal(table), column.to_string()))
+            .copied()
     }
 
     /// A name the schema given does not list, that the migration neither created nor dropped so

@@ -388,6 +388,7 @@ registry!(
     multiple_alter_table,
     non_idempotent_outside_transaction,
     not_null_column_without_default,
+    not_null_on_unfilled_column,
     not_sql,
     observed_differs,
     prefer_bigint_primary_key,
