@@ -382,6 +382,7 @@ registry!(
     lock_held_during_work,
     lock_timeout_without_retry,
     lossy_type_change,
+    may_fail_on_existing_rows,
     missing_lock_timeout,
     missing_statement_timeout,
     mixed_transaction_units,
