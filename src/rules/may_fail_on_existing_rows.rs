@@ -76,7 +76,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         .into_iter()
         .map(|(what, query)| {
             Hit::new(
-                format!("{what} on a row of {} that does not fit; to know before the deploy, run: {query}", table.display_qualified()),
+                format!("{what}; to know before the deploy, run: {query}"),
                 "Run the query on production or a recent copy; clean or convert the rows it returns in an earlier revision. For constraints, add them NOT VALID and VALIDATE them separately (Alembic: postgresql_not_valid=True or op.execute; Django: raw SQL in SeparateDatabaseAndState): the validation can be retried once the data is clean.",
             )
         })
@@ -101,8 +101,10 @@ fn alter(ctx: &Ctx, name: &QualName, actions: &[AlterAction]) -> Vec<(String, St
                 let change = type_change(&old.ty, ty, using.as_deref(), column, tz, ctx.pg_version);
                 if change.may_fail && change.lossy.is_none() {
                     let what = format!(
-                        "changing {column} from {} to {} fails",
-                        old.ty.sql, ty.sql
+                        "changing {column} from {} to {} fails on a value of {} that does not convert",
+                        old.ty.sql,
+                        ty.sql,
+                        name.display_qualified()
                     );
                     out.push((what, conversion_query(name, old, ty, using.as_deref())));
                 }
@@ -143,7 +145,11 @@ fn alter(ctx: &Ctx, name: &QualName, actions: &[AlterAction]) -> Vec<(String, St
                             name.display_qualified(),
                             expr.sql
                         );
-                        out.push(("the CHECK constraint fails".to_string(), query));
+                        let what = format!(
+                            "the CHECK constraint fails on a row of {} that breaks it",
+                            name.display_qualified()
+                        );
+                        out.push((what, query));
                     }
                     _ => {}
                 }
@@ -186,7 +192,10 @@ fn duplicates(table: &QualName, columns: &[&str], what: &str) -> (String, String
     let cols: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
     let cols = cols.join(", ");
     (
-        format!("{what} ({cols}) fails on a duplicate"),
+        format!(
+            "{what} ({cols}) fails if two rows of {} share a value",
+            table.display_qualified()
+        ),
         format!(
             "SELECT {cols} FROM {} GROUP BY {cols} HAVING count(*) > 1 LIMIT 1;",
             table.display_qualified()
@@ -212,8 +221,9 @@ fn orphans(
         .collect();
     (
         format!(
-            "the foreign key to {} fails",
-            ref_table.display_qualified()
+            "the foreign key to {} fails on a row of {} without a matching row",
+            ref_table.display_qualified(),
+            table.display_qualified()
         ),
         format!(
             "SELECT 1 FROM {} t WHERE {} AND NOT EXISTS (SELECT 1 FROM {} r WHERE {}) LIMIT 1;",
@@ -249,7 +259,7 @@ mod tests {
         assert!(m[1][0].ends_with("SELECT 1 FROM public.events t WHERE t.owner_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM public.owners r WHERE r.id = t.owner_id) LIMIT 1;"), "{m:?}");
         assert!(m[2].is_empty(), "NOT VALID checks nothing now: {m:?}");
         assert!(m[3][0].ends_with("SELECT 1 FROM public.events WHERE NOT (n > 0) LIMIT 1;"), "{m:?}");
-        assert!(m[4][0].contains("the unique index (doc) fails on a duplicate"), "{m:?}");
+        assert!(m[4][0].starts_with("the unique index (doc) fails if two rows of public.events share a value; to know"), "{m:?}");
     }
 
     #[test]
