@@ -94,11 +94,20 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     let by = taken_by(ctx, table)
         .map(|d| format!(" taken by the earlier {d}"))
         .unwrap_or_default();
-    let more = match held.len() {
-        1 => String::new(),
+    // The other held tables, strongest first: the whole set stays blocked, not only the first.
+    let others: Vec<String> = held
+        .iter()
+        .skip(1)
+        .take(3)
+        .map(|(t, m)| format!("{} on {}", m.sql_name(), t.display_qualified()))
+        .collect();
+    let more = match held.len().saturating_sub(1) {
+        0 => String::new(),
+        n if n <= 3 => format!(" (it also holds {})", others.join(", ")),
         n => format!(
-            " (and locks that block writes on {} more table(s))",
-            n.saturating_sub(1)
+            " (it also holds {} and locks on {} more tables)",
+            others.join(", "),
+            n - 3
         ),
     };
     vec![Hit::new(

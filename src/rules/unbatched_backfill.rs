@@ -47,7 +47,7 @@
 
 use super::{Ctx, Hit, Rule};
 use crate::catalog::normal;
-use crate::ir::Op;
+use crate::ir::{ConstraintKind, Expr, Op, QualName, quote_ident};
 use crate::vocab::Severity;
 
 pub(crate) const RULE: Rule = Rule {
@@ -75,8 +75,9 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         } => ("DELETE", table, *has_where, filter.as_ref()),
         _ => return Vec::new(),
     };
-    // New tables hold no production rows.
-    if !ctx.catalog.pre_existing(table) {
+    // New tables hold no production rows; a statement that picks a bounded set of rows (a
+    // subquery with LIMIT, a ctid list) is a batch already.
+    if !ctx.catalog.pre_existing(table) || filter.is_some_and(|f| is_batch(f)) {
         return Vec::new();
     }
     let t = normal(table);
@@ -108,13 +109,14 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     } else {
         return Vec::new();
     };
+    let batch = batch_condition(ctx, &t);
     let help = if verb == "UPDATE" {
         format!(
-            "Backfill in batches by primary key, each in its own transaction, outside the schema migration: UPDATE {name} SET … WHERE id BETWEEN 1 AND 10000 (then the next range), or use a column DEFAULT instead of a backfill."
+            "Backfill in batches, each in its own transaction, outside the schema migration: UPDATE {name} SET … WHERE {batch} (then the next batch), or use a column DEFAULT instead of a backfill."
         )
     } else {
         format!(
-            "Delete in batches by primary key, each in its own transaction, outside the schema migration: DELETE FROM {name} WHERE id BETWEEN 1 AND 10000 AND … (then the next range)."
+            "Delete in batches, each in its own transaction, outside the schema migration: DELETE FROM {name} WHERE {batch} (then the next batch)."
         )
     };
     vec![Hit::new(
@@ -123,4 +125,87 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         ),
         help,
     )]
+}
+
+/// Whether the filter picks a bounded set of rows: a subquery with `LIMIT`, or rows by `ctid`.
+fn is_batch(filter: &Expr) -> bool {
+    let sql = filter.sql.to_lowercase();
+    sql.contains(" limit ") || filter.columns.iter().any(|c| c == "ctid")
+}
+
+/// The condition that picks one batch of `table`, by its primary key as the schema gives it: a
+/// range for an integer key, a bounded subquery for another key, `ctid` for a table without one.
+fn batch_condition(ctx: &Ctx, table: &QualName) -> String {
+    let known = ctx.catalog.table(table);
+    let pk = known.and_then(|t| {
+        t.constraints.iter().find_map(|c| match &c.kind {
+            ConstraintKind::PrimaryKey { columns, .. } if !columns.is_empty() => Some(columns),
+            _ => None,
+        })
+    });
+    let name = table.display_qualified();
+    match pk.map(Vec::as_slice) {
+        Some([key]) => {
+            let integer = ctx
+                .catalog
+                .column(table, key)
+                .map(|c| c.ty.base.trim_end_matches(" (serial)"))
+                .is_some_and(|base| matches!(base, "int2" | "int4" | "int8"));
+            let k = quote_ident(key);
+            if integer {
+                format!("{k} BETWEEN 1 AND 10000")
+            } else {
+                format!("{k} IN (SELECT {k} FROM {name} WHERE … ORDER BY {k} LIMIT 10000)")
+            }
+        }
+        Some(keys) => {
+            let keys: Vec<String> = keys.iter().map(|k| quote_ident(k)).collect();
+            let keys = keys.join(", ");
+            format!("({keys}) IN (SELECT {keys} FROM {name} WHERE … ORDER BY {keys} LIMIT 10000)")
+        }
+        // A table the schema gives without a primary key: the physical row address.
+        None if known.is_some_and(|t| t.complete) => format!(
+            "ctid IN (SELECT ctid FROM {name} WHERE … LIMIT 10000) (the table has no primary key)"
+        ),
+        None => "<key> BETWEEN 1 AND 10000 for an integer primary key, or <key> IN (SELECT <key> FROM … ORDER BY <key> LIMIT 10000) for another".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn helps(schema: Option<&str>, sql: &str) -> Vec<String> {
+        use crate::{Analyzer, Catalog, Settings, Source};
+        let mut analyzer = Analyzer::new(Settings::default());
+        if let Some(s) = schema {
+            analyzer = analyzer.schema(Catalog::from_sql(s).expect("schema loads"));
+        }
+        let report = analyzer.analyze(Source::new("m.sql", sql)).expect("analyses");
+        let found = report.statements.iter().flat_map(|s| &s.findings);
+        found
+            .filter(|f| f.rule == super::RULE.id)
+            .map(|f| f.help.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn batches_follow_the_real_primary_key() {
+        let sql = "UPDATE t SET a = 0;";
+        let int = "CREATE TABLE t (id bigint PRIMARY KEY, a int);";
+        assert!(helps(Some(int), sql)[0].contains("WHERE id BETWEEN 1 AND 10000"));
+        let uuid = "CREATE TABLE t (key uuid PRIMARY KEY, a int);";
+        let h = helps(Some(uuid), sql);
+        assert!(h[0].contains("WHERE key IN (SELECT key FROM public.t WHERE … ORDER BY key LIMIT 10000)"), "{h:?}");
+        let none = "CREATE TABLE t (a int);";
+        assert!(helps(Some(none), sql)[0].contains("WHERE ctid IN (SELECT ctid FROM public.t"));
+    }
+
+    #[test]
+    fn a_bounded_statement_is_a_batch() {
+        let schema = Some("CREATE TABLE t (id bigint PRIMARY KEY, a int, b int);");
+        let ctid = "WITH batch AS (SELECT ctid FROM t WHERE a IS NULL LIMIT 10000) UPDATE t SET a = 0 FROM batch WHERE t.ctid = batch.ctid;";
+        assert!(helps(schema, ctid).is_empty());
+        let limited = "UPDATE t SET a = 0 WHERE id IN (SELECT id FROM t WHERE b = 1 LIMIT 10000);";
+        assert!(helps(schema, limited).is_empty());
+        assert_eq!(helps(schema, "UPDATE t SET a = 0 WHERE b = 1;").len(), 1);
+    }
 }
