@@ -76,7 +76,8 @@ def main():
             lo, hi = s["span"]["start_line"] - 1, s["span"]["end_line"] - 1
             sq_rules = sorted({v["rule_name"] for v in violations if lo <= v["line"] <= hi})
             skip = set(filter(None, a.exclude_migsafe_rules.split(",")))
-            ms_rules = sorted({f["rule"] for f in s["findings"]
+            # A note is the statement's own hazard, reported by an earlier finding of one cause.
+            ms_rules = sorted({f["rule"] for f in s["findings"] + s.get("notes", [])
                                if f["severity"] in ("error", "warning") and f["rule"] not in skip})
             if s["transaction"] == "bookkeeping" or s["kind"] in ("begin", "commit", "rollback"):
                 continue

@@ -173,6 +173,7 @@ pub(super) fn one_per_cause(statements: &mut [StatementReport]) {
                     risk = risk.max(f.risk);
                     s.notes.push(Note {
                         rule: f.rule,
+                        severity: f.severity,
                         message: f.message,
                         finding_at: *at,
                     });

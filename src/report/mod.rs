@@ -188,6 +188,8 @@ pub struct Finding {
 pub struct Note {
     /// The rule that would have flagged this statement.
     pub rule: Cow<'static, str>,
+    /// The severity its finding here would have had.
+    pub severity: Severity,
     /// What it says about this statement.
     pub message: String,
     /// The index of the statement whose finding covers this one.
