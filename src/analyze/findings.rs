@@ -9,7 +9,7 @@ use crate::rules::{self, Ctx, Hit, Rule};
 use crate::source::{SourceStatement, Span};
 use crate::vocab::{Risk, Severity};
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// The help texts of the findings so far, one copy each: a rule usually gives the same help on
@@ -146,15 +146,22 @@ pub(super) fn migration_finding(
 /// the first stays, says which later statements share it and takes the highest risk among them;
 /// the later ones become notes on their statements. Acknowledging the first acknowledges the cause.
 pub(super) fn one_per_cause(statements: &mut [StatementReport]) {
-    // Each cause: the statement of its first finding, and the later statements that share it.
+    // Each cause, in the order first found: the statement of its first finding, and the later
+    // statements that share it.
     let mut causes: Vec<(String, usize, Vec<usize>)> = Vec::new();
+    let mut position: HashMap<String, usize> = HashMap::new();
     for (i, s) in statements.iter().enumerate() {
         for f in s.findings.iter().chain(&s.acknowledged) {
             let Some(cause) = &f.cause else { continue };
-            match causes.iter_mut().find(|(c, _, _)| c == cause) {
-                None => causes.push((cause.clone(), i, Vec::new())),
-                Some((_, at, later)) if *at != i && later.last() != Some(&i) => later.push(i),
-                Some(_) => {}
+            let Some(&p) = position.get(cause) else {
+                position.insert(cause.clone(), causes.len());
+                causes.push((cause.clone(), i, Vec::new()));
+                continue;
+            };
+            if let Some((_, at, later)) = causes.get_mut(p) {
+                if *at != i && later.last() != Some(&i) {
+                    later.push(i);
+                }
             }
         }
     }
