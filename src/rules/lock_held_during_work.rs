@@ -6,10 +6,11 @@
 //! (a rewrite, a full scan or index build, an `UPDATE`/`DELETE` that reads the whole table or
 //! joins another table, an `INSERT … SELECT` reading a whole table, a `MERGE`) while an earlier
 //! statement of the same block took a lock that blocks writes (SHARE or stronger, above all ACCESS
-//! EXCLUSIVE) on a table that existed before the migration. The finding names the held lock, the
-//! table and the statement that took it. It is not raised when the statement itself takes the same
-//! or a stronger lock on that table anyway (its own finding covers that), nor in autocommit mode,
-//! where every statement releases its locks at once.
+//! EXCLUSIVE) on a table that existed before the migration. The finding names the held locks,
+//! strongest first, and the statement that took the strongest. It is not raised when the statement
+//! itself takes the same or a stronger lock on that table anyway (its own finding covers that), nor
+//! in autocommit mode, where every statement releases its locks at once. A block is one cause: the
+//! first such statement gets the finding, the later ones a note that points at it.
 //!
 //! ## Why is this bad?
 //! PostgreSQL keeps every lock until the transaction ends. An `ALTER TABLE … ADD COLUMN` on its own

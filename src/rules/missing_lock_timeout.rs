@@ -6,8 +6,9 @@
 //! most `ALTER TABLE`s, `DROP`, `TRUNCATE`) on a table that existed before the migration while no
 //! non-zero `lock_timeout` is in force (`SET lock_timeout` / `SET LOCAL lock_timeout` earlier in the
 //! file). Inside a transaction block only the first such statement is flagged, since the fix, one
-//! `SET` at the start, covers the rest; in autocommit mode every such statement is its own
-//! transaction and is flagged. Statements on tables the migration created are not flagged.
+//! `SET` at the start, covers the rest; outside blocks the first such statement gets the finding and
+//! the later ones a note that points at it (one `SET` at the start of the session covers them all).
+//! Statements on tables the migration created are not flagged.
 //!
 //! ## Why is this bad?
 //! Lock requests on a table are granted in arrival order. If any transaction holds a conflicting

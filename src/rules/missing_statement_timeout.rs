@@ -6,7 +6,9 @@
 //! while a lock that blocks writes is in place (its own, like the ACCESS EXCLUSIVE of a rewriting
 //! `ALTER TABLE` or the SHARE of `CREATE INDEX`, or one held from an earlier statement of the same
 //! transaction), and no non-zero `statement_timeout` is in force. Work that does not block the
-//! table (`CREATE INDEX CONCURRENTLY`, `VALIDATE CONSTRAINT` on its own) is not flagged.
+//! table (`CREATE INDEX CONCURRENTLY`, `VALIDATE CONSTRAINT` on its own) is not flagged. One
+//! `SET` fixes a whole transaction block (or all the statements outside blocks): the first
+//! statement gets the finding, the later ones a note that points at it.
 //!
 //! ## Why is this bad?
 //! How long a scan or rewrite takes depends on the production table's size, I/O and
