@@ -240,7 +240,7 @@ impl Catalog {
                 self.emptied.remove(&normal(table));
             }
             Op::AlterTable { name, actions, .. } => {
-                let holds_rows = self.pre_existing(name) && !self.emptied(name);
+                let holds_rows = self.holds_rows(name);
                 for a in actions {
                     match a {
                         AlterAction::AddColumn { column, .. }

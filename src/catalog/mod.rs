@@ -416,8 +416,14 @@ impl Catalog {
 
     /// Whether an earlier statement of the migration emptied the table (`DELETE` without `WHERE`,
     /// `TRUNCATE`) and none inserted rows since: it holds no row a new constraint could fail on.
-    pub(crate) fn emptied(&self, name: &QualName) -> bool {
+    fn emptied(&self, name: &QualName) -> bool {
         self.emptied.contains(&normal(name))
+    }
+
+    /// Whether the table may hold rows a statement could fail on: it existed before the migration
+    /// and no earlier statement emptied it (see [`Catalog::emptied`]).
+    pub(crate) fn holds_rows(&self, name: &QualName) -> bool {
+        self.pre_existing(name) && !self.emptied(name)
     }
 
     /// The statement that added `column` to `table` with no value for the rows the table had, when

@@ -69,7 +69,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
         }
         _ => return Vec::new(),
     };
-    if fails.is_empty() || !ctx.catalog.pre_existing(table) || ctx.catalog.emptied(table) {
+    if fails.is_empty() || !ctx.catalog.holds_rows(table) {
         return Vec::new();
     }
     fails

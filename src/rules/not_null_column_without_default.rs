@@ -85,8 +85,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     // A table created by the migration has no rows yet.
     let adds = |a: &AlterAction| matches!(a, AlterAction::AddColumn { column, .. } if column.not_null);
     // Nor has a table an earlier statement emptied (`DELETE FROM t` without WHERE, `TRUNCATE`).
-    let holds_rows = ctx.catalog.pre_existing(name) && !ctx.catalog.emptied(name);
-    if !actions.iter().any(adds) || !holds_rows {
+    if !actions.iter().any(adds) || !ctx.catalog.holds_rows(name) {
         return Vec::new();
     }
     let table = name.display_qualified();

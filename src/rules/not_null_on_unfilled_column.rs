@@ -61,7 +61,7 @@ fn check(ctx: &Ctx) -> Vec<Hit> {
     let Op::AlterTable { name, actions, .. } = ctx.op else {
         return Vec::new();
     };
-    if !ctx.catalog.pre_existing(name) || ctx.catalog.emptied(name) {
+    if !ctx.catalog.holds_rows(name) {
         return Vec::new();
     }
     let mut hits = Vec::new();
